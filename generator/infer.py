@@ -1,0 +1,359 @@
+"""Turns one EndpointDoc into an Operation: parameters, bodies, responses and their schemas."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import PurePosixPath
+from typing import Any
+
+from .errors import DiagnosticSink
+from .extract import BodyDoc, EndpointDoc, ResponseDoc, Sample
+from .model import (ANY, BINARY, Content, Example, Operation, Parameter, Property, RequestBody, Response, Schema,
+                    Source)
+from .registry import SchemaRegistry
+from .schemas import (Namer, TypeCell, dictionary_values, infer_from_sample, infer_items, merge_schemas,
+                      parse_type_cell, schema_name, singular)
+from .text import clean_text, one_line, summary_of
+
+_REQUIRED = re.compile(r"\*\*Required\*\*", re.I)
+_BACKTICKED = re.compile(r"`([^`]+)`")
+_PATH_PARAM = re.compile(r"\{([^}/]+)\}")
+_CARRIER_PROSE = (
+    re.compile(r"Carrier object for (\w+)"),
+    re.compile(r"^(\w+) entity with API _Links added"),
+)
+# Headers that the spec states elsewhere: credentials become security schemes, content negotiation becomes
+# media types. The rest of the Request Headers table are header parameters.
+_SECURITY_HEADERS = {"authorization", "x-xsrf-token"}
+_MEDIA_HEADERS = {"content-type", "accept"}
+_DEFAULT_MEDIA = ("application/json",)
+_JSON_MEDIA = re.compile(r"^(application|text)/([\w.+-]*\+)?json$")
+_STRUCTURED_MEDIA = re.compile(r"^(application|text)/([\w.+-]*\+)?(json|xml)$|^application/x-www-form-urlencoded$")
+_BINARY_WORDS = {"byte", "binary", "stream", ""}
+_NO_CONTENT = {"204", "304"}
+
+
+def operation_name(operation_id: str) -> str:
+    """`v1BatchAgent_StartBatchJob` -> `StartBatchJob`."""
+    return schema_name(operation_id.rsplit("_", 1)[-1]) or "Operation"
+
+
+def derived_operation_id(method: str, url: str) -> str:
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", url) if w and w.lower() not in ("api", "v1")]
+    return method.lower() + "".join(w[:1].upper() + w[1:] for w in words)
+
+
+def infer_operation(doc: EndpointDoc, tag: str, registry: SchemaRegistry, sink: DiagnosticSink) -> Operation:
+    operation_id = doc.front_matter.get("id") or doc.front_matter.get("uid") or ""
+    if not operation_id:
+        operation_id = derived_operation_id(doc.method, doc.url)
+        if not doc.copied_from_web:
+            sink.warn(doc.line, f"front matter has no 'id' or 'uid'; operationId derived as '{operation_id}'")
+    source = Source(doc.path, doc.endpoint_line)
+    name = operation_name(operation_id)
+
+    def namer(proposed: str, schema: Schema) -> Schema:
+        return registry.propose(proposed or name + "Item", schema, source)
+
+    headers = {row.cells[0].strip().lower(): row for row in doc.header_rows}
+    parameters = _path_parameters(doc, sink) + _query_parameters(doc, sink) + _header_parameters(doc)
+    request_body = _request_body(doc, headers, name, registry, namer, sink)
+    responses = _responses(doc, headers, name, registry, namer, sink)
+    description = clean_text(doc.description)
+    summary = summary_of(doc.description) or doc.title
+    if description == summary:
+        description = ""
+    return Operation(
+        operation_id=operation_id, method=doc.method.lower(), path=doc.url,
+        summary=summary, description=description, tags=(tag,) if tag else (),
+        parameters=parameters, request_body=request_body, responses=responses,
+        secured=bool(_SECURITY_HEADERS & headers.keys()), sources=(source,),
+    )
+
+
+def _split_description(cell: str) -> tuple[str, bool]:
+    required = bool(_REQUIRED.search(cell))
+    return one_line(_REQUIRED.sub("", cell)), required
+
+
+def _scalar_parameter_schema(cell: TypeCell, raw: str, line: int, sink: DiagnosticSink) -> Schema:
+    if cell.kind in ("scalar", "enum"):
+        return cell.schema
+    if cell.kind == "array":
+        return Schema(type="array", items=Schema(type="string"))
+    if cell.kind == "empty":
+        return Schema(type="string")
+    sink.warn(line, f"parameter type '{raw}' is not a type docmock knows; using string")
+    return Schema(type="string")
+
+
+def _path_parameters(doc: EndpointDoc, sink: DiagnosticSink) -> tuple[Parameter, ...]:
+    in_url = _PATH_PARAM.findall(doc.url)
+    documented: dict[str, Parameter] = {}
+    for row in doc.path_rows:
+        name, type_cell, description = (row.cells + ("", ""))[:3]
+        text, _ = _split_description(description)
+        schema = _scalar_parameter_schema(parse_type_cell(type_cell), type_cell, row.line, sink)
+        if name not in in_url:
+            sink.warn(row.line, f"path part '{name}' does not appear in the path {doc.url}; ignored")
+            continue
+        documented[name] = Parameter(name, "path", schema, True, text)
+    result = []
+    for name in in_url:
+        if name not in documented:
+            sink.warn(doc.endpoint_line, f"path part '{{{name}}}' has no row in the path-part table; typed string")
+            documented[name] = Parameter(name, "path", Schema(type="string"), True, "")
+        result.append(documented[name])
+    return tuple(result)
+
+
+def _query_parameters(doc: EndpointDoc, sink: DiagnosticSink) -> tuple[Parameter, ...]:
+    result: list[Parameter] = []
+    for row in doc.query_rows:
+        name, type_cell, description = (row.cells + ("", ""))[:3]
+        text, required = _split_description(description)
+        schema = _scalar_parameter_schema(parse_type_cell(type_cell), type_cell, row.line, sink)
+        result.append(Parameter(name, "query", schema, required, text))
+    return tuple(result)
+
+
+def _header_parameters(doc: EndpointDoc) -> tuple[Parameter, ...]:
+    result = []
+    for row in doc.header_rows:
+        name = row.cells[0].strip()
+        if name.lower() in _SECURITY_HEADERS | _MEDIA_HEADERS:
+            continue
+        text, required = _split_description(row.cells[1] if len(row.cells) > 1 else "")
+        result.append(Parameter(name, "header", Schema(type="string"), required, text))
+    return tuple(result)
+
+
+def _media_types(headers: dict[str, Any], name: str) -> tuple[str, ...]:
+    row = headers.get(name)
+    if row is None or len(row.cells) < 2:
+        return ()
+    cell = row.cells[1]
+    found = _BACKTICKED.findall(cell)
+    if not found and ":" in cell:  # text copied from the web page has lost its backticks
+        found = [part.strip() for part in cell.split(":", 1)[1].split(",")]
+    return tuple(dict.fromkeys(m.strip() for m in found if "/" in m))
+
+
+def _parse_json(sample: Sample | None, what: str, sink: DiagnosticSink, binary: bool) -> tuple[bool, Any]:
+    if sample is None or not sample.body.strip():
+        return False, None
+    try:
+        return True, json.loads(sample.body)
+    except json.JSONDecodeError as exc:
+        if not binary:
+            sink.warn(sample.body_line + exc.lineno - 1, f"{what} sample is not JSON ({exc.msg}); shape taken from the tables only")
+        return False, None
+
+
+def _examples(found: bool, value: Any, doc: EndpointDoc) -> tuple[Example, ...]:
+    if not found:
+        return ()
+    return (Example("sample", f"Sample from {PurePosixPath(doc.path).name}", value),)
+
+
+def _object_from_rows(rows, sample: Any, namer: Namer, sink: DiagnosticSink) -> Schema:
+    """An object schema from a property table, completed by the sample (which alone shows nested shapes)."""
+    sample_dict = sample if isinstance(sample, dict) else {}
+    properties: list[Property] = []
+    for row in rows:
+        name, type_cell, description = (row.cells + ("", ""))[:3]
+        properties.append(Property(name, _property_schema(name, type_cell, sample_dict.get(name), row.line, namer, sink),
+                                   one_line(description)))
+    documented = {p.name for p in properties}
+    for key, value in sample_dict.items():
+        if key not in documented:
+            properties.append(Property(key, infer_from_sample(value, key, namer)))
+    return Schema(type="object", properties=tuple(properties))
+
+
+def _property_schema(name: str, type_cell: str, sample: Any, line: int, namer: Namer, sink: DiagnosticSink) -> Schema:
+    cell = parse_type_cell(type_cell)
+    if cell.kind in ("scalar", "enum"):
+        return cell.schema
+    if cell.kind == "object":
+        return Schema(type="object", additional=dictionary_values(sample, name, namer))
+    if cell.kind == "array":
+        items = infer_items(sample, singular(name), namer) if isinstance(sample, list) else ANY
+        return Schema(type="array", items=items)
+    if cell.kind == "named":
+        inferred = infer_from_sample(sample, cell.name, namer) if isinstance(sample, dict) else None
+        if inferred is None:
+            return namer(schema_name(cell.name), Schema(type="object", properties=()))
+        return inferred
+    if cell.kind == "unknown":
+        sink.warn(line, f"property '{name}' has type '{type_cell}', which is not a type docmock knows; shape taken from the sample")
+    if sample is None or sample == {}:
+        # An empty Type cell is a nested carrier; other pages' samples may show its shape (merged by name).
+        return namer(schema_name(name), Schema(type="object", properties=()))
+    return infer_from_sample(sample, name, namer)
+
+
+def _body_words(heading: str) -> tuple[str, str]:
+    words = heading.split()
+    return (words[0] if words else "", words[1].lower() if len(words) > 1 else "")
+
+
+def _request_body(doc: EndpointDoc, headers: dict[str, Any], name: str, registry: SchemaRegistry, namer: Namer,
+                  sink: DiagnosticSink) -> RequestBody | None:
+    body: BodyDoc | None = doc.body
+    if body is None:
+        return None
+    body_name, type_word = _body_words(body.name)
+    media = _media_types(headers, "content-type") or _DEFAULT_MEDIA
+    source = Source(doc.path, body.line)
+    description = clean_text(body.description) if body.description and body.description != ", ".join(
+        r.cells[0] for r in body.rows) else ""
+    if type_word in ("binary", "byte", "stream") or (not body.has_table and type_word != "string" and body_name != "request"):
+        binary_media = tuple(m for m in media if not _STRUCTURED_MEDIA.match(m)) or ("application/octet-stream",)
+        return RequestBody(description, Content(binary_media, BINARY))
+    found, sample = _parse_json(doc.request_sample, "request", sink, binary=False)
+    if not body.has_table:
+        schema = infer_from_sample(sample, body_name, namer) if found else Schema(type="string")
+        return RequestBody(description, Content(media, schema, _examples(found, sample, doc)))
+    if isinstance(sample, list):
+        item_sample = sample[0] if sample and isinstance(sample[0], dict) else {}
+        item = _object_from_rows(body.rows, item_sample, namer, sink)
+        item_name = singular(schema_name(body_name)) if body_name else name + "Item"
+        schema = Schema(type="array", items=registry.propose(item_name, item, source))
+    else:
+        obj = _object_from_rows(body.rows, sample, namer, sink)
+        carrier = name + "Request" if body_name.lower() == "request" or not body_name else schema_name(body_name)
+        schema = registry.propose(carrier, obj, source)
+    return RequestBody(description, Content(media, schema, _examples(found, sample, doc)))
+
+
+def _carrier_from_prose(prose: tuple[str, ...]) -> str:
+    for paragraph in prose:
+        for pattern in _CARRIER_PROSE:
+            match = pattern.search(" ".join(paragraph.split()))
+            if match:
+                return match.group(1)
+    return ""
+
+
+def _responses(doc: EndpointDoc, headers: dict[str, Any], name: str, registry: SchemaRegistry, namer: Namer,
+               sink: DiagnosticSink) -> tuple[Response, ...]:
+    response: ResponseDoc | None = doc.response
+    codes: list[tuple[str, str, int]] = []
+    for row in (response.codes if response else ()):
+        code = row.cells[0].strip()
+        if not re.fullmatch(r"[1-5]\d\d|default|[1-5]XX", code):
+            sink.warn(row.line, f"response code '{code}' is not an HTTP status code; row skipped")
+            continue
+        codes.append((code, one_line(row.cells[1]) if len(row.cells) > 1 else "", row.line))
+    if not codes:
+        sink.warn(response.line if response else doc.endpoint_line, "no documented response codes; assuming 200 OK")
+        codes.append(("200", "OK", doc.endpoint_line))
+    success = next((c for c, _, _ in sorted(codes) if c.startswith("2") and c not in _NO_CONTENT), None)
+    content = _success_content(doc, response, headers, name, registry, namer, sink) if success else None
+    seen: dict[str, Response] = {}
+    for code, description, line in codes:
+        if code in seen:
+            sink.warn(line, f"response code {code} is documented twice; the first row is kept")
+            continue
+        seen[code] = Response(code, description or "", content if code == success else None)
+    return tuple(seen[c] for c in sorted(seen))
+
+
+def _success_content(doc: EndpointDoc, response: ResponseDoc | None, headers: dict[str, Any], name: str,
+                     registry: SchemaRegistry, namer: Namer, sink: DiagnosticSink) -> Content | None:
+    if response is None or (response.body_type_word is None and not response.has_table and not response.type_word):
+        return None
+    type_word = (response.body_type_word if response.body_type_word is not None else response.type_word).strip()
+    accept = _media_types(headers, "accept") or _DEFAULT_MEDIA
+    cell = parse_type_cell(type_word)
+    sample_content_type = dict((k.lower(), v) for k, v in doc.response_sample.headers).get("content-type", "") \
+        if doc.response_sample else ""
+    binary = type_word.lower() in _BINARY_WORDS and (
+        type_word.lower() in ("byte", "binary", "stream") or "octet" in sample_content_type or not response.has_table)
+    if binary and not response.has_table:
+        binary_media = tuple(m for m in accept if not _STRUCTURED_MEDIA.match(m)) or ("application/octet-stream",)
+        return Content(binary_media, BINARY)
+    found, sample = _parse_json(doc.response_sample, "response", sink, binary=False)
+    examples = _examples(found, sample, doc)
+    source = Source(doc.path, response.line)
+    carrier = _carrier_from_prose(response.prose)
+    if cell.kind in ("scalar", "enum"):
+        return Content(accept, cell.schema, examples)
+    if cell.kind == "array":
+        if not response.has_table:
+            items = infer_items(sample, name + "Item", namer) if isinstance(sample, list) else ANY
+            return Content(accept, Schema(type="array", items=items), examples)
+        item_sample = _first_object(sample)
+        item = _object_from_rows(response.rows, item_sample, namer, sink)
+        ref = registry.propose(carrier, item, source) if carrier else registry.anonymous(name + "Item", item, source)
+        return Content(accept, Schema(type="array", items=ref), examples)
+    if not response.has_table:
+        additional = dictionary_values(sample, name, namer) if found else ANY
+        return Content(accept, Schema(type="object", additional=additional), examples)
+    obj = _object_from_rows(response.rows, sample, namer, sink)
+    ref = registry.propose(carrier, obj, source) if carrier else registry.anonymous(name + "Result", obj, source)
+    return Content(accept, ref, examples)
+
+
+def _first_object(sample: Any) -> dict[str, Any]:
+    if isinstance(sample, list):
+        merged: dict[str, Any] = {}
+        for item in sample:
+            if isinstance(item, dict):
+                for key, value in item.items():
+                    merged.setdefault(key, value)
+        return merged
+    return sample if isinstance(sample, dict) else {}
+
+
+def merge_operations(first: Operation, other: Operation) -> tuple[Operation, list[str]]:
+    """One operation documented twice: the union of what both pages say; contradictions are returned."""
+    conflicts: list[str] = []
+    params = {(p.location, p.name.lower()): p for p in first.parameters}
+    merged_params = list(first.parameters)
+    for p in other.parameters:
+        key = (p.location, p.name.lower())
+        if key in params:
+            mine = params[key]
+            schema = merge_schemas(mine.schema, p.schema, conflicts, f"{p.location} parameter {p.name}")
+            merged_params[merged_params.index(mine)] = Parameter(
+                mine.name, mine.location, schema, mine.required or p.required, mine.description or p.description)
+        else:
+            merged_params.append(p)
+    body = first.request_body or other.request_body
+    if first.request_body and other.request_body:
+        body = RequestBody(first.request_body.description or other.request_body.description,
+                           _merge_content(first.request_body.content, other.request_body.content, conflicts, "request body"))
+    responses = {r.status: r for r in first.responses}
+    for r in other.responses:
+        mine = responses.get(r.status)
+        if mine is None:
+            responses[r.status] = r
+        elif mine.content and r.content:
+            responses[r.status] = Response(r.status, mine.description or r.description,
+                                           _merge_content(mine.content, r.content, conflicts, f"response {r.status}"))
+        else:
+            responses[r.status] = Response(r.status, mine.description or r.description, mine.content or r.content)
+    operation = Operation(
+        operation_id=first.operation_id, method=first.method, path=first.path,
+        summary=first.summary or other.summary,
+        description=first.description if len(first.description) >= len(other.description) else other.description,
+        tags=tuple(dict.fromkeys(first.tags + other.tags)), parameters=tuple(merged_params), request_body=body,
+        responses=tuple(responses[c] for c in sorted(responses)), secured=first.secured or other.secured,
+        sources=first.sources + other.sources,
+    )
+    return operation, conflicts
+
+
+def _merge_content(a: Content, b: Content, conflicts: list[str], where: str) -> Content:
+    media = tuple(dict.fromkeys(a.media_types + b.media_types))
+    examples = list(a.examples)
+    names = {e.name for e in examples}
+    for example in b.examples:
+        name, n = example.name, 2
+        while name in names:  # Prism-style `Prefer: example=<name>` needs unique names
+            name, n = f"{example.name}{n}", n + 1
+        names.add(name)
+        examples.append(Example(name, example.summary, example.value))
+    return Content(media, merge_schemas(a.schema, b.schema, conflicts, where), tuple(examples))

@@ -1,0 +1,111 @@
+"""Parses a generated Markdown reference page into a Page, using markdown-it-py's token stream."""
+from __future__ import annotations
+
+import re
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from .elements import Code, Element, Heading, Link, Page, Paragraph, Row, Table
+from .errors import DiagnosticSink
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
+_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
+
+# One parser for the whole process: building MarkdownIt compiles its rule chains.
+_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+_PROSE_OPENERS = {"paragraph_open", "bullet_list_open", "ordered_list_open", "blockquote_open"}
+
+
+def split_front_matter(text: str, sink: DiagnosticSink) -> tuple[dict[str, str], str, int]:
+    """Returns (front matter, body, number of lines the front matter took)."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text, 0
+    consumed = text[: match.end()].count("\n")
+    if not text[: match.end()].endswith("\n"):
+        consumed += 1
+    try:
+        data = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = 2 + (mark.line if mark else 0)
+        sink.error(line, f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}")
+        data = {}
+    if not isinstance(data, dict):
+        sink.error(2, "front matter is not a mapping of keys to values")
+        data = {}
+    return {str(k): "" if v is None else str(v) for k, v in data.items()}, text[match.end():], consumed
+
+
+def parse_markdown_page(path: str, text: str, sink: DiagnosticSink) -> Page:
+    front_matter, body, offset = split_front_matter(text, sink)
+    lines = body.split("\n")
+    tokens = _MD.parse(body)
+    elements: list[Element] = []
+    links: list[Link] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        start, end = token.map if token.map else (0, 0)
+        line = start + 1 + offset
+        source = "\n".join(lines[start:end])
+        if token.type == "heading_open":
+            elements.append(Heading(line, int(token.tag[1]), tokens[i + 1].content.strip(), source))
+            i += 3
+            continue
+        if token.type in ("fence", "code_block"):
+            elements.append(Code(line, token.info.strip(), token.content, source))
+        elif token.type == "html_block":
+            elements.append(Paragraph(line, token.content.strip(), source))
+        elif token.type == "table_open":
+            table, i = _read_table(tokens, i, offset)
+            elements.append(table)
+            continue
+        elif token.type in _PROSE_OPENERS:
+            close = _matching_close(tokens, i)
+            inline = " ".join(t.content for t in tokens[i:close] if t.type == "inline")
+            for n, text_line in enumerate(lines[start:end]):
+                links.extend(Link(line + n, m.group(1), m.group(2)) for m in _LINK.finditer(text_line))
+            elements.append(Paragraph(line, inline.strip(), source))
+            i = close + 1
+            continue
+        i += 1
+    return Page(path, front_matter, tuple(elements), tuple(links))
+
+
+def _matching_close(tokens: list[Token], i: int) -> int:
+    depth = 0
+    for j in range(i, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _read_table(tokens: list[Token], i: int, offset: int) -> tuple[Table, int]:
+    table_line = tokens[i].map[0] + 1 + offset if tokens[i].map else 0
+    header: tuple[str, ...] = ()
+    rows: list[Row] = []
+    cells: list[str] = []
+    row_line = table_line
+    in_head = False
+    while tokens[i].type != "table_close":
+        token = tokens[i]
+        if token.type == "thead_open":
+            in_head = True
+        elif token.type == "thead_close":
+            in_head = False
+        elif token.type == "tr_open":
+            cells = []
+            row_line = (token.map[0] + 1 + offset) if token.map else row_line + 1
+        elif token.type == "inline":
+            cells.append(token.content.strip())
+        elif token.type == "tr_close":
+            if in_head:
+                header = tuple(cells)
+            else:
+                rows.append(Row(row_line, tuple(cells)))
+        i += 1
+    return Table(table_line, header, tuple(rows)), i + 1

@@ -1,0 +1,195 @@
+"""Runs the whole generator: find pages, parse, extract, infer, merge, render, validate."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .elements import Page
+from .errors import Diagnostic, DiagnosticSink, DocsError, Severity
+from .extract import EndpointDoc, IndexDoc, extract_endpoint, extract_index, is_index_page
+from .infer import infer_operation, merge_operations
+from .markdown_page import parse_markdown_page
+from .model import ApiModel, Operation, Tag
+from .registry import SchemaRegistry, rename_refs
+from .render import load_yaml, render_yaml, to_json, validate_spec
+from .text import clean_text
+from .text_page import looks_copied_from_web, parse_text_page
+
+PAGE_SUFFIXES = (".md", ".txt")
+_API_PREFIX = re.compile(r"^/api/v\d+/")
+_HTTP_FENCE = re.compile(r"^```http[ \t]*\n\s*(?:[A-Z]+[ \t]+)?/", re.M)
+
+
+@dataclass(frozen=True, slots=True)
+class PageFile:
+    path: Path
+    display: str  # how diagnostics name the file
+    folder: str  # folder relative to the input root ("" for pages directly in it)
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationResult:
+    spec: dict[str, Any]
+    yaml_text: str
+    model: ApiModel
+    diagnostics: tuple[Diagnostic, ...]
+    pages: int
+    merged: int
+
+    def render(self, fmt: str) -> str:
+        return self.yaml_text if fmt == "yaml" else to_json(self.spec)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for d in self.diagnostics if d.severity is severity)
+
+
+def find_pages(inputs: Sequence[str | Path]) -> tuple[list[PageFile], list[Diagnostic]]:
+    files: list[PageFile] = []
+    problems: list[Diagnostic] = []
+    for raw in inputs:
+        root = Path(raw)
+        if root.is_dir():
+            for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in PAGE_SUFFIXES and p.is_file()):
+                folder = path.parent.relative_to(root).as_posix()
+                files.append(PageFile(path, _display(path), "" if folder == "." else folder))
+        elif root.is_file():
+            files.append(PageFile(root, _display(root), ""))
+        else:
+            problems.append(Diagnostic(str(raw), 0, Severity.ERROR, "no such file or folder"))
+    unique = {f.path.resolve(): f for f in files}
+    return sorted(unique.values(), key=lambda f: f.display), problems
+
+
+def _display(path: Path) -> str:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def parse_page(display: str, text: str, sink: DiagnosticSink) -> Page | None:
+    text = text.replace("\r\n", "\n").lstrip("\ufeff")
+    if looks_copied_from_web(text):
+        return parse_text_page(display, text, sink)
+    if not text.lstrip().startswith("---") and not _HTTP_FENCE.search(text):
+        return None  # not a reference page (a README, a manifest): nothing to say about it
+    return parse_markdown_page(display, text, sink)
+
+
+def read_page(file: PageFile, sink: DiagnosticSink) -> EndpointDoc | IndexDoc | None:
+    try:
+        text = file.path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        sink.error(1, f"not UTF-8 text ({exc.reason} at byte {exc.start}); page skipped")
+        return None
+    except OSError as exc:
+        sink.error(0, f"cannot read: {exc.strerror}")
+        return None
+    page = parse_page(file.display, text, sink)
+    if page is None:
+        sink.note(1, "not an API reference page (no front matter, no endpoint); skipped")
+        return None
+    if is_index_page(page):
+        return extract_index(page)
+    return extract_endpoint(page, sink)
+
+
+def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "SuperOffice WebAPI",
+               progress: Callable[[Iterable[PageFile]], Iterable[PageFile]] | None = None) -> GenerationResult:
+    """Generates one OpenAPI 3.1 document from every page under `inputs`.
+
+    Problems with single pages become diagnostics and the other pages still generate; DocsError is raised
+    only when no operation at all could be generated or the result is not valid OpenAPI.
+    """
+    files, diagnostics = find_pages(inputs)
+    docs: list[tuple[PageFile, EndpointDoc]] = []
+    indexes: dict[str, IndexDoc] = {}
+    iterator: Iterable[PageFile] = progress(files) if progress else files
+    for file in iterator:
+        sink = DiagnosticSink(file.display)
+        doc = read_page(file, sink)
+        diagnostics.extend(sink.items)
+        if isinstance(doc, IndexDoc):
+            indexes[file.folder] = doc
+        elif doc is not None:
+            docs.append((file, doc))
+
+    registry = SchemaRegistry()
+    drafts: list[tuple[EndpointDoc, Operation]] = []
+    for file, doc in docs:
+        sink = DiagnosticSink(file.display)
+        drafts.append((doc, infer_operation(doc, _tag_for(file, doc, indexes), registry, sink)))
+        diagnostics.extend(sink.items)
+    schemas, renames, conflicts = registry.finalize()
+    diagnostics.extend(Diagnostic(c.source.path, c.source.line, Severity.WARNING, c.message) for c in conflicts)
+    operations, merged, merge_notes = _merge_duplicates([(d, rename_refs(op, renames)) for d, op in drafts])
+    diagnostics.extend(merge_notes)
+    diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.value, d.message))
+    if not operations:
+        raise DocsError("no operation could be generated from the given pages", tuple(diagnostics))
+
+    tags = _tags(operations, indexes)
+    model = ApiModel(title, tuple(operations), schemas, tags)
+    yaml_text = render_yaml(model)
+    spec = load_yaml(yaml_text)
+    validate_spec(spec)
+    return GenerationResult(spec, yaml_text, model, tuple(diagnostics), len(files), merged)
+
+
+def _tag_for(file: PageFile, doc: EndpointDoc, indexes: dict[str, IndexDoc]) -> str:
+    if file.folder:
+        index = indexes.get(file.folder)
+        if index and index.title:
+            return index.title.replace("_", " ")
+        return file.folder.rsplit("/", 1)[-1].replace("_", " ")
+    # Pages directly in the input folder: the resource after /api/v1/ (`Agents/Batch/...` -> `Batch Agent`).
+    parts = [p for p in _API_PREFIX.sub("", doc.url.lstrip("/") and doc.url).strip("/").split("/") if p]
+    if len(parts) >= 2 and parts[0].lower() == "agents":
+        return f"{parts[1]} Agent"
+    return parts[0] if parts and not parts[0].startswith("{") else "default"
+
+
+def _tags(operations: list[Operation], indexes: dict[str, IndexDoc]) -> tuple[Tag, ...]:
+    descriptions = {index.title.replace("_", " "): clean_text(index.description) for index in indexes.values() if index.title}
+    used = sorted({tag for op in operations for tag in op.tags})
+    return tuple(Tag(name, descriptions.get(name, "")) for name in used)
+
+
+def _merge_duplicates(drafts: list[tuple[EndpointDoc, Operation]]) -> tuple[list[Operation], int, list[Diagnostic]]:
+    """Pages documenting the same method and path become one operation: the union of both."""
+    notes: list[Diagnostic] = []
+    # Pages with an id in their front matter go first, so their operationId is the one kept.
+    ordered = sorted(drafts, key=lambda d: (d[0].copied_from_web, d[0].path))
+    by_endpoint: dict[tuple[str, str], tuple[EndpointDoc, Operation]] = {}
+    merged = 0
+    for doc, op in ordered:
+        key = (op.method, op.path)
+        if key not in by_endpoint:
+            by_endpoint[key] = (doc, op)
+            continue
+        first_doc, first = by_endpoint[key]
+        combined, conflicts = merge_operations(first, op)
+        merged += 1
+        notes.append(Diagnostic(doc.path, doc.endpoint_line, Severity.NOTE,
+                                f"{op.method.upper()} {op.path} is also documented in {first.sources[0]}; merged into "
+                                f"{first.operation_id}"))
+        notes.extend(Diagnostic(doc.path, doc.endpoint_line, Severity.WARNING,
+                                f"contradicts {first.sources[0]} on {message}") for message in conflicts)
+        by_endpoint[key] = (first_doc, combined)
+    operations: list[Operation] = []
+    seen_ids: dict[str, Operation] = {}
+    for key in sorted(by_endpoint, key=lambda k: (k[1], k[0])):
+        doc, op = by_endpoint[key]
+        if op.operation_id in seen_ids:
+            other = seen_ids[op.operation_id]
+            new_id = f"{op.operation_id}_{op.method}"
+            notes.append(Diagnostic(doc.path, doc.line, Severity.WARNING,
+                                    f"operationId {op.operation_id} is already used by {other.method.upper()} "
+                                    f"{other.path} ({other.sources[0]}); renamed to {new_id}"))
+            op = replace(op, operation_id=new_id)
+        seen_ids[op.operation_id] = op
+        operations.append(op)
+    return operations, merged, notes

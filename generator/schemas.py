@@ -1,0 +1,181 @@
+"""Schemas from property tables and samples: type cells, inference from sample JSON, union merging."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any, Callable
+
+from .model import ANY, Property, Schema
+
+_SCALAR_TYPES: dict[str, Schema] = {
+    "int32": Schema(type="integer", format="int32"),
+    "int64": Schema(type="integer", format="int64"),
+    "integer": Schema(type="integer"),
+    "int": Schema(type="integer", format="int32"),
+    "long": Schema(type="integer", format="int64"),
+    "short": Schema(type="integer", format="int32"),
+    "double": Schema(type="number", format="double"),
+    "float": Schema(type="number", format="float"),
+    "decimal": Schema(type="number", format="double"),
+    "number": Schema(type="number"),
+    "bool": Schema(type="boolean"),
+    "boolean": Schema(type="boolean"),
+    "string": Schema(type="string"),
+    "date-time": Schema(type="string", format="date-time"),
+    "datetime": Schema(type="string", format="date-time"),
+    "date": Schema(type="string", format="date"),
+    "byte": Schema(type="string", format="byte"),
+    "guid": Schema(type="string", format="uuid"),
+    "uuid": Schema(type="string", format="uuid"),
+}
+_CONTAINERS = {"object": "object", "array": "array", "dictionary": "object", "list": "array"}
+_ENUM_CELL = re.compile(r"^Enum\s*:\s*(.*)$", re.I | re.S)
+_CARRIER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
+
+
+@dataclass(frozen=True, slots=True)
+class TypeCell:
+    """What a Type cell says: a scalar/enum schema, a container word, nothing, or a carrier's name."""
+
+    kind: str  # scalar | enum | object | array | empty | named | unknown
+    schema: Schema = ANY
+    name: str = ""
+
+
+def parse_type_cell(cell: str) -> TypeCell:
+    cell = " ".join(cell.replace("`", "").split())
+    if not cell:
+        return TypeCell("empty")
+    enum = _ENUM_CELL.match(cell)
+    if enum:
+        values = tuple(v.strip() for v in enum.group(1).split(",") if v.strip())
+        return TypeCell("enum", Schema(type="string", enum=values))
+    lowered = cell.lower()
+    if lowered in _SCALAR_TYPES:
+        return TypeCell("scalar", _SCALAR_TYPES[lowered])
+    if lowered in _CONTAINERS:
+        return TypeCell(_CONTAINERS[lowered])
+    if _CARRIER_NAME.match(cell):
+        return TypeCell("named", name=cell)
+    return TypeCell("unknown", name=cell)
+
+
+def schema_name(text: str) -> str:
+    """A component name from a docs word: `batchTaskInfo` -> `BatchTaskInfo`, `_Links` -> `Links`."""
+    cleaned = re.sub(r"[^A-Za-z0-9]+", " ", text).strip()
+    if not cleaned:
+        return ""
+    words = cleaned.split()
+    name = "".join(w[:1].upper() + w[1:] for w in words)
+    return name if not name[:1].isdigit() else "T" + name
+
+
+def singular(name: str) -> str:
+    for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)] + replacement
+    if name.endswith("s") and not name.endswith("ss") and len(name) > 2:
+        return name[:-1]
+    return name + "Item"
+
+
+# Proposes a named component schema and returns a reference to it (see SchemaRegistry).
+Namer = Callable[[str, Schema], Schema]
+
+
+def infer_from_sample(value: Any, name_hint: str, name: Namer) -> Schema:
+    """The shape of a sample value. Values are filler: only their JSON type (and ISO date shape) is used."""
+    if value is None:
+        return ANY
+    if isinstance(value, bool):
+        return Schema(type="boolean")
+    if isinstance(value, int):
+        return Schema(type="integer", format="int32" if -(2**31) <= value < 2**31 else "int64")
+    if isinstance(value, float):
+        return Schema(type="number", format="double")
+    if isinstance(value, str):
+        return Schema(type="string", format="date-time") if _DATE_TIME.match(value) else Schema(type="string")
+    if isinstance(value, list):
+        return Schema(type="array", items=infer_items(value, singular(name_hint), name))
+    if isinstance(value, dict):
+        if not value:
+            return name(schema_name(name_hint), Schema(type="object", properties=()))
+        properties = tuple(
+            Property(key, infer_from_sample(item, key, name)) for key, item in value.items()
+        )
+        return name(schema_name(name_hint), Schema(type="object", properties=properties))
+    return ANY
+
+
+def infer_items(values: list[Any], name_hint: str, name: Namer) -> Schema:
+    merged = ANY
+    for value in values:
+        merged = merge_schemas(merged, infer_from_sample(value, name_hint, name), [])
+    return merged
+
+
+def dictionary_values(sample: Any, prop_name: str, name: Namer) -> Schema:
+    """Value schema of a dictionary-typed property (`FieldProperties` -> FieldProperty) from its sample."""
+    if not isinstance(sample, dict) or not sample:
+        return ANY
+    return infer_items(list(sample.values()), singular(prop_name), name)
+
+
+def merge_schemas(a: Schema, b: Schema, conflicts: list[str], where: str = "") -> Schema:
+    """The union of two descriptions of the same value; `a` wins where they contradict (reported)."""
+    if a == b or b == ANY:
+        return a
+    if a == ANY:
+        return b
+    if a.ref or b.ref:
+        if a.ref and b.ref and a.ref != b.ref:
+            conflicts.append(f"{where or 'value'}: {a.ref} vs {b.ref}")
+        return a if a.ref else b
+    description = a.description or b.description
+    if a.type != b.type:
+        if {a.type, b.type} == {"integer", "number"}:
+            return replace(a if a.type == "number" else b, description=description)
+        if a.type is None:
+            return replace(b, description=description)
+        if b.type is None:
+            return a
+        conflicts.append(f"{where or 'value'}: {a.type} vs {b.type}")
+        return a
+    fmt = a.format or b.format
+    if a.format and b.format and a.format != b.format:
+        if {a.format, b.format} == {"int32", "int64"}:
+            fmt = "int64"
+        else:
+            conflicts.append(f"{where or 'value'}: format {a.format} vs {b.format}")
+            fmt = a.format
+    enum = a.enum + tuple(v for v in b.enum if v not in a.enum) if a.enum and b.enum else (a.enum or b.enum)
+    items = _merge_optional(a.items, b.items, conflicts, f"{where}[]")
+    additional = _merge_optional(a.additional, b.additional, conflicts, f"{where}{{}}")
+    properties = a.properties
+    if a.properties is not None and b.properties is not None:
+        merged: list[Property] = []
+        for prop in a.properties:
+            other = b.property(prop.name)
+            if other is None:
+                merged.append(prop)
+            else:
+                path = f"{where}.{prop.name}" if where else prop.name
+                merged.append(Property(prop.name, merge_schemas(prop.schema, other.schema, conflicts, path),
+                                       prop.description or other.description))
+        merged.extend(p for p in b.properties if a.property(p.name) is None)
+        properties = tuple(merged)
+    elif properties is None:
+        properties = b.properties
+    return Schema(type=a.type, format=fmt, enum=enum, properties=properties, items=items, additional=additional,
+                  media_type=a.media_type or b.media_type, description=description)
+
+
+def _merge_optional(a: Schema | None, b: Schema | None, conflicts: list[str], where: str) -> Schema | None:
+    if a is None or b is None:
+        return a or b
+    return merge_schemas(a, b, conflicts, where)
+
+
+def property_names(schema: Schema) -> frozenset[str]:
+    return frozenset(p.name for p in schema.properties or ())

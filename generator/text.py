@@ -1,0 +1,62 @@
+"""Turns the docs' prose (XML-doc leftovers, HTML, entity escapes) into readable CommonMark text."""
+from __future__ import annotations
+
+import html
+import re
+
+_SEE_WITH_TEXT = re.compile(r"<see\s+cref=\"[^\"]*\"\s*>(.*?)</see>", re.S | re.I)
+_SEE_EMPTY = re.compile(r"<see\s+cref=\"(?:[A-Z]:)?([^\"]*)\"\s*/>", re.I)
+_PARA_EMPTY = re.compile(r"<para\s*/>", re.I)
+_PARA = re.compile(r"<para>(.*?)</para>", re.S | re.I)
+_ANCHOR = re.compile(r"<a\s+[^>]*href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.S | re.I)
+_BRACE_CREF = re.compile(r"\{((?:[A-Za-z_][\w]*\.)+[A-Za-z_]\w*)\}")
+_OTHER_TAG = re.compile(r"</?(?:c|code|b|i|em|strong|br|p|span|div|summary|remarks|returns)\b[^>]*>", re.I)
+_BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
+_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+_PARAGRAPH_INDENT = re.compile(r"\n\n[ \t]{1,3}(?=\S)")
+_NAMESPACES = {"SuperOffice", "CRM", "Services", "Security", "Data", "WebApi", "v1", "Carriers", "Util", "T", "P", "M"}
+
+
+def _short_name(qualified: str) -> str:
+    """`SuperOffice.CRM.Services.PersonEntity.CustomFields` -> `PersonEntity.CustomFields`."""
+    parts = [p for p in qualified.split(".") if p]
+    while len(parts) > 1 and (parts[0] in _NAMESPACES or parts[0][:1].islower()):
+        parts.pop(0)
+    return ".".join(parts[-2:])
+
+
+def clean_text(text: str) -> str:
+    """Readable text from a docs fragment; stable for the same input."""
+    if not text:
+        return ""
+    # Entity-escaped markup (`&lt;para/&gt;`, `&amp;apos;`) is unescaped first, twice for the double-escaped.
+    for _ in range(2):
+        if "&" in text:
+            text = html.unescape(text)
+    text = _SEE_WITH_TEXT.sub(lambda m: " ".join(m.group(1).split()), text)
+    text = _SEE_EMPTY.sub(lambda m: _short_name(m.group(1)), text)
+    text = _PARA_EMPTY.sub("\n\n", text)
+    text = _PARA.sub(lambda m: "\n\n" + m.group(1).strip() + "\n\n", text)
+    text = _ANCHOR.sub(lambda m: f"[{' '.join(m.group(2).split())}]({m.group(1).strip()})", text)
+    text = _BRACE_CREF.sub(lambda m: _short_name(m.group(1)), text)
+    text = _OTHER_TAG.sub("", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _TRAILING_SPACE.sub("\n", text)
+    text = _PARAGRAPH_INDENT.sub("\n\n", text)
+    text = _BLANK_RUN.sub("\n\n", text)
+    lines = [line.rstrip() for line in text.strip().split("\n")]
+    return "\n".join(lines).strip()
+
+
+def one_line(text: str) -> str:
+    return " ".join(clean_text(text).split())
+
+
+def summary_of(description: str) -> str:
+    """The first paragraph's first sentence, on one line."""
+    first = clean_text(description).split("\n\n", 1)[0]
+    first = " ".join(first.split())
+    match = re.match(r"(.+?[.!?])(\s|$)", first)
+    sentence = match.group(1) if match else first
+    # Broken generator splits (`i.` + `e.`) make tiny first sentences; keep the paragraph then.
+    return first if len(sentence) < 12 else sentence
