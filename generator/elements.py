@@ -27,6 +27,8 @@ class Paragraph:
 
 @dataclass(frozen=True, slots=True)
 class Code:
+    """A code block; `line` is the line of its first line of content (not of the opening fence)."""
+
     line: int
     info: str
     text: str

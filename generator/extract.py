@@ -143,7 +143,7 @@ def _endpoint(page: Page) -> tuple[str, str, int] | None:
             first = element.text.strip().split("\n", 1)[0]
             match = _ENDPOINT.match(first)
             if match and match.group(1).upper() in _METHODS:
-                return match.group(1).upper(), match.group(2), element.line + 1
+                return match.group(1).upper(), match.group(2), element.line
     return None
 
 
@@ -206,7 +206,7 @@ def extract_endpoint(page: Page, sink: DiagnosticSink) -> EndpointDoc | None:
     for element in page.elements:
         if isinstance(element, Heading) and element.level == 1 and not seen_endpoint:
             continue
-        if isinstance(element, Code) and not seen_endpoint and element.line <= endpoint_line <= element.line + 2:
+        if isinstance(element, Code) and not seen_endpoint and element.line == endpoint_line:
             seen_endpoint = True
             continue
         text = element.text if isinstance(element, (Heading, Paragraph)) else ""
@@ -323,5 +323,6 @@ def _read_sample(code: Code, sink: DiagnosticSink) -> Sample | None:
         name, colon, value = raw.partition(":")
         if colon:
             headers.append((name.strip(), value.strip()))
-    body_line = code.line + 1 + head.strip("\n").count("\n") + 2 if sep else code.line
-    return Sample(code.line + 1, head_lines[0].strip(), tuple(headers), body.strip() if sep else "", body_line)
+    leading = len(body) - len(body.lstrip("\n"))
+    body_line = code.line + head.count("\n") + 2 + leading if sep else code.line
+    return Sample(code.line, head_lines[0].strip(), tuple(headers), body.strip() if sep else "", body_line)

@@ -56,7 +56,9 @@ def parse_markdown_page(path: str, text: str, sink: DiagnosticSink) -> Page:
             i += 3
             continue
         if token.type in ("fence", "code_block"):
-            elements.append(Code(line, token.info.strip(), token.content, source))
+            # A fence's content starts on the line after the opening ```.
+            content_line = line + 1 if token.type == "fence" else line
+            elements.append(Code(content_line, token.info.strip(), token.content, source))
         elif token.type == "html_block":
             elements.append(Paragraph(line, token.content.strip(), source))
         elif token.type == "table_open":

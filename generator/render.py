@@ -17,7 +17,7 @@ from .model import ApiModel, Operation, Schema
 OPENAPI_VERSION = "3.1.0"
 _METHOD_ORDER = {m: i for i, m in enumerate(("get", "put", "post", "delete", "options", "head", "patch", "trace"))}
 # YAML rejects these even inside quoted scalars; JSON escaping leaves them as they are.
-_YAML_UNPRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]")
+_YAML_UNPRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]")
 _JSON_MEDIA = re.compile(r"^(application|text)/([\w.+-]*\+)?json$")
 
 

@@ -1,0 +1,53 @@
+"""`docmock generate`: output format by extension, stdout, diagnostics on stderr, exit codes 0/1/2."""
+from __future__ import annotations
+
+import json
+
+import yaml
+from click.testing import CliRunner
+
+from conftest import SEEDS
+from docmock.cli import main
+from pagekit import write_page
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["generate", *args], catch_exceptions=False)
+
+
+def test_yaml_and_json_by_extension(tmp_path):
+    assert run(str(SEEDS), "-o", str(tmp_path / "spec.yaml")).exit_code == 0
+    assert run(str(SEEDS), "-o", str(tmp_path / "spec.json")).exit_code == 0
+    from_yaml = yaml.safe_load((tmp_path / "spec.yaml").read_text())
+    assert from_yaml == json.loads((tmp_path / "spec.json").read_text())
+    assert from_yaml["openapi"] == "3.1.0"
+
+
+def test_stdout_and_summary_on_stderr():
+    result = run(str(SEEDS), "-o", "-")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("openapi: 3.1.0\n")
+    assert "4 operations" in result.stderr and "merged into v1Batch_StartBatchJob" in result.stderr
+
+
+def test_default_input_is_docs_src(monkeypatch):
+    monkeypatch.chdir(SEEDS.parent)
+    result = run("-o", "-", "-q")
+    assert result.exit_code == 0 and "v1Batch_GetBatchTaskInfo" in result.stdout
+    assert result.stderr == ""  # quiet: notes and the summary are not printed
+
+
+def test_warnings_exit_0_and_strict_exits_1(tmp_path):
+    write_page(tmp_path, "p.md", extra="## Response\n\n| Response | Description |\n|---|---|\n| 2xx | ok |\n")
+    ok = run(str(tmp_path), "-o", str(tmp_path / "out.yaml"))
+    assert ok.exit_code == 0 and "p.md:" in ok.stderr and "warning" in ok.stderr
+    strict = run(str(tmp_path), "-o", str(tmp_path / "out.yaml"), "--strict")
+    assert strict.exit_code == 1
+
+
+def test_nothing_generated_exits_2(tmp_path):
+    (tmp_path / "broken.md").write_text("---\ntitle: Broken\n---\n\n# Broken\n")
+    result = run(str(tmp_path), "-o", str(tmp_path / "out.yaml"))
+    assert result.exit_code == 2
+    assert "broken.md:5: error:" in result.stderr
+    assert not (tmp_path / "out.yaml").exists()

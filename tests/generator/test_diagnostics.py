@@ -1,0 +1,149 @@
+"""Broken pages give `file:line: message`, every problem in one run, and the good pages still generate."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator import DocsError, Severity, build_spec
+from pagekit import operations, write_page
+
+GOOD_TABLE = """| Path Part | Type | Description |
+|-----------|------|-------------|
+| id | int32 | The id **Required** |
+
+## Response: object
+
+| Response | Description |
+|----------------|-------------|
+| 200 | OK |
+"""
+
+
+def messages(result, name: str) -> list[tuple[int, str, Severity]]:
+    return [(d.line, d.message, d.severity) for d in result.diagnostics if d.path.endswith(name)]
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().split("\n"), 1) if needle in line)
+
+
+def test_page_without_method_or_path(tmp_path):
+    write_page(tmp_path, "good.md", extra=GOOD_TABLE)
+    (tmp_path / "broken.md").write_text("---\ntitle: Something\nid: v1X_Broken\n---\n\n# Something\n\nWords.\n")
+    result = build_spec([tmp_path])
+    assert messages(result, "broken.md") == [
+        (6, "page has no ```http block with 'METHOD /path' and its title names no method and path", Severity.ERROR)]
+    assert list(operations(result.spec)) == ["v1Thing_Get"]
+
+
+def test_title_is_the_fallback_for_a_missing_http_block(tmp_path):
+    (tmp_path / "p.md").write_text("---\ntitle: GET Thing/{id}\nid: v1X_Get\n---\n\n# GET Thing/{id}\n\nWords.\n")
+    result = build_spec([tmp_path])
+    assert operations(result.spec)["v1X_Get"][:2] == ("/Thing/{id}", "get")
+    assert "using the title" in messages(result, "p.md")[0][1]
+
+
+def test_rows_that_do_not_parse_unknown_types_and_bad_codes(tmp_path):
+    extra = """| Path Part | Type | Description |
+|-----------|------|-------------|
+|  | int32 | no name |
+| id | int32 | The id **Required** |
+
+## Response: object
+
+| Response | Description |
+|----------------|-------------|
+| 200 | OK |
+| two hundred | nope |
+
+Response body: object
+
+| Property Name | Type |  Description |
+|----------------|------|--------------|
+| Weird | list of (things) | ? |
+"""
+    page = write_page(tmp_path, "p.md", extra=extra)
+    found = {(line, message.split(";")[0]) for line, message, _ in messages(build_spec([tmp_path]), "p.md")}
+    assert (line_of(page, "| no name"), "path table row has an empty first cell") in found
+    assert (line_of(page, "two hundred"), "response code 'two hundred' is not an HTTP status code") in found
+    assert (line_of(page, "| Weird"), "property 'Weird' has type 'list of (things)', which is not a type docmock knows") in found
+
+
+def test_sample_that_is_not_json_points_at_the_bad_line(tmp_path):
+    extra = GOOD_TABLE + """
+Response body: object
+
+| Property Name | Type |  Description |
+|----------------|------|--------------|
+| Name | string | The name |
+
+## Sample Request
+
+```http_
+HTTP/1.1 200 OK
+Content-Type: application/json; charset=utf-8
+
+{
+  "Name": "x",
+  oops
+}
+```
+"""
+    page = write_page(tmp_path, "p.md", extra=extra)
+    result = build_spec([tmp_path])
+    (line, message, severity), = messages(result, "p.md")
+    assert line == line_of(page, "oops") and severity is Severity.WARNING
+    assert message.startswith("response sample is not JSON")
+    # The tables still give the shape.
+    assert result.spec["components"]["schemas"]["GetResult"]["properties"]["Name"] == {
+        "type": "string", "description": "The name"}
+
+
+def test_duplicates_that_contradict_are_merged_and_reported(tmp_path):
+    write_page(tmp_path, "a.md", operation_id="v1Thing_Get", extra=GOOD_TABLE)
+    write_page(tmp_path, "b.md", operation_id="v1Thing_Get2", extra=GOOD_TABLE.replace("int32", "bool"))
+    result = build_spec([tmp_path])
+    assert list(operations(result.spec)) == ["v1Thing_Get"]
+    found = messages(result, "b.md")
+    assert any(s is Severity.NOTE and "also documented in" in m for _, m, s in found)
+    assert any(s is Severity.WARNING and "contradicts" in m and "path parameter id: integer vs boolean" in m
+               for _, m, s in found)
+
+
+def test_same_operation_id_on_two_endpoints_is_renamed(tmp_path):
+    write_page(tmp_path, "a.md", extra=GOOD_TABLE)
+    write_page(tmp_path, "b.md", method="PUT", extra=GOOD_TABLE)
+    result = build_spec([tmp_path])
+    assert sorted(operations(result.spec)) == ["v1Thing_Get", "v1Thing_Get_put"]
+    assert any("already used" in m for _, m, _ in messages(result, "b.md"))
+
+
+def test_every_problem_in_one_run(tmp_path):
+    write_page(tmp_path, "good.md", extra=GOOD_TABLE)
+    for n in range(3):
+        (tmp_path / f"broken{n}.md").write_text(f"---\ntitle: Broken {n}\n---\n\n# Broken {n}\n")
+    result = build_spec([tmp_path])
+    assert sorted(d.path.rsplit("/", 1)[-1] for d in result.diagnostics) == ["broken0.md", "broken1.md", "broken2.md"]
+
+
+def test_nothing_to_generate_raises_with_all_diagnostics(tmp_path):
+    (tmp_path / "broken.md").write_text("---\ntitle: Broken\n---\n\n# Broken\n")
+    with pytest.raises(DocsError) as caught:
+        build_spec([tmp_path])
+    assert [d.line for d in caught.value.diagnostics] == [5]
+
+
+def test_missing_input_is_reported(tmp_path):
+    write_page(tmp_path, "good.md", extra=GOOD_TABLE)
+    result = build_spec([tmp_path, tmp_path / "nope"])
+    assert [d.message for d in result.diagnostics] == ["no such file or folder"]
+
+
+def test_undocumented_path_part_is_typed_string_and_reported(tmp_path):
+    write_page(tmp_path, "p.md", path="Thing/{id}/Sub/{other}", extra=GOOD_TABLE)
+    result = build_spec([tmp_path])
+    op = operations(result.spec)["v1Thing_Get"][2]
+    other = next(p for p in op["parameters"] if p["name"] == "other")
+    assert other["schema"] == {"type": "string"} and other["required"] is True
+    assert any("{other}" in m for _, m, _ in messages(result, "p.md"))
