@@ -20,8 +20,9 @@ _BACKTICKED = re.compile(r"`([^`]+)`")
 _PATH_PARAM = re.compile(r"\{([^}/]+)\}")
 _CARRIER_PROSE = (
     re.compile(r"Carrier object for (\w+)"),
-    re.compile(r"^(\w+) entity with API _Links added"),
 )
+# `PersonEntity entity with API _Links added.` names a variant of the carrier with one more property.
+_LINKS_VARIANT = re.compile(r"^(\w+) entity with API _Links added")
 # Headers that the spec states elsewhere: credentials become security schemes, content negotiation becomes
 # media types. The rest of the Request Headers table are header parameters.
 _SECURITY_HEADERS = {"authorization", "x-xsrf-token"}
@@ -52,11 +53,11 @@ def infer_operation(doc: EndpointDoc, tag: str, registry: SchemaRegistry, sink: 
     source = Source(doc.path, doc.endpoint_line)
     name = operation_name(operation_id)
 
-    def namer(proposed: str, schema: Schema) -> Schema:
-        return registry.propose(proposed or name + "Item", schema, source)
+    def namer(proposed: str, schema: Schema, parent: str) -> Schema:
+        return registry.propose(proposed or name + "Item", schema, source, documented=False, parent=parent)
 
     headers = {row.cells[0].strip().lower(): row for row in doc.header_rows}
-    parameters = _path_parameters(doc, sink) + _query_parameters(doc, sink) + _header_parameters(doc)
+    parameters = _path_parameters(doc, registry, sink) + _query_parameters(doc, registry, sink) + _header_parameters(doc)
     request_body = _request_body(doc, headers, name, registry, namer, sink)
     responses = _responses(doc, headers, name, registry, namer, sink)
     description = clean_text(doc.description)
@@ -87,13 +88,15 @@ def _scalar_parameter_schema(cell: TypeCell, raw: str, line: int, sink: Diagnost
     return Schema(type="string")
 
 
-def _path_parameters(doc: EndpointDoc, sink: DiagnosticSink) -> tuple[Parameter, ...]:
+def _path_parameters(doc: EndpointDoc, registry: SchemaRegistry, sink: DiagnosticSink) -> tuple[Parameter, ...]:
     in_url = _PATH_PARAM.findall(doc.url)
     documented: dict[str, Parameter] = {}
     for row in doc.path_rows:
         name, type_cell, description = (row.cells + ("", ""))[:3]
         text, _ = _split_description(description)
         schema = _scalar_parameter_schema(parse_type_cell(type_cell), type_cell, row.line, sink)
+        if schema.enum:
+            registry.note_enum(text, schema.enum)
         if name not in in_url:
             sink.warn(row.line, f"path part '{name}' does not appear in the path {doc.url}; ignored")
             continue
@@ -107,12 +110,14 @@ def _path_parameters(doc: EndpointDoc, sink: DiagnosticSink) -> tuple[Parameter,
     return tuple(result)
 
 
-def _query_parameters(doc: EndpointDoc, sink: DiagnosticSink) -> tuple[Parameter, ...]:
+def _query_parameters(doc: EndpointDoc, registry: SchemaRegistry, sink: DiagnosticSink) -> tuple[Parameter, ...]:
     result: list[Parameter] = []
     for row in doc.query_rows:
         name, type_cell, description = (row.cells + ("", ""))[:3]
         text, required = _split_description(description)
         schema = _scalar_parameter_schema(parse_type_cell(type_cell), type_cell, row.line, sink)
+        if schema.enum:
+            registry.note_enum(text, schema.enum)
         result.append(Parameter(name, "query", schema, required, text))
     return tuple(result)
 
@@ -156,41 +161,48 @@ def _examples(found: bool, value: Any, doc: EndpointDoc) -> tuple[Example, ...]:
     return (Example("sample", f"Sample from {PurePosixPath(doc.path).name}", value),)
 
 
-def _object_from_rows(rows, sample: Any, namer: Namer, sink: DiagnosticSink) -> Schema:
+def _object_from_rows(rows, sample: Any, namer: Namer, sink: DiagnosticSink, parent: str,
+                      enums: SchemaRegistry) -> Schema:
     """An object schema from a property table, completed by the sample (which alone shows nested shapes)."""
     sample_dict = sample if isinstance(sample, dict) else {}
     properties: list[Property] = []
     for row in rows:
         name, type_cell, description = (row.cells + ("", ""))[:3]
-        properties.append(Property(name, _property_schema(name, type_cell, sample_dict.get(name), row.line, namer, sink),
-                                   one_line(description)))
+        schema = _property_schema(name, type_cell, sample_dict.get(name), row.line, namer, sink, parent)
+        if schema == Schema(type="string"):
+            # Agent pages type enums as string; a description naming a documented enum type recovers it.
+            schema = Schema(type="string", enum=enums.enum_named_in(description)) if enums.enum_named_in(description) else schema
+        properties.append(Property(name, schema, one_line(description)))
     documented = {p.name for p in properties}
     for key, value in sample_dict.items():
         if key not in documented:
-            properties.append(Property(key, infer_from_sample(value, key, namer)))
+            properties.append(Property(key, infer_from_sample(value, key, namer, parent)))
     return Schema(type="object", properties=tuple(properties))
 
 
-def _property_schema(name: str, type_cell: str, sample: Any, line: int, namer: Namer, sink: DiagnosticSink) -> Schema:
+def _property_schema(name: str, type_cell: str, sample: Any, line: int, namer: Namer, sink: DiagnosticSink,
+                     parent: str) -> Schema:
     cell = parse_type_cell(type_cell)
     if cell.kind in ("scalar", "enum"):
         return cell.schema
     if cell.kind == "object":
-        return Schema(type="object", additional=dictionary_values(sample, name, namer))
+        return Schema(type="object", additional=dictionary_values(sample, name, namer, parent))
     if cell.kind == "array":
-        items = infer_items(sample, singular(name), namer) if isinstance(sample, list) else ANY
-        return Schema(type="array", items=items)
+        if isinstance(sample, list) and sample:
+            return Schema(type="array", items=infer_items(sample, singular(name), namer, parent))
+        # No sample to show the items: SuperOffice names id lists `...Ids` (AssociateIds, BatchTaskIds).
+        return Schema(type="array", items=Schema(type="integer", format="int32") if name.endswith("Ids") else ANY)
     if cell.kind == "named":
-        inferred = infer_from_sample(sample, cell.name, namer) if isinstance(sample, dict) else None
-        if inferred is None:
-            return namer(schema_name(cell.name), Schema(type="object", properties=()))
-        return inferred
+        # The Type cell names the carrier (`TableRight`); the sample, when there is one, shows its shape.
+        inferred = infer_from_sample(sample, cell.name, namer, parent) if isinstance(sample, dict) and sample else None
+        shape = inferred if inferred is not None and inferred.ref else Schema(type="object", properties=())
+        return namer(schema_name(cell.name), shape, parent) if not shape.ref else shape
     if cell.kind == "unknown":
         sink.warn(line, f"property '{name}' has type '{type_cell}', which is not a type docmock knows; shape taken from the sample")
     if sample is None or sample == {}:
         # An empty Type cell is a nested carrier; other pages' samples may show its shape (merged by name).
-        return namer(schema_name(name), Schema(type="object", properties=()))
-    return infer_from_sample(sample, name, namer)
+        return namer(schema_name(name), Schema(type="object", properties=()), parent)
+    return infer_from_sample(sample, name, namer, parent)
 
 
 def _body_words(heading: str) -> tuple[str, str]:
@@ -213,21 +225,25 @@ def _request_body(doc: EndpointDoc, headers: dict[str, Any], name: str, registry
         return RequestBody(description, Content(binary_media, BINARY))
     found, sample = _parse_json(doc.request_sample, "request", sink, binary=False)
     if not body.has_table:
-        schema = infer_from_sample(sample, body_name, namer) if found else Schema(type="string")
+        schema = infer_from_sample(sample, body_name, namer, name) if found else Schema(type="string")
         return RequestBody(description, Content(media, schema, _examples(found, sample, doc)))
     if isinstance(sample, list):
         item_sample = sample[0] if sample and isinstance(sample[0], dict) else {}
-        item = _object_from_rows(body.rows, item_sample, namer, sink)
         item_name = singular(schema_name(body_name)) if body_name else name + "Item"
+        item = _object_from_rows(body.rows, item_sample, namer, sink, item_name, registry)
         schema = Schema(type="array", items=registry.propose(item_name, item, source))
     else:
-        obj = _object_from_rows(body.rows, sample, namer, sink)
         carrier = name + "Request" if body_name.lower() == "request" or not body_name else schema_name(body_name)
+        obj = _object_from_rows(body.rows, sample, namer, sink, carrier, registry)
         schema = registry.propose(carrier, obj, source)
     return RequestBody(description, Content(media, schema, _examples(found, sample, doc)))
 
 
 def _carrier_from_prose(prose: tuple[str, ...]) -> str:
+    for paragraph in prose:
+        variant = _LINKS_VARIANT.search(" ".join(paragraph.split()))
+        if variant:
+            return variant.group(1) + "WithLinks"
     for paragraph in prose:
         for pattern in _CARRIER_PROSE:
             match = pattern.search(" ".join(paragraph.split()))
@@ -282,16 +298,16 @@ def _success_content(doc: EndpointDoc, response: ResponseDoc | None, headers: di
         return Content(accept, cell.schema, examples)
     if cell.kind == "array":
         if not response.has_table:
-            items = infer_items(sample, name + "Item", namer) if isinstance(sample, list) else ANY
+            items = infer_items(sample, name + "Item", namer, name) if isinstance(sample, list) else ANY
             return Content(accept, Schema(type="array", items=items), examples)
         item_sample = _first_object(sample)
-        item = _object_from_rows(response.rows, item_sample, namer, sink)
+        item = _object_from_rows(response.rows, item_sample, namer, sink, carrier or name + "Item", registry)
         ref = registry.propose(carrier, item, source) if carrier else registry.anonymous(name + "Item", item, source)
         return Content(accept, Schema(type="array", items=ref), examples)
     if not response.has_table:
-        additional = dictionary_values(sample, name, namer) if found else ANY
+        additional = dictionary_values(sample, name, namer, name) if found else ANY
         return Content(accept, Schema(type="object", additional=additional), examples)
-    obj = _object_from_rows(response.rows, sample, namer, sink)
+    obj = _object_from_rows(response.rows, sample, namer, sink, carrier or name + "Result", registry)
     ref = registry.propose(carrier, obj, source) if carrier else registry.anonymous(name + "Result", obj, source)
     return Content(accept, ref, examples)
 

@@ -117,7 +117,12 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
         elif doc is not None:
             docs.append((file, doc))
 
-    registry = SchemaRegistry()
+    # Two passes: the first learns the shapes of the carriers the pages name, so that in the second a type
+    # guessed from a sample key can tell whether it is the same type or only shares the name.
+    survey = SchemaRegistry()
+    for file, doc in docs:
+        infer_operation(doc, "", survey, DiagnosticSink(file.display))
+    registry = SchemaRegistry(survey.documented_shapes(), survey.enum_types)
     drafts: list[tuple[EndpointDoc, Operation]] = []
     for file, doc in docs:
         sink = DiagnosticSink(file.display)

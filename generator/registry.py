@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,9 @@ _ANON_PREFIX = "\x00anon:"
 # when their property names overlap this much; BatchTaskInfo on the list pages differs by one property.
 _MATCH_JACCARD = 0.8
 _MATCH_MIN_PROPERTIES = 3
+_COMPATIBLE_OVERLAP = 0.5
+# A type name in prose: two or more capitalised words run together (`BatchTaskState`).
+_TYPE_WORD = re.compile(r"\b(?:[A-Z][a-z0-9]+){2,}\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,13 +25,58 @@ class Conflict:
     message: str
 
 
-class SchemaRegistry:
-    def __init__(self) -> None:
-        self._named: dict[str, list[tuple[Schema, Source]]] = {}
-        self._anonymous: list[tuple[str, Schema, Source]] = []
+def compatible(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Two shapes may be one type when at least half of the smaller one's properties are in the other."""
+    if not a or not b:
+        return True
+    return len(a & b) / min(len(a), len(b)) >= _COMPATIBLE_OVERLAP
 
-    def propose(self, name: str, schema: Schema, source: Source) -> Schema:
-        self._named.setdefault(name, []).append((schema, source))
+
+class SchemaRegistry:
+    """Collects the component schemas that pages propose and decides their names.
+
+    A name documented by a page (a carrier named in prose, a body name, a Type cell) is authoritative: every
+    proposal under it is merged into one schema. A name guessed from a JSON key in a sample (`Contact`,
+    `Value`) is reused only while the shapes agree; a different shape under the same key is qualified with
+    the name of the type it was found in (`ColumnData` -> `ArchiveRowColumnData`).
+    """
+
+    def __init__(self, documented_shapes: dict[str, frozenset[str]] | None = None,
+                 enum_types: dict[str, tuple[str, ...]] | None = None) -> None:
+        self.enum_types: dict[str, tuple[str, ...]] = dict(enum_types or {})
+        self._named: dict[str, list[tuple[Schema, Source, bool]]] = {}
+        self._anonymous: list[tuple[str, Schema, Source]] = []
+        self._documented = dict(documented_shapes or {})
+        self._shapes: dict[str, frozenset[str]] = dict(self._documented)
+
+    def documented_shapes(self) -> dict[str, frozenset[str]]:
+        return dict(self._documented)
+
+    def note_enum(self, description: str, values: tuple[str, ...]) -> None:
+        """An enum parameter described as `The BatchTaskState to ...` names its enum type."""
+        for word in _TYPE_WORD.findall(description):
+            self.enum_types.setdefault(word, values)
+
+    def enum_named_in(self, description: str) -> tuple[str, ...]:
+        """Enum values for a string property described as `BatchTaskState of the task.`"""
+        for word in _TYPE_WORD.findall(description):
+            if word in self.enum_types:
+                return self.enum_types[word]
+        return ()
+
+    def propose(self, name: str, schema: Schema, source: Source, *, documented: bool = True, parent: str = "") -> Schema:
+        names = property_names(schema)
+        if documented:
+            self._documented[name] = self._documented.get(name, frozenset()) | names
+        else:
+            for candidate in (name, parent + name if parent and not name.startswith(parent) else name + "Item"):
+                if compatible(self._shapes.get(candidate, frozenset()), names):
+                    name = candidate
+                    break
+            else:
+                name = candidate
+        self._shapes[name] = self._shapes.get(name, frozenset()) | names
+        self._named.setdefault(name, []).append((schema, source, documented))
         return Schema(ref=name)
 
     def anonymous(self, fallback: str, schema: Schema, source: Source) -> Schema:
@@ -38,7 +87,7 @@ class SchemaRegistry:
         """Merges proposals; returns the schemas by name, the anonymous-ref renames, and contradictions."""
         conflicts: list[Conflict] = []
         renames: dict[str, str] = {}
-        shapes = {name: property_names(proposals[0][0]) for name, proposals in self._named.items()}
+        shapes = {name: self._shapes[name] for name in self._named}
         anonymous_names: dict[frozenset[str], str] = {}
         for index, (fallback, schema, source) in enumerate(self._anonymous):
             names = property_names(schema)
@@ -49,22 +98,22 @@ class SchemaRegistry:
                     target += "Item"
                 anonymous_names[names] = target
                 shapes.setdefault(target, names)
-            self._named.setdefault(target, []).append((schema, source))
+            self._named.setdefault(target, []).append((schema, source, True))
             renames[f"{_ANON_PREFIX}{index}"] = target
 
         result: list[NamedSchema] = []
         for name in sorted(self._named):
-            proposals = self._named[name]
-            merged, first_source = proposals[0]
+            # Tables first: where a table and a sample disagree, the table is right (sample values are filler).
+            proposals = sorted(self._named[name], key=lambda p: not p[2])
+            merged, first_source, _ = proposals[0]
             sources = [first_source]
-            for schema, source in proposals[1:]:
+            for schema, source, documented in proposals[1:]:
                 found: list[str] = []
                 merged = merge_schemas(merged, schema, found, name)
-                if source not in sources:
-                    sources.append(source)
-                conflicts.extend(
-                    Conflict(source, f"schema {name} contradicts {first_source}: {message}") for message in found
-                )
+                sources.append(source)
+                if documented:
+                    conflicts.extend(
+                        Conflict(source, f"schema {name} contradicts {first_source}: {message}") for message in found)
             result.append(NamedSchema(name, merged, tuple(sorted(set(sources), key=lambda s: (s.path, s.line)))))
         return tuple(result), renames, conflicts
 

@@ -80,11 +80,24 @@ def singular(name: str) -> str:
     return name + "Item"
 
 
-# Proposes a named component schema and returns a reference to it (see SchemaRegistry).
-Namer = Callable[[str, Schema], Schema]
+# Proposes a named component schema for a shape found inside `parent` and returns a reference to it.
+Namer = Callable[[str, Schema, str], Schema]
 
 
-def infer_from_sample(value: Any, name_hint: str, name: Namer) -> Schema:
+def _looks_like_dictionary(value: dict[str, Any], name_hint: str) -> bool:
+    """Samples show dictionaries as placeholder keys: `{"fieldName": {...}}` or `{"ParameterObject1": ..., ...2}`.
+
+    Carrier properties are PascalCase, so when most keys start in lower case they are data (archive columns
+    like `saleId`, placeholders like `fieldName`), not property names.
+    """
+    keys = list(value)
+    if sum(k[:1].islower() for k in keys) * 2 >= len(keys):
+        return True
+    prefix = re.compile(re.escape(name_hint) + r"\d+$", re.I)
+    return all(prefix.match(k) for k in keys)
+
+
+def infer_from_sample(value: Any, name_hint: str, name: Namer, parent: str = "") -> Schema:
     """The shape of a sample value. Values are filler: only their JSON type (and ISO date shape) is used."""
     if value is None:
         return ANY
@@ -97,29 +110,36 @@ def infer_from_sample(value: Any, name_hint: str, name: Namer) -> Schema:
     if isinstance(value, str):
         return Schema(type="string", format="date-time") if _DATE_TIME.match(value) else Schema(type="string")
     if isinstance(value, list):
-        return Schema(type="array", items=infer_items(value, singular(name_hint), name))
+        return Schema(type="array", items=infer_items(value, singular(name_hint), name, parent))
     if isinstance(value, dict):
+        own_name = schema_name(name_hint)
         if not value:
-            return name(schema_name(name_hint), Schema(type="object", properties=()))
+            return name(own_name, Schema(type="object", properties=()), parent)
+        if _looks_like_dictionary(value, name_hint):
+            return Schema(type="object", additional=infer_items(list(value.values()), singular(name_hint), name, parent))
         properties = tuple(
-            Property(key, infer_from_sample(item, key, name)) for key, item in value.items()
+            Property(key, infer_from_sample(item, key, name, own_name)) for key, item in value.items()
         )
-        return name(schema_name(name_hint), Schema(type="object", properties=properties))
+        return name(own_name, Schema(type="object", properties=properties), parent)
     return ANY
 
 
-def infer_items(values: list[Any], name_hint: str, name: Namer) -> Schema:
+def infer_items(values: list[Any], name_hint: str, name: Namer, parent: str = "") -> Schema:
+    """One schema for all the values of an array or dictionary; values of different types give any value."""
     merged = ANY
     for value in values:
-        merged = merge_schemas(merged, infer_from_sample(value, name_hint, name), [])
+        conflicts: list[str] = []
+        merged = merge_schemas(merged, infer_from_sample(value, name_hint, name, parent), conflicts)
+        if conflicts:
+            return ANY
     return merged
 
 
-def dictionary_values(sample: Any, prop_name: str, name: Namer) -> Schema:
+def dictionary_values(sample: Any, prop_name: str, name: Namer, parent: str = "") -> Schema:
     """Value schema of a dictionary-typed property (`FieldProperties` -> FieldProperty) from its sample."""
     if not isinstance(sample, dict) or not sample:
         return ANY
-    return infer_items(list(sample.values()), singular(prop_name), name)
+    return infer_items(list(sample.values()), singular(prop_name), name, parent)
 
 
 def merge_schemas(a: Schema, b: Schema, conflicts: list[str], where: str = "") -> Schema:

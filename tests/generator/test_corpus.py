@@ -101,9 +101,9 @@ def test_binary_bodies_become_binary_media(corpus_result):
 
 def test_nested_types_from_samples_are_named_and_reused(corpus_result):
     schemas = corpus_result.spec["components"]["schemas"]
-    person = schemas["PersonEntity"]["properties"]
-    assert person["TableRight"] == {"$ref": "#/components/schemas/TableRight"} or \
-        person["TableRight"]["$ref"] == "#/components/schemas/TableRight"
+    person = schemas["PersonEntityWithLinks"]["properties"]  # "PersonEntity entity with API _Links added."
+    assert person["TableRight"] == {"$ref": "#/components/schemas/TableRight"}
+    assert person["_Links"]["type"] == "object" and "_Links" not in schemas["PersonEntity"]["properties"]
     assert person["Address"]["$ref"] == "#/components/schemas/Address"
     assert person["Emails"]["items"] == {"$ref": "#/components/schemas/Email"}
     assert {"Value", "StrippedValue", "Description"} <= set(schemas["Email"]["properties"])
@@ -119,3 +119,26 @@ def test_agent_request_bodies_are_named_after_the_operation(corpus_result):
     assert schema == {"$ref": "#/components/schemas/StartBatchJobRequest"}
     wrapper = corpus_result.spec["components"]["schemas"]["StartBatchJobRequest"]["properties"]
     assert wrapper["BatchTaskInfo"]["$ref"] == "#/components/schemas/BatchTaskInfo"
+
+
+def test_samples_do_not_leak_between_unrelated_types(corpus_result):
+    schemas = corpus_result.spec["components"]["schemas"]
+    # Nested FieldProperties are dictionaries of FieldProperty everywhere, not objects with a `fieldName`.
+    assert schemas["Associate" if "Associate" in schemas else "CreatedBy"]["properties"]["FieldProperties"][
+        "additionalProperties"] == {"$ref": "#/components/schemas/FieldProperty"}
+    assert set(schemas["FieldProperty"]["properties"]) == {"FieldRight", "FieldType", "FieldLength"}
+    # OData rows are dictionaries of columns; nothing from the PATCH page's sample shows up in them.
+    odata = success_schema(operations(corpus_result.spec)["v1Batch_GetAll"][2])
+    rows = schemas[odata["$ref"].rsplit("/", 1)[1]]["properties"]["value"]
+    assert rows["items"]["type"] == "object" and "properties" not in rows["items"]
+    assert "personId" not in str(rows)
+
+
+def test_enum_named_in_a_description_is_recovered(corpus_result):
+    state = corpus_result.spec["components"]["schemas"]["BatchTaskInfo"]["properties"]["State"]
+    assert state["description"] == "BatchTaskState of the task." and "Failed" in state["enum"]
+
+
+def test_id_lists_without_samples_are_integers(corpus_result):
+    body = corpus_result.spec["components"]["schemas"]["DeleteBatchTasksRequest"]["properties"]["BatchTaskIds"]
+    assert body == {"type": "array", "items": {"type": "integer", "format": "int32"}}

@@ -8,7 +8,7 @@ from generator.schemas import infer_from_sample, merge_schemas, parse_type_cell,
 def collecting_namer():
     named: dict[str, Schema] = {}
 
-    def namer(name: str, schema: Schema) -> Schema:
+    def namer(name: str, schema: Schema, parent: str = "") -> Schema:
         named[name] = schema
         return Schema(ref=name)
 
@@ -69,3 +69,15 @@ def test_merge_reports_contradictions():
     merged = merge_schemas(Schema(type="integer"), Schema(type="boolean"), conflicts, "Thing.Id")
     assert merged.type == "integer"
     assert conflicts == ["Thing.Id: integer vs boolean"]
+
+
+def test_placeholder_keys_make_dictionaries():
+    named, namer = collecting_namer()
+    fields = infer_from_sample({"fieldName": {"FieldRight": None, "FieldType": "System.Int32"}}, "FieldProperties", namer)
+    assert fields == Schema(type="object", additional=Schema(ref="FieldProperty"))
+    numbered = infer_from_sample({"ParameterObject1": "et", "ParameterObject2": "x"}, "ParameterObject", namer)
+    assert numbered == Schema(type="object", additional=Schema(type="string"))
+    # Archive rows: data columns (saleId, name) of mixed types; any value.
+    row = infer_from_sample({"PrimaryKey": 1, "EntityName": "sale", "saleId": 1, "name": "x"}, "value", namer)
+    assert row == Schema(type="object", additional=ANY)
+    assert set(named) == {"FieldProperty"}
