@@ -119,17 +119,23 @@ class SchemaRegistry:
 
 
 def _best_match(names: frozenset[str], shapes: dict[str, frozenset[str]]) -> str | None:
+    """The named carrier an unnamed table most resembles, if any resembles it closely enough.
+
+    A carrier whose every documented property the table lists beats one the table lacks properties of:
+    pages add properties to a carrier (`_Links`), they do not drop documented ones.
+    """
     if len(names) < _MATCH_MIN_PROPERTIES:
         return None
-    best, best_score = None, 0.0
+    best, best_key = None, (False, 0.0)
     for name in sorted(shapes):
         other = shapes[name]
         if len(other) < _MATCH_MIN_PROPERTIES:
             continue
         score = len(names & other) / len(names | other)
-        if score > best_score:
-            best, best_score = name, score
-    return best if best_score >= _MATCH_JACCARD else None
+        key = (other <= names, score)
+        if score >= _MATCH_JACCARD and key > best_key:
+            best, best_key = name, key
+    return best
 
 
 def rename_refs(value: Any, renames: dict[str, str]) -> Any:

@@ -52,3 +52,12 @@ def test_enum_types_named_in_prose():
     registry.note_enum("The BatchTaskState to get batch tasks for.", ("New", "Failed"))
     assert registry.enum_named_in("BatchTaskState of the task.") == ("New", "Failed")
     assert registry.enum_named_in("Name of the task.") == ()
+
+
+def test_anonymous_prefers_the_carrier_it_contains_whole():
+    registry = SchemaRegistry()
+    registry.propose("PersonEntity", obj("Id", "Name", "Email", "Phone"), SOURCE)
+    registry.propose("PersonEntityWithLinks", obj("Id", "Name", "Email", "Phone", "TableRight", "Links"), SOURCE)
+    ref = registry.anonymous("DefaultResult", obj("Id", "Name", "Email", "Phone", "TableRight"), SOURCE)
+    _, renames, _ = registry.finalize()
+    assert renames[ref.ref] == "PersonEntity"
