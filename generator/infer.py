@@ -6,6 +6,7 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
+from .elements import Row
 from .errors import DiagnosticSink
 from .extract import BodyDoc, EndpointDoc, ResponseDoc, Sample
 from .model import (ANY, BINARY, Content, Example, Operation, Parameter, Property, RequestBody, Response, Schema,
@@ -88,15 +89,21 @@ def _scalar_parameter_schema(cell: TypeCell, raw: str, line: int, sink: Diagnost
     return Schema(type="string")
 
 
+def _typed_row(row: Row, registry: SchemaRegistry, sink: DiagnosticSink) -> tuple[str, Schema, str, bool]:
+    """A parameter table row: name, schema, description and whether `**Required**` marks it."""
+    name, type_cell, description = (row.cells + ("", ""))[:3]
+    text, required = _split_description(description)
+    schema = _scalar_parameter_schema(parse_type_cell(type_cell), type_cell, row.line, sink)
+    if schema.enum:
+        registry.note_enum(text, schema.enum)
+    return name, schema, text, required
+
+
 def _path_parameters(doc: EndpointDoc, registry: SchemaRegistry, sink: DiagnosticSink) -> tuple[Parameter, ...]:
     in_url = _PATH_PARAM.findall(doc.url)
     documented: dict[str, Parameter] = {}
     for row in doc.path_rows:
-        name, type_cell, description = (row.cells + ("", ""))[:3]
-        text, _ = _split_description(description)
-        schema = _scalar_parameter_schema(parse_type_cell(type_cell), type_cell, row.line, sink)
-        if schema.enum:
-            registry.note_enum(text, schema.enum)
+        name, schema, text, _ = _typed_row(row, registry, sink)
         if name not in in_url:
             sink.warn(row.line, f"path part '{name}' does not appear in the path {doc.url}; ignored")
             continue
@@ -113,11 +120,7 @@ def _path_parameters(doc: EndpointDoc, registry: SchemaRegistry, sink: Diagnosti
 def _query_parameters(doc: EndpointDoc, registry: SchemaRegistry, sink: DiagnosticSink) -> tuple[Parameter, ...]:
     result: list[Parameter] = []
     for row in doc.query_rows:
-        name, type_cell, description = (row.cells + ("", ""))[:3]
-        text, required = _split_description(description)
-        schema = _scalar_parameter_schema(parse_type_cell(type_cell), type_cell, row.line, sink)
-        if schema.enum:
-            registry.note_enum(text, schema.enum)
+        name, schema, text, required = _typed_row(row, registry, sink)
         result.append(Parameter(name, "query", schema, required, text))
     return tuple(result)
 

@@ -51,3 +51,17 @@ def test_nothing_generated_exits_2(tmp_path):
     assert result.exit_code == 2
     assert "broken.md:5: error:" in result.stderr
     assert not (tmp_path / "out.yaml").exists()
+
+
+def test_progress_bar_only_on_a_terminal_and_for_large_inputs(monkeypatch, capsys):
+    from docmock import cli
+
+    files = list(range(cli._PROGRESS_THRESHOLD))
+    monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: False)
+    assert list(cli._progress_bar(files)) == files
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: True)
+    assert list(cli._progress_bar(files[:10])) == files[:10]
+    assert capsys.readouterr().err == ""
+    assert list(cli._progress_bar(files)) == files
+    assert "Reading pages" in capsys.readouterr().err
