@@ -14,7 +14,8 @@ from .infer import infer_operation, merge_operations
 from .markdown_page import parse_markdown_page
 from .model import ApiModel, Operation, Tag
 from .registry import SchemaRegistry, rename_refs
-from .render import load_yaml, render_yaml, to_json, validate_spec
+from .openapi import to_openapi
+from .render import render_yaml, to_json, validate_spec
 from .text import clean_text
 from .text_page import looks_copied_from_web, parse_text_page
 
@@ -33,14 +34,18 @@ class PageFile:
 @dataclass(frozen=True, slots=True)
 class GenerationResult:
     spec: dict[str, Any]
-    yaml_text: str
     model: ApiModel
     diagnostics: tuple[Diagnostic, ...]
     pages: int
     merged: int
 
     def render(self, fmt: str) -> str:
-        return self.yaml_text if fmt == "yaml" else to_json(self.spec)
+        """The document as text: `yaml` (block style, rendered by the Jinja2 template) or `json`."""
+        return render_yaml(self.spec) if fmt == "yaml" else to_json(self.spec)
+
+    @property
+    def yaml_text(self) -> str:
+        return self.render("yaml")
 
     def count(self, severity: Severity) -> int:
         return sum(1 for d in self.diagnostics if d.severity is severity)
@@ -138,10 +143,9 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
 
     tags = _tags(operations, indexes)
     model = ApiModel(title, tuple(operations), schemas, tags)
-    yaml_text = render_yaml(model)
-    spec = load_yaml(yaml_text)
+    spec = to_openapi(model)
     validate_spec(spec)
-    return GenerationResult(spec, yaml_text, model, tuple(diagnostics), len(files), merged)
+    return GenerationResult(spec, model, tuple(diagnostics), len(files), merged)
 
 
 def _tag_for(file: PageFile, doc: EndpointDoc, indexes: dict[str, IndexDoc]) -> str:

@@ -26,7 +26,7 @@ def test_yaml_and_json_by_extension(tmp_path):
 def test_stdout_and_summary_on_stderr():
     result = run(str(SEEDS), "-o", "-")
     assert result.exit_code == 0
-    assert result.stdout.startswith("openapi: 3.1.0\n")
+    assert result.stdout.startswith("openapi: \"3.1.0\"\n")
     assert "4 operations" in result.stderr and "merged into v1Batch_StartBatchJob" in result.stderr
 
 

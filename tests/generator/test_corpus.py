@@ -142,3 +142,12 @@ def test_enum_named_in_a_description_is_recovered(corpus_result):
 def test_id_lists_without_samples_are_integers(corpus_result):
     body = corpus_result.spec["components"]["schemas"]["DeleteBatchTasksRequest"]["properties"]["BatchTaskIds"]
     assert body == {"type": "array", "items": {"type": "integer", "format": "int32"}}
+
+
+def test_yaml_and_json_outputs_are_the_validated_document(corpus_result):
+    import json
+
+    from generator.render import load_yaml
+
+    assert load_yaml(corpus_result.render("yaml")) == corpus_result.spec
+    assert json.loads(corpus_result.render("json")) == corpus_result.spec
