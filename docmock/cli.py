@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from generator import DocsError, Severity, build_spec
+from generator.cache import default_cache_dir
 
 # Exit codes of `docmock generate`, as documented in the README.
 EXIT_OK, EXIT_STRICT, EXIT_NOTHING = 0, 1, 2
@@ -28,12 +29,19 @@ def main() -> None:
               help="Output format, overriding the file extension.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any page has a warning or error.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors, no summary.")
-def generate(paths: tuple[Path, ...], output: str, fmt: str | None, strict: bool, quiet: bool) -> None:
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
+              help="Where parsed pages and validated fragments are remembered [default: $XDG_CACHE_HOME/docmock].")
+@click.option("--no-cache", is_flag=True, help="Parse and validate everything from scratch.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes used to parse pages [default: one per core].")
+def generate(paths: tuple[Path, ...], output: str, fmt: str | None, strict: bool, quiet: bool,
+             cache_dir: Path | None, no_cache: bool, workers: int | None) -> None:
     """Generate one OpenAPI 3.1 document from every page under PATHS (default: docs_src/)."""
     inputs = list(paths) or [Path("docs_src")]
     started = time.perf_counter()
+    cache = None if no_cache else (cache_dir or default_cache_dir())
     try:
-        result = build_spec(inputs, progress=_progress_bar)
+        result = build_spec(inputs, progress=_progress_bar, cache_dir=cache, workers=workers)
     except DocsError as exc:
         for diagnostic in exc.diagnostics:
             click.echo(diagnostic.format(), err=True)
@@ -58,13 +66,12 @@ def generate(paths: tuple[Path, ...], output: str, fmt: str | None, strict: bool
         sys.exit(EXIT_STRICT)
 
 
-def _progress_bar(files):
+def _progress_bar(items, total: int):
     """A progress bar on a terminal for large inputs; plain iteration otherwise (CI logs stay clean)."""
-    files = list(files)
-    if len(files) < _PROGRESS_THRESHOLD or not sys.stderr.isatty():
-        yield from files
+    if total < _PROGRESS_THRESHOLD or not sys.stderr.isatty():
+        yield from items
         return
-    with click.progressbar(files, label="Reading pages", file=sys.stderr) as bar:
+    with click.progressbar(items, length=total, label="Reading pages", file=sys.stderr) as bar:
         yield from bar
 
 

@@ -1,12 +1,16 @@
 """Runs the whole generator: find pages, parse, extract, infer, merge, render, validate."""
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .cache import PageCache, page_key
 from .elements import Page
 from .errors import Diagnostic, DiagnosticSink, DocsError, Severity
 from .extract import EndpointDoc, IndexDoc, extract_endpoint, extract_index, is_index_page
@@ -15,7 +19,8 @@ from .markdown_page import parse_markdown_page
 from .model import ApiModel, Operation, Tag
 from .registry import SchemaRegistry, rename_refs
 from .openapi import to_openapi
-from .render import render_yaml, to_json, validate_spec
+from .render import render_yaml, to_json
+from .validation import validate_document
 from .text import clean_text
 from .text_page import looks_copied_from_web, parse_text_page
 
@@ -84,39 +89,106 @@ def parse_page(display: str, text: str, sink: DiagnosticSink) -> Page | None:
     return parse_markdown_page(display, text, sink)
 
 
-def read_page(file: PageFile, sink: DiagnosticSink) -> EndpointDoc | IndexDoc | None:
+PageDoc = EndpointDoc | IndexDoc | None
+# A callable that wraps an iterable of `total` items to show progress (the CLI passes a progress bar).
+Progress = Callable[[Iterable[Any], int], Iterable[Any]]
+# Below this many pages to parse, starting worker processes costs more than it saves.
+_PARALLEL_THRESHOLD = 150
+
+
+def read_page_bytes(display: str, data: bytes) -> tuple[PageDoc, tuple[Diagnostic, ...]]:
+    """Parses one page: a pure function of its name and bytes (which is what makes caching it safe)."""
+    sink = DiagnosticSink(display)
     try:
-        text = file.path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        sink.error(1, f"not UTF-8 text ({exc.reason} at byte {exc.start}); page skipped")
-        return None
-    except OSError as exc:
-        sink.error(0, f"cannot read: {exc.strerror}")
-        return None
-    page = parse_page(file.display, text, sink)
+        sink.error(1 + data[: exc.start].count(b"\n"), f"not UTF-8 text ({exc.reason} at byte {exc.start}); page skipped")
+        return None, tuple(sink.items)
+    page = parse_page(display, text, sink)
     if page is None:
         sink.note(1, "not an API reference page (no front matter, no endpoint); skipped")
-        return None
-    if is_index_page(page):
-        return extract_index(page)
-    return extract_endpoint(page, sink)
+        return None, tuple(sink.items)
+    doc = extract_index(page) if is_index_page(page) else extract_endpoint(page, sink)
+    return doc, tuple(sink.items)
+
+
+def _read_batch(batch: list[tuple[str, bytes]]) -> list[tuple[PageDoc, tuple[Diagnostic, ...]]]:
+    return [read_page_bytes(display, data) for display, data in batch]
+
+
+def read_pages(files: list[PageFile], *, cache: PageCache | None = None, workers: int | None = None,
+               progress: Progress | None = None) -> list[tuple[PageFile, PageDoc, tuple[Diagnostic, ...]]]:
+    """Parses every page, reusing cached results and spreading the rest over worker processes."""
+    results: dict[int, tuple[PageDoc, tuple[Diagnostic, ...]]] = {}
+    todo: list[tuple[int, str, bytes]] = []
+    for index, file in enumerate(files):
+        try:
+            data = file.path.read_bytes()
+        except OSError as exc:
+            results[index] = (None, (Diagnostic(file.display, 0, Severity.ERROR, f"cannot read: {exc.strerror}"),))
+            continue
+        todo.append((index, file.display, data))
+    keys = {index: page_key(display, data) for index, display, data in todo}
+    if cache is not None:
+        hits = cache.get_many(list(keys.values()))
+        for index, _, _ in todo:
+            if keys[index] in hits:
+                results[index] = hits[keys[index]]
+        todo = [item for item in todo if item[0] not in results]
+    parsed = _parse_all([(display, data) for _, display, data in todo], workers, progress)
+    for (index, _, _), result in zip(todo, parsed):
+        results[index] = result
+    if cache is not None:
+        cache.put_many({keys[index]: results[index] for index, _, _ in todo})
+    return [(file, *results[index]) for index, file in enumerate(files)]
+
+
+def _parse_all(pages: list[tuple[str, bytes]], workers: int | None,
+               progress: Progress | None) -> list[tuple[PageDoc, tuple[Diagnostic, ...]]]:
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers <= 1 or len(pages) < _PARALLEL_THRESHOLD:
+        items: Iterable[tuple[str, bytes]] = progress(pages, len(pages)) if progress else pages
+        return [read_page_bytes(display, data) for display, data in items]
+    size = max(16, len(pages) // (workers * 8))
+    batches = [pages[start:start + size] for start in range(0, len(pages), size)]
+    # Spawned (not forked) workers: forking a process that may hold threads (the server) is unsafe.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        done: Iterable[list[Any]] = pool.map(_read_batch, batches)
+        if progress:
+            done = _flatten_progress(done, progress, len(pages))
+        return [result for batch in done for result in batch]
+
+
+def _flatten_progress(batches: Iterable[list[Any]], progress: Progress, total: int) -> Iterable[list[Any]]:
+    bar = iter(progress(range(total), total))
+    for batch in batches:
+        for _ in batch:
+            next(bar, None)
+        yield batch
+    for _ in bar:
+        pass
 
 
 def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "SuperOffice WebAPI",
-               progress: Callable[[Iterable[PageFile]], Iterable[PageFile]] | None = None) -> GenerationResult:
+               progress: Progress | None = None, cache_dir: Path | None = None,
+               workers: int | None = None) -> GenerationResult:
     """Generates one OpenAPI 3.1 document from every page under `inputs`.
 
     Problems with single pages become diagnostics and the other pages still generate; DocsError is raised
-    only when no operation at all could be generated or the result is not valid OpenAPI.
+    only when no operation at all could be generated or the result is not valid OpenAPI. With `cache_dir`,
+    parsed pages are remembered there; `workers` caps the processes used to parse (default: one per core).
     """
     files, diagnostics = find_pages(inputs)
     docs: list[tuple[PageFile, EndpointDoc]] = []
     indexes: dict[str, IndexDoc] = {}
-    iterator: Iterable[PageFile] = progress(files) if progress else files
-    for file in iterator:
-        sink = DiagnosticSink(file.display)
-        doc = read_page(file, sink)
-        diagnostics.extend(sink.items)
+    cache = PageCache(cache_dir) if cache_dir is not None else None
+    try:
+        read = read_pages(files, cache=cache, workers=workers, progress=progress)
+    finally:
+        if cache is not None:
+            cache.close()
+    for file, doc, found in read:
+        diagnostics.extend(found)
         if isinstance(doc, IndexDoc):
             indexes[file.folder] = doc
         elif doc is not None:
@@ -144,7 +216,7 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
     tags = _tags(operations, indexes)
     model = ApiModel(title, tuple(operations), schemas, tags)
     spec = to_openapi(model)
-    validate_spec(spec)
+    validate_document(spec, cache_dir)
     return GenerationResult(spec, model, tuple(diagnostics), len(files), merged)
 
 

@@ -1,4 +1,4 @@
-"""Renders the OpenAPI document to YAML with Jinja2 (and to JSON), and checks it with openapi-spec-validator."""
+"""Renders the OpenAPI document as text: block YAML through the Jinja2 template, or JSON."""
 from __future__ import annotations
 
 import json
@@ -7,10 +7,6 @@ from typing import Any
 
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from openapi_spec_validator import validate
-from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
-
-from .errors import DocsError
 
 # YAML rejects these even inside quoted scalars, or folds them (NEL, line and paragraph separators, BOM);
 # JSON escaping leaves them as they are.
@@ -51,13 +47,6 @@ def render_yaml(document: dict[str, Any]) -> str:
 def load_yaml(text: str) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return yaml.load(text, Loader=loader)
-
-
-def validate_spec(spec: dict[str, Any]) -> None:
-    try:
-        validate(spec)
-    except OpenAPIValidationError as exc:
-        raise DocsError(f"the generated document is not valid OpenAPI: {exc.message}") from exc
 
 
 def to_json(spec: dict[str, Any]) -> str:

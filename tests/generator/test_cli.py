@@ -58,10 +58,10 @@ def test_progress_bar_only_on_a_terminal_and_for_large_inputs(monkeypatch, capsy
 
     files = list(range(cli._PROGRESS_THRESHOLD))
     monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: False)
-    assert list(cli._progress_bar(files)) == files
+    assert list(cli._progress_bar(files, len(files))) == files
     assert capsys.readouterr().err == ""
     monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: True)
-    assert list(cli._progress_bar(files[:10])) == files[:10]
+    assert list(cli._progress_bar(files[:10], 10)) == files[:10]
     assert capsys.readouterr().err == ""
-    assert list(cli._progress_bar(files)) == files
+    assert list(cli._progress_bar(files, len(files))) == files
     assert "Reading pages" in capsys.readouterr().err
