@@ -31,10 +31,14 @@ def _stubs(fragment_json: str) -> dict[str, Any]:
 def fragments(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(what it is, a complete document) for the shell, each component schema and each path item."""
     components = spec.get("components", {})
-    shell = {key: value for key, value in spec.items() if key not in ("paths", "components")}
-    shell["paths"] = {}
+    document = {key: value for key, value in spec.items() if key not in ("paths", "components")}
     shell_components = {key: value for key, value in components.items() if key != "schemas"}
-    yield "the document", {**shell, "components": {**shell_components, "schemas": {}}}
+    yield "the document", {**document, "paths": {}, "components": {**shell_components, "schemas": {}}}
+    # The other fragments carry only what their validity depends on, so that editing a tag's description
+    # or the title does not make every fragment new.
+    shell = {"openapi": spec["openapi"], "info": {"title": "fragment", "version": "0"}, "paths": {}}
+    if "security" in spec:
+        shell["security"] = spec["security"]
     for name, schema in components.get("schemas", {}).items():
         text = json.dumps(schema)
         schemas = {**_stubs(text), name: schema}
