@@ -31,11 +31,14 @@ class Section(enum.Enum):
 _SECTION_HEADINGS: tuple[tuple[re.Pattern[str], Section], ...] = (
     (re.compile(r"^Query String Parameters\s*$", re.I), Section.QUERY),
     (re.compile(r"^Request Headers\s*$", re.I), Section.HEADERS),
-    (re.compile(r"^Request Body\s*:\s*(.*?)\s*$", re.I), Section.BODY),
+    (re.compile(r"^Request Body\s*(?::\s*(.*?))?\s*$", re.I), Section.BODY),
     (re.compile(r"^Response body\s*:?\s*(.*?)\s*$", re.I), Section.RESPONSE_BODY),
     (re.compile(r"^Response\s*(?::\s*(.*?))?\s*$", re.I), Section.RESPONSE),
     (re.compile(r"^Sample (request|response)s?\s*$", re.I), Section.SAMPLES),
 )
+
+
+_RESPONSE_BODY_LINE = re.compile(r"^Response body\s*:\s*\S*\s*$", re.I)
 
 
 class TableKind(enum.Enum):
@@ -175,8 +178,10 @@ def extract_endpoint(page: Page, sink: DiagnosticSink) -> EndpointDoc | None:
         if from_title is None:
             sink.error(line, "page has no ```http block with 'METHOD /path' and its title names no method and path")
             return None
-        sink.warn(line, f"no ```http block with the endpoint; using the title '{title}'")
-        method, url, endpoint_line = from_title[0], from_title[1], line
+        # Titles omit the `/api/v1/` that every http block has.
+        url = from_title[1] if from_title[1].startswith("/api/") else "/api/v1" + from_title[1]
+        sink.warn(line, f"no ```http block with the endpoint; using the title '{title}' ({from_title[0]} {url})")
+        method, endpoint_line = from_title[0], line
     else:
         method, url, endpoint_line = found
     if method == "DEL":
@@ -222,7 +227,7 @@ def extract_endpoint(page: Page, sink: DiagnosticSink) -> EndpointDoc | None:
                 response_line = response_line or element.line
             continue
         if isinstance(element, Table):
-            kind = _TABLE_KINDS.get(_normalise_header(element.header))
+            kind = _table_kind(element, sink)
             if kind is None:
                 if section is Section.DESCRIPTION:
                     description.append(_table_source(element))
@@ -241,9 +246,12 @@ def extract_endpoint(page: Page, sink: DiagnosticSink) -> EndpointDoc | None:
             elif section is Section.BODY:
                 body_rows.extend(good_rows)
                 body_table = True
-            else:
+            elif section in (Section.RESPONSE, Section.RESPONSE_BODY):
                 response_rows.extend(good_rows)
                 response_table = True
+            else:
+                sink.warn(element.line, f"property table outside a 'Request Body' or 'Response' section "
+                                        f"(in the {section.value} section); ignored")
             continue
         if isinstance(element, Code) and element.info in ("http!", "http_"):
             sample = _read_sample(element, sink)
@@ -276,6 +284,17 @@ def extract_endpoint(page: Page, sink: DiagnosticSink) -> EndpointDoc | None:
     )
 
 
+def _table_kind(table: Table, sink: DiagnosticSink) -> TableKind | None:
+    """Tables are known by their leading columns; extra columns after those are reported and ignored."""
+    header = _normalise_header(table.header)
+    for known, kind in sorted(_TABLE_KINDS.items(), key=lambda item: -len(item[0])):
+        if header[: len(known)] == known:
+            if len(header) > len(known):
+                sink.warn(table.line, f"{kind.value} table has extra columns {list(table.header[len(known):])}; ignored")
+            return kind
+    return None
+
+
 def _match_section(text: str) -> tuple[Section, str] | None:
     text = text.strip().rstrip("#").strip()
     for pattern, section in _SECTION_HEADINGS:
@@ -287,8 +306,9 @@ def _match_section(text: str) -> tuple[Section, str] | None:
 
 
 def _is_section_paragraph(element: object) -> bool:
-    # `Response body: object` is a paragraph in most pages and a heading in others.
-    return isinstance(element, Paragraph) and element.text.lower().startswith("response body")
+    # `Response body: object` is a paragraph in most pages and a heading in others; prose that merely starts
+    # with "Response body is ..." is not.
+    return isinstance(element, Paragraph) and bool(_RESPONSE_BODY_LINE.match(element.text))
 
 
 def _table_source(table: Table) -> str:

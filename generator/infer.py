@@ -16,7 +16,8 @@ from .schemas import (Namer, TypeCell, dictionary_values, infer_from_sample, inf
                       parse_type_cell, schema_name, singular)
 from .text import clean_text, one_line, summary_of
 
-_REQUIRED = re.compile(r"\*\*Required\*\*", re.I)
+# `**Required**` anywhere; text copied from the web page has lost the bold, so a bare word at either end.
+_REQUIRED = re.compile(r"\*\*Required\*\*|^\s*Required\b|\bRequired\s*$")
 _BACKTICKED = re.compile(r"`([^`]+)`")
 _PATH_PARAM = re.compile(r"\{([^}/]+)\}")
 _CARRIER_PROSE = (
@@ -29,9 +30,10 @@ _LINKS_VARIANT = re.compile(r"^(\w+) entity with API _Links added")
 _SECURITY_HEADERS = {"authorization", "x-xsrf-token"}
 _MEDIA_HEADERS = {"content-type", "accept"}
 _DEFAULT_MEDIA = ("application/json",)
-_JSON_MEDIA = re.compile(r"^(application|text)/([\w.+-]*\+)?json$")
 _STRUCTURED_MEDIA = re.compile(r"^(application|text)/([\w.+-]*\+)?(json|xml)$|^application/x-www-form-urlencoded$")
 _BINARY_WORDS = {"byte", "binary", "stream", ""}
+# Words that qualify a body's name without naming its type (`newEntity` is an Entity).
+_BODY_NAME_ADJECTIVES = {"new", "updated", "changed", "existing", "modified"}
 _NO_CONTENT = {"204", "304"}
 
 
@@ -213,6 +215,21 @@ def _body_words(heading: str) -> tuple[str, str]:
     return (words[0] if words else "", words[1].lower() if len(words) > 1 else "")
 
 
+def _body_carrier(body_name: str, operation: str) -> tuple[str, bool]:
+    """The schema name a request body's name suggests, and whether it is a name (True) or only a hint.
+
+    Agent bodies are all called `request` and get `<Operation>Request`. A name of two or more words
+    (`batchTaskInfo`, `personEntity`) names the carrier. A one-word name (`entity`, `fields`; `newEntity`
+    once its adjective is dropped) is only a hint: the table is matched to the carriers other pages name.
+    """
+    if not body_name or body_name.lower() == "request":
+        return operation + "Request", True
+    words = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", body_name)
+    while len(words) > 1 and words[0].lower() in _BODY_NAME_ADJECTIVES:
+        words = words[1:]
+    return schema_name("".join(w[:1].upper() + w[1:] for w in words)), len(words) > 1
+
+
 def _request_body(doc: EndpointDoc, headers: dict[str, Any], name: str, registry: SchemaRegistry, namer: Namer,
                   sink: DiagnosticSink) -> RequestBody | None:
     body: BodyDoc | None = doc.body
@@ -221,25 +238,29 @@ def _request_body(doc: EndpointDoc, headers: dict[str, Any], name: str, registry
     body_name, type_word = _body_words(body.name)
     media = _media_types(headers, "content-type") or _DEFAULT_MEDIA
     source = Source(doc.path, body.line)
-    description = clean_text(body.description) if body.description and body.description != ", ".join(
-        r.cells[0] for r in body.rows) else ""
-    if type_word in ("binary", "byte", "stream") or (not body.has_table and type_word != "string" and body_name != "request"):
+    # Agent pages repeat the property names as the body's description (`AssociateIds, State`): not prose.
+    listed_names = ", ".join(r.cells[0] for r in body.rows)
+    description = clean_text(body.description) if body.description and body.description != listed_names else ""
+    structured = any(_STRUCTURED_MEDIA.match(m) for m in media)
+    declared_binary = type_word in ("binary", "byte", "stream")
+    found, sample = _parse_json(doc.request_sample, "request", sink, binary=declared_binary or not structured)
+    if declared_binary or (not body.has_table and not found and not structured):
         binary_media = tuple(m for m in media if not _STRUCTURED_MEDIA.match(m)) or ("application/octet-stream",)
         return RequestBody(description, Content(binary_media, BINARY))
-    found, sample = _parse_json(doc.request_sample, "request", sink, binary=False)
+    examples = _examples(found, sample, doc)
     if not body.has_table:
-        schema = infer_from_sample(sample, body_name, namer, name) if found else Schema(type="string")
-        return RequestBody(description, Content(media, schema, _examples(found, sample, doc)))
+        declared = parse_type_cell(type_word)
+        schema = infer_from_sample(sample, body_name, namer, name) if found else declared.schema
+        return RequestBody(description, Content(media, schema, examples))
+    carrier, named = _body_carrier(body_name, name)
     if isinstance(sample, list):
-        item_sample = sample[0] if sample and isinstance(sample[0], dict) else {}
-        item_name = singular(schema_name(body_name)) if body_name else name + "Item"
-        item = _object_from_rows(body.rows, item_sample, namer, sink, item_name, registry)
-        schema = Schema(type="array", items=registry.propose(item_name, item, source))
+        carrier = singular(carrier) if body_name else name + "Item"
+        item = _object_from_rows(body.rows, _first_object(sample), namer, sink, carrier, registry)
+        schema = Schema(type="array", items=registry.anonymous(carrier, item, source))
     else:
-        carrier = name + "Request" if body_name.lower() == "request" or not body_name else schema_name(body_name)
         obj = _object_from_rows(body.rows, sample, namer, sink, carrier, registry)
-        schema = registry.propose(carrier, obj, source)
-    return RequestBody(description, Content(media, schema, _examples(found, sample, doc)))
+        schema = registry.propose(carrier, obj, source) if named else registry.anonymous(carrier, obj, source)
+    return RequestBody(description, Content(media, schema, examples))
 
 
 def _carrier_from_prose(prose: tuple[str, ...]) -> str:

@@ -87,19 +87,30 @@ class SchemaRegistry:
         """Merges proposals; returns the schemas by name, the anonymous-ref renames, and contradictions."""
         conflicts: list[Conflict] = []
         renames: dict[str, str] = {}
-        shapes = {name: self._shapes[name] for name in self._named}
-        anonymous_names: dict[frozenset[str], str] = {}
-        for index, (fallback, schema, source) in enumerate(self._anonymous):
+        # Unnamed tables are matched to the carriers pages name, never to names guessed from samples.
+        documented = {name: shapes for name, shapes in self._documented.items() if name in self._named}
+        taken = set(self._named)
+        groups: dict[frozenset[str], list[int]] = {}
+        targets: dict[int, str] = {}
+        for index, (_, schema, _) in enumerate(self._anonymous):
             names = property_names(schema)
-            target = _best_match(names, shapes) or anonymous_names.get(names)
-            if target is None:
-                target = fallback
-                while target in shapes and shapes[target] != names:
-                    target += "Item"
-                anonymous_names[names] = target
-                shapes.setdefault(target, names)
-            self._named.setdefault(target, []).append((schema, source, True))
-            renames[f"{_ANON_PREFIX}{index}"] = target
+            match = _best_match(names, documented)
+            if match:
+                targets[index] = match
+            else:
+                groups.setdefault(names, []).append(index)
+        for names, members in groups.items():
+            # Identical unnamed shapes are one type, named by the most specific name any of their pages suggests.
+            fallbacks = sorted({self._anonymous[i][0] for i in members}, key=lambda n: (-len(n), n))
+            target = fallbacks[0]
+            while target in taken and self._shapes.get(target) != names:
+                target += "Item"
+            taken.add(target)
+            for index in members:
+                targets[index] = target
+        for index, (_, schema, source) in enumerate(self._anonymous):
+            self._named.setdefault(targets[index], []).append((schema, source, True))
+            renames[f"{_ANON_PREFIX}{index}"] = targets[index]
 
         result: list[NamedSchema] = []
         for name in sorted(self._named):

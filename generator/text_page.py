@@ -5,6 +5,7 @@ import re
 
 from .elements import Code, Element, Heading, Page, Paragraph, Row, Table
 from .errors import DiagnosticSink
+from .schemas import parse_type_cell
 
 ENDPOINT_LINE = re.compile(r"^(GET|POST|PUT|PATCH|DELETE|DEL|HEAD|OPTIONS)\s+(/\S*)\s*$")
 _FOOTER = re.compile(r"^(©|\(c\)|SuperOffice \|)")
@@ -112,5 +113,8 @@ def _split_row(line: str, columns: int) -> tuple[str, ...]:
         while k < len(words) and words[k].endswith(","):
             k += 1
         return name, " ".join(words[: k + 1]), " ".join(words[k + 1:])
+    # An empty Type cell leaves no trace in the copied row: only a word that is a type is taken as one.
     type_cell, _, description = rest.partition(" ")
+    if parse_type_cell(type_cell).kind not in ("scalar", "object", "array"):
+        return name, "", rest
     return name, type_cell, description.strip()

@@ -40,7 +40,7 @@ def test_page_without_method_or_path(tmp_path):
 def test_title_is_the_fallback_for_a_missing_http_block(tmp_path):
     (tmp_path / "p.md").write_text("---\ntitle: GET Thing/{id}\nid: v1X_Get\n---\n\n# GET Thing/{id}\n\nWords.\n")
     result = build_spec([tmp_path])
-    assert operations(result.spec)["v1X_Get"][:2] == ("/Thing/{id}", "get")
+    assert operations(result.spec)["v1X_Get"][:2] == ("/api/v1/Thing/{id}", "get")  # titles omit /api/v1
     assert "using the title" in messages(result, "p.md")[0][1]
 
 
