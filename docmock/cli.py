@@ -22,7 +22,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("-o", "--output", default="openapi.yaml", show_default=True,
               help="File to write; .json writes JSON, anything else YAML; '-' writes YAML to stdout.")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default=None,
@@ -55,7 +55,11 @@ def generate(paths: tuple[Path, ...], output: str, fmt: str | None, strict: bool
     if output == "-":
         click.echo(text, nl=False)
     else:
-        Path(output).write_text(text, encoding="utf-8")
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            click.echo(f"error: cannot write {output}: {exc.strerror}", err=True)
+            sys.exit(EXIT_NOTHING)
     problems = result.count(Severity.WARNING) + result.count(Severity.ERROR)
     if not quiet:
         elapsed = time.perf_counter() - started

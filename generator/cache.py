@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from importlib import metadata
 import pickle
 import sqlite3
 from pathlib import Path
@@ -19,8 +20,11 @@ _PARSER_MODULES = ("elements.py", "markdown_page.py", "text_page.py", "extract.p
 
 
 def _parser_fingerprint() -> bytes:
+    """Our parsing code and the versions of the libraries it leans on."""
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
+    for package in ("markdown-it-py", "PyYAML"):
+        digest.update(f"{package}={metadata.version(package)};".encode())
     for name in _PARSER_MODULES:
         digest.update((here / name).read_bytes())
     return digest.digest()

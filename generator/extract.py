@@ -10,7 +10,7 @@ import enum
 import re
 from dataclasses import dataclass, field
 
-from .elements import Code, Heading, Page, Paragraph, Row, Table
+from .elements import Code, Heading, Link, Page, Paragraph, Row, Table
 from .errors import DiagnosticSink
 
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "DEL", "HEAD", "OPTIONS"}
@@ -119,9 +119,8 @@ class IndexDoc:
 
     path: str
     title: str
-    url: str
     description: str
-    links: tuple[str, ...] = field(default=())
+    links: tuple[Link, ...] = field(default=())
 
 
 def is_index_page(page: Page) -> bool:
@@ -136,8 +135,7 @@ def extract_index(page: Page) -> IndexDoc:
         (e.text for e in page.elements if isinstance(e, Heading) and e.level == 1), ""
     )
     paragraphs = [e.source for e in page.elements if isinstance(e, Paragraph) and not e.text.startswith("[")]
-    return IndexDoc(page.path, title.strip(), _bare_path(page) or "", "\n\n".join(paragraphs),
-                    tuple(link.target for link in page.links))
+    return IndexDoc(page.path, title.strip(), "\n\n".join(paragraphs), page.links)
 
 
 def _endpoint(page: Page) -> tuple[str, str, int] | None:

@@ -47,7 +47,9 @@ def derived_operation_id(method: str, url: str) -> str:
     return method.lower() + "".join(w[:1].upper() + w[1:] for w in words)
 
 
-def infer_operation(doc: EndpointDoc, tag: str, registry: SchemaRegistry, sink: DiagnosticSink) -> Operation:
+def infer_operation(doc: EndpointDoc, tag: str, registry: SchemaRegistry, sink: DiagnosticSink,
+                    source_name: str = "") -> Operation:
+    """`source_name` is how the spec names the page (stable across machines); diagnostics use `doc.path`."""
     operation_id = doc.front_matter.get("id") or doc.front_matter.get("uid") or ""
     if not operation_id:
         operation_id = derived_operation_id(doc.method, doc.url)
@@ -71,7 +73,8 @@ def infer_operation(doc: EndpointDoc, tag: str, registry: SchemaRegistry, sink: 
         operation_id=operation_id, method=doc.method.lower(), path=doc.url,
         summary=summary, description=description, tags=(tag,) if tag else (),
         parameters=parameters, request_body=request_body, responses=responses,
-        secured=bool(_SECURITY_HEADERS & headers.keys()), sources=(source,),
+        secured=bool(_SECURITY_HEADERS & headers.keys()),
+        sources=(Source(source_name or doc.path, doc.endpoint_line),),
     )
 
 
@@ -149,15 +152,27 @@ def _media_types(headers: dict[str, Any], name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.strip() for m in found if "/" in m))
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _parse_json(sample: Sample | None, what: str, sink: DiagnosticSink, binary: bool) -> tuple[bool, Any]:
+    """(parsed?, value) for a sample body; strict JSON only (no NaN/Infinity, no unpaired surrogates)."""
     if sample is None or not sample.body.strip():
         return False, None
     try:
-        return True, json.loads(sample.body)
+        value = json.loads(sample.body, parse_constant=_reject_constant)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")  # unpaired surrogates cannot be written out
+        return True, value
     except json.JSONDecodeError as exc:
         if not binary:
-            sink.warn(sample.body_line + exc.lineno - 1, f"{what} sample is not JSON ({exc.msg}); shape taken from the tables only")
-        return False, None
+            sink.warn(sample.body_line + exc.lineno - 1,
+                      f"{what} sample is not JSON ({exc.msg}); shape taken from the tables only")
+    except (ValueError, UnicodeEncodeError) as exc:
+        if not binary:
+            reason = "an unpaired surrogate escape" if isinstance(exc, UnicodeEncodeError) else str(exc)
+            sink.warn(sample.body_line, f"{what} sample is not JSON ({reason}); shape taken from the tables only")
+    return False, None
 
 
 def _examples(found: bool, value: Any, doc: EndpointDoc) -> tuple[Example, ...]:
@@ -167,7 +182,7 @@ def _examples(found: bool, value: Any, doc: EndpointDoc) -> tuple[Example, ...]:
 
 
 def _object_from_rows(rows, sample: Any, namer: Namer, sink: DiagnosticSink, parent: str,
-                      enums: SchemaRegistry) -> Schema:
+                      registry: SchemaRegistry) -> Schema:
     """An object schema from a property table, completed by the sample (which alone shows nested shapes)."""
     sample_dict = sample if isinstance(sample, dict) else {}
     properties: list[Property] = []
@@ -176,7 +191,8 @@ def _object_from_rows(rows, sample: Any, namer: Namer, sink: DiagnosticSink, par
         schema = _property_schema(name, type_cell, sample_dict.get(name), row.line, namer, sink, parent)
         if schema == Schema(type="string"):
             # Agent pages type enums as string; a description naming a documented enum type recovers it.
-            schema = Schema(type="string", enum=enums.enum_named_in(description)) if enums.enum_named_in(description) else schema
+            values = registry.enum_named_in(description)
+            schema = Schema(type="string", enum=values) if values else schema
         properties.append(Property(name, schema, one_line(description)))
     documented = {p.name for p in properties}
     for key, value in sample_dict.items():

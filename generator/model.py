@@ -16,12 +16,7 @@ class Schema:
     items: Schema | None = None
     additional: Schema | None = None
     ref: str | None = None
-    media_type: str | None = None  # binary content: the media type its bytes are in
     description: str = ""
-
-    @property
-    def is_object(self) -> bool:
-        return self.type == "object" and self.properties is not None
 
     def property(self, name: str) -> Property | None:
         return next((p for p in self.properties or () if p.name == name), None)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from .model import ApiModel, Content, Operation, Parameter, Schema
@@ -34,8 +35,6 @@ def schema_dict(schema: Schema) -> dict[str, Any]:
         out["type"] = schema.type
     if schema.format:
         out["format"] = schema.format
-    if schema.media_type:
-        out["contentMediaType"] = schema.media_type
     if schema.description:
         out["description"] = schema.description
     if schema.enum:
@@ -52,11 +51,7 @@ def schema_dict(schema: Schema) -> dict[str, Any]:
 
 
 def _described(schema: Schema, description: str) -> Schema:
-    if not description:
-        return schema
-    from dataclasses import replace
-
-    return replace(schema, description=description)
+    return replace(schema, description=description) if description else schema
 
 
 def _content(content: Content) -> dict[str, Any]:

@@ -32,8 +32,9 @@ _HTTP_FENCE = re.compile(r"^```http[ \t]*\n\s*(?:[A-Z]+[ \t]+)?/", re.M)
 @dataclass(frozen=True, slots=True)
 class PageFile:
     path: Path
-    display: str  # how diagnostics name the file
+    display: str  # how diagnostics name the file: relative to the current folder, so editors can open it
     folder: str  # folder relative to the input root ("" for pages directly in it)
+    source: str  # how the spec names the file: the input folder's name and the path below it
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +65,11 @@ def find_pages(inputs: Sequence[str | Path]) -> tuple[list[PageFile], list[Diagn
         if root.is_dir():
             for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in PAGE_SUFFIXES and p.is_file()):
                 folder = path.parent.relative_to(root).as_posix()
-                files.append(PageFile(path, _display(path), "" if folder == "." else folder))
+                relative = path.relative_to(root).as_posix()
+                files.append(PageFile(path, _display(path), "" if folder == "." else folder,
+                                      f"{root.resolve().name}/{relative}"))
         elif root.is_file():
-            files.append(PageFile(root, _display(root), ""))
+            files.append(PageFile(root, _display(root), "", root.name))
         else:
             problems.append(Diagnostic(str(raw), 0, Severity.ERROR, "no such file or folder"))
     unique = {f.path.resolve(): f for f in files}
@@ -191,6 +194,7 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
         diagnostics.extend(found)
         if isinstance(doc, IndexDoc):
             indexes[file.folder] = doc
+            diagnostics.extend(_broken_links(file, doc))
         elif doc is not None:
             docs.append((file, doc))
 
@@ -203,7 +207,7 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
     drafts: list[tuple[EndpointDoc, Operation]] = []
     for file, doc in docs:
         sink = DiagnosticSink(file.display)
-        drafts.append((doc, infer_operation(doc, _tag_for(file, doc, indexes), registry, sink)))
+        drafts.append((doc, infer_operation(doc, _tag_for(file, doc, indexes), registry, sink, file.source)))
         diagnostics.extend(sink.items)
     schemas, renames, conflicts = registry.finalize()
     diagnostics.extend(Diagnostic(c.source.path, c.source.line, Severity.WARNING, c.message) for c in conflicts)
@@ -220,6 +224,13 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
     return GenerationResult(spec, model, tuple(diagnostics), len(files), merged)
 
 
+def _broken_links(file: PageFile, index: IndexDoc) -> list[Diagnostic]:
+    """An overview page's links to pages that are not there: worth knowing, not an error in the spec."""
+    return [Diagnostic(file.display, link.line, Severity.NOTE, f"links to {link.target}, which does not exist")
+            for link in index.links
+            if "://" not in link.target and not (file.path.parent / link.target.split("#")[0]).exists()]
+
+
 def _tag_for(file: PageFile, doc: EndpointDoc, indexes: dict[str, IndexDoc]) -> str:
     if file.folder:
         index = indexes.get(file.folder)
@@ -227,7 +238,7 @@ def _tag_for(file: PageFile, doc: EndpointDoc, indexes: dict[str, IndexDoc]) -> 
             return index.title.replace("_", " ")
         return file.folder.rsplit("/", 1)[-1].replace("_", " ")
     # Pages directly in the input folder: the resource after /api/v1/ (`Agents/Batch/...` -> `Batch Agent`).
-    parts = [p for p in _API_PREFIX.sub("", doc.url.lstrip("/") and doc.url).strip("/").split("/") if p]
+    parts = [p for p in _API_PREFIX.sub("", doc.url).strip("/").split("/") if p]
     if len(parts) >= 2 and parts[0].lower() == "agents":
         return f"{parts[1]} Agent"
     return parts[0] if parts and not parts[0].startswith("{") else "default"

@@ -69,12 +69,11 @@ class SchemaRegistry:
         if documented:
             self._documented[name] = self._documented.get(name, frozenset()) | names
         else:
-            for candidate in (name, parent + name if parent and not name.startswith(parent) else name + "Item"):
-                if compatible(self._shapes.get(candidate, frozenset()), names):
-                    name = candidate
-                    break
-            else:
-                name = candidate
+            # The guessed name if the shapes agree, else the name qualified by its parent type. When both are
+            # taken by other shapes, the qualified one is merged into anyway: a third name would be arbitrary.
+            qualified = parent + name if parent and not name.startswith(parent) else name + "Item"
+            if not compatible(self._shapes.get(name, frozenset()), names):
+                name = qualified
         self._shapes[name] = self._shapes.get(name, frozenset()) | names
         self._named.setdefault(name, []).append((schema, source, documented))
         return Schema(ref=name)

@@ -188,7 +188,7 @@ def merge_schemas(a: Schema, b: Schema, conflicts: list[str], where: str = "") -
     elif properties is None:
         properties = b.properties
     return Schema(type=a.type, format=fmt, enum=enum, properties=properties, items=items, additional=additional,
-                  media_type=a.media_type or b.media_type, description=description)
+                  description=description)
 
 
 def _merge_optional(a: Schema | None, b: Schema | None, conflicts: list[str], where: str) -> Schema | None:

@@ -14,6 +14,10 @@ _OTHER_TAG = re.compile(r"</?(?:c|code|b|i|em|strong|br|p|span|div|summary|remar
 _BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 _PARAGRAPH_INDENT = re.compile(r"\n\n[ \t]{1,3}(?=\S)")
+# The docs' sentence splitter broke `i.e.` and `e.g.` over a paragraph break (`i.\n\ne., the ...`).
+_SPLIT_ABBREVIATION = re.compile(r"\b([ie])\.[ \t]*\n[ \t]*\n[ \t]*([eg])\.")
+# `## Online Restricted: ## The User agent ...`: a label with its text, not a heading.
+_PSEUDO_HEADING = re.compile(r"^#{1,6}[ \t]+([^#\n]+?)[ \t]+#+[ \t]+(\S[^\n]*)$", re.M)
 _NAMESPACES = {"SuperOffice", "CRM", "Services", "Security", "Data", "WebApi", "v1", "Carriers", "Util", "T", "P", "M"}
 
 
@@ -40,6 +44,8 @@ def clean_text(text: str) -> str:
     text = _ANCHOR.sub(lambda m: f"[{' '.join(m.group(2).split())}]({m.group(1).strip()})", text)
     text = _BRACE_CREF.sub(lambda m: _short_name(m.group(1)), text)
     text = _OTHER_TAG.sub("", text)
+    text = _SPLIT_ABBREVIATION.sub(r"\1.\2.", text)
+    text = _PSEUDO_HEADING.sub(r"**\1** \2", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = _TRAILING_SPACE.sub("\n", text)
     text = _PARAGRAPH_INDENT.sub("\n\n", text)
@@ -53,8 +59,9 @@ def one_line(text: str) -> str:
 
 
 def summary_of(description: str) -> str:
-    """The first paragraph's first sentence, on one line."""
-    first = clean_text(description).split("\n\n", 1)[0]
+    """The first sentence of the first paragraph that is prose (not a heading or a code fence), on one line."""
+    paragraphs = [p for p in clean_text(description).split("\n\n") if p.strip()]
+    first = next((p for p in paragraphs if not p.lstrip().startswith(("#", "```", "|"))), "")
     first = " ".join(first.split())
     match = re.match(r"(.+?[.!?])(\s|$)", first)
     sentence = match.group(1) if match else first

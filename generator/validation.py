@@ -73,6 +73,19 @@ class ValidatedCache:
         self._db.close()
 
 
+def _unique_operation_ids(spec: dict[str, Any]) -> None:
+    """The one document-wide rule fragments cannot see on their own."""
+    seen: dict[str, str] = {}
+    for path, item in spec.get("paths", {}).items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "operationId" in operation:
+                where = f"{method.upper()} {path}"
+                if operation["operationId"] in seen:
+                    raise DocsError(f"the generated document is not valid OpenAPI: operationId "
+                                    f"{operation['operationId']} is used by {seen[operation['operationId']]} and {where}")
+                seen[operation["operationId"]] = where
+
+
 def validate_document(spec: dict[str, Any], cache_dir: Path | None = None) -> None:
     """Raises DocsError when the document is not valid OpenAPI.
 
@@ -85,6 +98,7 @@ def validate_document(spec: dict[str, Any], cache_dir: Path | None = None) -> No
         except OpenAPIValidationError as exc:
             raise DocsError(f"the generated document is not valid OpenAPI: {exc.message}") from exc
         return
+    _unique_operation_ids(spec)
     parts = [(what, doc, hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest())
              for what, doc in fragments(spec)]
     cache = ValidatedCache(cache_dir)

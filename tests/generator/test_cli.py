@@ -65,3 +65,10 @@ def test_progress_bar_only_on_a_terminal_and_for_large_inputs(monkeypatch, capsy
     assert capsys.readouterr().err == ""
     assert list(cli._progress_bar(files, len(files))) == files
     assert "Reading pages" in capsys.readouterr().err
+
+
+def test_missing_input_and_unwritable_output_exit_2(tmp_path):
+    missing = run(str(tmp_path / "nope"), "-o", str(tmp_path / "out.yaml"))
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr
+    unwritable = run(str(SEEDS), "-o", str(tmp_path / "no" / "such" / "dir" / "out.yaml"))
+    assert unwritable.exit_code == 2 and "cannot write" in unwritable.stderr

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from generator import DocsError, Severity, build_spec
+from conftest import SEEDS
 from pagekit import operations, write_page
 
 GOOD_TABLE = """| Path Part | Type | Description |
@@ -147,3 +148,102 @@ def test_undocumented_path_part_is_typed_string_and_reported(tmp_path):
     other = next(p for p in op["parameters"] if p["name"] == "other")
     assert other["schema"] == {"type": "string"} and other["required"] is True
     assert any("{other}" in m for _, m, _ in messages(result, "p.md"))
+
+
+def test_samples_must_be_strict_json(tmp_path):
+    extra = GOOD_TABLE + """
+Response body: object
+
+| Property Name | Type |  Description |
+|----------------|------|--------------|
+| Ratio | double | r |
+
+## Sample Request
+
+```http_
+HTTP/1.1 200 OK
+
+{"Ratio": NaN, "Name": "\\ud800"}
+```
+"""
+    write_page(tmp_path, "p.md", extra=extra)
+    result = build_spec([tmp_path])
+    assert any("NaN is not a JSON value" in m for _, m, _ in messages(result, "p.md"))
+    assert "examples" not in str(result.spec["paths"])
+    result.render("json").encode("utf-8")
+
+
+def test_request_body_without_table_takes_its_shape_from_the_sample(tmp_path):
+    extra = """## Request Headers
+
+| Parameter Name | Description |
+|----------------|-------------|
+| Content-Type | Content-type of the request body: `application/json` |
+
+## Request Body: ids
+
+| Response | Description |
+|---|---|
+| 204 | No Content |
+
+## Sample Request
+
+```http!
+POST /api/v1/Thing
+
+[1, 2, 3]
+```
+"""
+    write_page(tmp_path, "p.md", method="POST", path="Thing", extra=extra)
+    body = operations(build_spec([tmp_path]).spec)["v1Thing_Get"][2]["requestBody"]["content"]
+    assert body == {"application/json": {"schema": {"type": "array", "items": {"type": "integer", "format": "int32"}},
+                                         "examples": {"sample": {"summary": "Sample from p.md", "value": [1, 2, 3]}}}}
+
+
+def test_response_body_prose_is_not_a_section(tmp_path):
+    extra = """## Response: int32
+
+| Response | Description |
+|---|---|
+| 200 | OK |
+
+Response body is always compressed.
+
+Response body: int32
+"""
+    write_page(tmp_path, "p.md", extra=extra)
+    op = operations(build_spec([tmp_path]).spec)["v1Thing_Get"][2]
+    assert op["responses"]["200"]["content"]["application/json"]["schema"] == {"type": "integer", "format": "int32"}
+
+
+def test_request_body_heading_without_colon_and_stray_property_tables(tmp_path):
+    extra = """| Property Name | Type |  Description |
+|----------------|------|--------------|
+| Stray | string | in the description |
+
+## Request Body
+
+| Property Name | Type |  Description |
+|----------------|------|--------------|
+| Name | string | The name |
+
+## Response
+
+| Response | Description |
+|---|---|
+| 204 | No Content |
+"""
+    page = write_page(tmp_path, "p.md", method="POST", path="Thing", extra=extra)
+    result = build_spec([tmp_path])
+    op = operations(result.spec)["v1Thing_Get"][2]
+    schema = op["requestBody"]["content"]["application/json"]["schema"]
+    name = schema["$ref"].rsplit("/", 1)[1]
+    assert list(result.spec["components"]["schemas"][name]["properties"]) == ["Name"]
+    assert (line_of(page, "| Property Name"), "property table outside a 'Request Body' or 'Response' section "
+            "(in the description section); ignored") in [(l, m) for l, m, _ in messages(result, "p.md")]
+
+
+def test_output_does_not_depend_on_the_current_folder(monkeypatch, tmp_path):
+    here = build_spec([SEEDS]).render("yaml")
+    monkeypatch.chdir(tmp_path)
+    assert build_spec([SEEDS]).render("yaml") == here

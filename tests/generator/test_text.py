@@ -31,5 +31,15 @@ def test_paragraph_breaks_survive_and_blank_runs_collapse():
 
 def test_summary_is_the_first_sentence():
     assert summary_of("Get a single BatchTaskInfo based on Id. More text.") == "Get a single BatchTaskInfo based on Id."
-    # The generator's broken sentence split (`i.` `e.`) keeps the paragraph rather than a stub.
-    assert summary_of("Get the object mappings, i.\n\ne., the what") == "Get the object mappings, i."
+    # The docs' broken sentence split (`i.` `e.`) is joined again.
+    assert summary_of("Get the object mappings, i.\n\ne., the what code objects.") == \
+        "Get the object mappings, i.e., the what code objects."
+    assert summary_of("## Online Restricted: ## The agent is restricted.\n\nChecks a password.") == \
+        "**Online Restricted:** The agent is restricted."
+    assert summary_of("## Heading\n\nThe prose.") == "The prose."
+
+
+def test_pseudo_headings_become_labels_but_real_headings_stay():
+    assert clean_text("## Online Restricted: ## The User agent is not available.") == \
+        "**Online Restricted:** The User agent is not available."
+    assert clean_text("## Filter Operators: ##\n\nints: eq") == "## Filter Operators: ##\n\nints: eq"

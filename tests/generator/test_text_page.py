@@ -44,3 +44,12 @@ def test_page_without_endpoint_line_is_an_error():
     sink = DiagnosticSink("p")
     parse_text_page("p", "just some words\n", sink)
     assert sink.items and "METHOD /path" in sink.items[0].message
+
+
+def test_copied_rows_with_an_empty_type_and_plain_required():
+    text = ("GET X\n\nGET /api/v1/X/{id}\n\nPath Part Type Description\nid Integer The id Required\n\n"
+            "Response body: object\n\nProperty Name Type Description\nCreatedBy The user that created it\n")
+    page = parse_text_page("p", text, DiagnosticSink("p"))
+    tables = [e for e in page.elements if isinstance(e, Table)]
+    assert tables[0].rows[0].cells == ("id", "Integer", "The id Required")
+    assert tables[1].rows[0].cells == ("CreatedBy", "", "The user that created it")
