@@ -1,6 +1,7 @@
 """Schemas from property tables and samples: type cells, inference from sample JSON, union merging."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable
@@ -43,6 +44,7 @@ class TypeCell:
     name: str = ""
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_type_cell(cell: str) -> TypeCell:
     cell = " ".join(cell.replace("`", "").split())
     if not cell:
@@ -61,6 +63,7 @@ def parse_type_cell(cell: str) -> TypeCell:
     return TypeCell("unknown", name=cell)
 
 
+@functools.lru_cache(maxsize=65536)
 def schema_name(text: str) -> str:
     """A component name from a docs word: `batchTaskInfo` -> `BatchTaskInfo`, `_Links` -> `Links`."""
     cleaned = re.sub(r"[^A-Za-z0-9]+", " ", text).strip()
@@ -71,6 +74,7 @@ def schema_name(text: str) -> str:
     return name if not name[:1].isdigit() else "T" + name
 
 
+@functools.lru_cache(maxsize=65536)
 def singular(name: str) -> str:
     for suffix, replacement in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
         if name.endswith(suffix) and len(name) > len(suffix) + 1:

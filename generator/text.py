@@ -29,10 +29,16 @@ def _short_name(qualified: str) -> str:
     return ".".join(parts[-2:])
 
 
+# Text without any of these needs nothing but trimming (most table cells): skip the substitutions.
+_NEEDS_CLEANING = re.compile(r"[<&{#\r\n]|[ \t]\n")
+
+
 def clean_text(text: str) -> str:
     """Readable text from a docs fragment; stable for the same input."""
     if not text:
         return ""
+    if not _NEEDS_CLEANING.search(text):
+        return text.strip()
     # Entity-escaped markup (`&lt;para/&gt;`, `&amp;apos;`) is unescaped first, twice for the double-escaped.
     for _ in range(2):
         if "&" in text:
