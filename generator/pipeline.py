@@ -220,7 +220,7 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
     tags = _tags(operations, indexes)
     model = ApiModel(title, tuple(operations), schemas, tags)
     spec = to_openapi(model)
-    validate_document(spec, cache_dir)
+    validate_document(spec, cache_dir, workers)
     return GenerationResult(spec, model, tuple(diagnostics), len(files), merged)
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +24,8 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from .errors import DocsError
 
+# Below this many fragments to check, starting worker processes costs more than it saves.
+_PARALLEL_THRESHOLD = 300
 _REF = re.compile(r'"\$ref": "#/components/schemas/([^"]+)"')
 
 
@@ -86,11 +91,38 @@ def _unique_operation_ids(spec: dict[str, Any]) -> None:
                 seen[operation["operationId"]] = where
 
 
-def validate_document(spec: dict[str, Any], cache_dir: Path | None = None) -> None:
+def _validate_fragments(parts: list[tuple[str, dict[str, Any], str]]) -> tuple[list[str], str | None]:
+    """(hashes that passed, the first failure) for a batch of fragments; runs in a worker process too."""
+    passed = []
+    for what, doc, digest in parts:
+        try:
+            validate(doc)
+        except OpenAPIValidationError as exc:
+            return passed, f"the generated document is not valid OpenAPI at {what}: {exc.message}"
+        passed.append(digest)
+    return passed, None
+
+
+def _validate_all(parts: list[tuple[str, dict[str, Any], str]], workers: int) -> tuple[list[str], str | None]:
+    if workers <= 1 or len(parts) < _PARALLEL_THRESHOLD:
+        return _validate_fragments(parts)
+    size = max(32, len(parts) // (workers * 4))
+    batches = [parts[start:start + size] for start in range(0, len(parts), size)]
+    passed: list[str] = []
+    failure = None
+    # Spawned workers, as for parsing: the caller may hold threads.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        for done, error in pool.map(_validate_fragments, batches):
+            passed.extend(done)
+            failure = failure or error
+    return passed, failure
+
+
+def validate_document(spec: dict[str, Any], cache_dir: Path | None = None, workers: int | None = None) -> None:
     """Raises DocsError when the document is not valid OpenAPI.
 
     Without a cache the document is validated whole (fastest for one run); with one, fragment by fragment,
-    skipping fragments that passed before.
+    skipping fragments that passed before, spread over `workers` processes (default: one per core).
     """
     if cache_dir is None:
         try:
@@ -104,15 +136,9 @@ def validate_document(spec: dict[str, Any], cache_dir: Path | None = None) -> No
     cache = ValidatedCache(cache_dir)
     try:
         known = cache.known([h for _, _, h in parts])
-        passed = []
-        for what, doc, digest in parts:
-            if digest in known:
-                continue
-            try:
-                validate(doc)
-            except OpenAPIValidationError as exc:
-                raise DocsError(f"the generated document is not valid OpenAPI at {what}: {exc.message}") from exc
-            passed.append(digest)
+        passed, failure = _validate_all([p for p in parts if p[2] not in known], workers or os.cpu_count() or 1)
         cache.add(passed)
     finally:
         cache.close()
+    if failure:
+        raise DocsError(failure)

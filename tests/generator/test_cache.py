@@ -72,3 +72,14 @@ def test_fragment_validation_finds_what_whole_validation_finds(seeds_result, tmp
         validate_document(broken, tmp_path)
     with pytest.raises(DocsError):
         validate_document(broken)
+
+
+def test_parallel_fragment_validation_reports_the_failure(seeds_result, tmp_path, monkeypatch):
+    from generator import validation
+
+    monkeypatch.setattr(validation, "_PARALLEL_THRESHOLD", 1)
+    spec = seeds_result.spec
+    validate_document(spec, tmp_path / "ok", workers=2)
+    broken = {**spec, "paths": {**spec["paths"], "/x": {"get": {"responses": {"200": {"description": 5}}}}}}
+    with pytest.raises(DocsError, match="paths//x"):
+        validate_document(broken, tmp_path / "broken", workers=2)
