@@ -97,8 +97,8 @@ def _looks_like_dictionary(value: dict[str, Any], name_hint: str) -> bool:
     keys = list(value)
     if sum(k[:1].islower() for k in keys) * 2 >= len(keys):
         return True
-    prefix = re.compile(re.escape(name_hint) + r"\d+$", re.I)
-    return all(prefix.match(k) for k in keys)
+    hint = name_hint.lower()
+    return all(k.lower().startswith(hint) and k[len(hint):].isdigit() for k in keys)
 
 
 def infer_from_sample(value: Any, name_hint: str, name: Namer, parent: str = "") -> Schema:
