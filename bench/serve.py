@@ -1,0 +1,226 @@
+"""Benchmark of the mock server: throughput and latency next to a bare Starlette endpoint, and at 3,000+ operations.
+
+Prints requests/s, p50 and p99 for: a bare Starlette endpoint returning fixed bytes, the mock's detail and
+list endpoints (generated data, and Prefer: dynamic=true), and the last-registered route of a synthetic
+spec with 3,200 operations vs one with 10. Measured twice: in-process ASGI calls (no network noise) and
+over real HTTP (uvicorn on 127.0.0.1, load from a separate process, bounded in count and time).
+
+    .venv/bin/python bench/serve.py [--seconds 3] [--connections 8] [--no-http]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import multiprocessing as mp
+import socket
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from mockserver import create_app  # noqa: E402
+
+AUTH = "Basic dGplMDpUamUw"
+FIXTURE = REPO / "tests" / "mockserver" / "fixtures" / "seeds-3.1.yaml"
+logging.getLogger("docmock.mockserver").setLevel(logging.WARNING)  # both sides run without access logs
+
+
+def seeds_spec() -> dict[str, Any]:
+    try:
+        from generator import build_spec
+
+        return build_spec([REPO / "docs_src"]).spec
+    except ImportError:
+        return yaml.safe_load(FIXTURE.read_text())
+
+
+def synthetic_spec(n: int) -> dict[str, Any]:
+    """n operations over distinct resources, each with an int id and a small object response."""
+    item = {"type": "object", "properties": {"Id": {"type": "integer", "format": "int32"},
+                                             "Name": {"type": "string"}, "Email": {"type": "string"}}}
+    paths = {f"/api/v1/Resource{i}/{{id}}": {"get": {
+        "operationId": f"op{i}",
+        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": item}}}}}}
+        for i in range(n)}
+    return {"openapi": "3.1.0", "info": {"title": f"synthetic {n}", "version": "1"}, "paths": paths}
+
+
+def bare_app() -> Any:
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    body = b'{"Id":42,"Name":"fixed"}'
+
+    async def endpoint(request: Any) -> Response:
+        return Response(body, media_type="application/json")
+    return Starlette(routes=[Route("/bare", endpoint)])
+
+
+# name -> (app factory, path, extra headers)
+TARGETS: dict[str, tuple[Callable[[], Any], str, dict[str, str]]] = {
+    "bare starlette (fixed bytes)": (bare_app, "/bare", {}),
+    "mock detail GET /BatchTask/42": (lambda: create_app(seeds_spec()), "/api/v1/BatchTask/42", {}),
+    "mock detail, Prefer dynamic": (lambda: create_app(seeds_spec()), "/api/v1/BatchTask/42",
+                                    {"prefer": "dynamic=true"}),
+    "mock list GET /BatchTask/Failed": (lambda: create_app(seeds_spec()), "/api/v1/BatchTask/Failed", {}),
+    "synthetic 10 ops, last route": (lambda: create_app(synthetic_spec(10)), "/api/v1/Resource9/42", {}),
+    "synthetic 3200 ops, last route": (lambda: create_app(synthetic_spec(3200)), "/api/v1/Resource3199/42", {}),
+}
+
+
+def _pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+async def _asgi_once(app: Any, path: str, headers: dict[str, str]) -> None:
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": [(b"host", b"bench"), (b"authorization", AUTH.encode()),
+                         *((k.encode(), v.encode()) for k, v in headers.items())],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80)}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            assert message["status"] == 200, message
+
+    await app(scope, receive, send)
+
+
+def bench_asgi(seconds: float) -> dict[str, tuple[float, float, float]]:
+    results = {}
+    for name, (factory, path, headers) in TARGETS.items():
+        app = factory()
+
+        async def run() -> tuple[float, float, float]:
+            for _ in range(200):  # warm caches
+                await _asgi_once(app, path, headers)
+            lat: list[float] = []
+            start = time.perf_counter()
+            while time.perf_counter() - start < seconds and len(lat) < 200_000:
+                t = time.perf_counter()
+                await _asgi_once(app, path, headers)
+                lat.append(time.perf_counter() - t)
+            total = time.perf_counter() - start
+            return len(lat) / total, _pct(lat, 0.5) * 1e3, _pct(lat, 0.99) * 1e3
+        results[name] = asyncio.run(run())
+    return results
+
+
+def _serve(name: str, port: int) -> None:
+    import uvicorn
+
+    logging.getLogger("docmock.mockserver").setLevel(logging.WARNING)
+    uvicorn.run(TARGETS[name][0](), host="127.0.0.1", port=port, log_level="error", access_log=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _connection(port: int, request: bytes, deadline: float, budget: list[int], lat: list[float]) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < deadline and budget[0] > 0:
+            budget[0] -= 1
+            t = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            if not head.startswith(b"HTTP/1.1 200"):
+                raise RuntimeError(head[:200])
+            await reader.readexactly(length)
+            lat.append(time.perf_counter() - t)
+    finally:
+        writer.close()
+
+
+def _load(port: int, path: str, headers: dict[str, str], seconds: float, connections: int,
+          out: Any) -> None:
+    """The load generator: its own process, keep-alive connections, bounded by time and request count."""
+    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    request = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH}\r\n{extra}\r\n").encode()
+
+    async def run() -> tuple[float, float, float]:
+        warm: list[float] = []
+        await _connection(port, request, time.perf_counter() + 0.5, [200], warm)
+        lat: list[float] = []
+        budget = [500_000]
+        start = time.perf_counter()
+        deadline = start + seconds
+        await asyncio.gather(*(_connection(port, request, deadline, budget, lat) for _ in range(connections)))
+        total = time.perf_counter() - start
+        return len(lat) / total, _pct(lat, 0.5) * 1e3, _pct(lat, 0.99) * 1e3
+    out.put(asyncio.run(run()))
+
+
+def bench_http(seconds: float, connections: int) -> dict[str, tuple[float, float, float]]:
+    results = {}
+    ctx = mp.get_context("spawn")
+    for name, (_, path, headers) in TARGETS.items():
+        port = _free_port()
+        server = ctx.Process(target=_serve, args=(name, port), daemon=True)
+        server.start()
+        try:
+            for _ in range(200):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            queue = ctx.Queue()
+            loader = ctx.Process(target=_load, args=(port, path, headers, seconds, connections, queue))
+            loader.start()
+            results[name] = queue.get(timeout=seconds + 60)
+            loader.join(timeout=10)
+        finally:
+            server.terminate()
+            server.join(timeout=10)
+    return results
+
+
+def report(title: str, results: dict[str, tuple[float, float, float]]) -> None:
+    print(f"\n== {title}")
+    print(f"{'target':<36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, (rps, p50, p99) in results.items():
+        print(f"{name:<36} {rps:>9.0f} {p50:>8.3f} {p99:>8.3f}")
+    bare = results["bare starlette (fixed bytes)"][0]
+    print("ratios (target >= 0.5 of bare for dynamic responses; 3200 ops within 10% of 10 ops):")
+    for name in ("mock detail GET /BatchTask/42", "mock detail, Prefer dynamic", "mock list GET /BatchTask/Failed"):
+        print(f"  {name:<34} / bare = {results[name][0] / bare:.2f}")
+    big, small = results["synthetic 3200 ops, last route"][0], results["synthetic 10 ops, last route"][0]
+    print(f"  3200 ops / 10 ops                  = {big / small:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--no-http", action="store_true", help="only the in-process ASGI measurement")
+    args = parser.parse_args()
+    report("in-process ASGI (no network)", bench_asgi(args.seconds))
+    if not args.no_http:
+        report(f"HTTP via uvicorn on 127.0.0.1 ({args.connections} keep-alive connections, {args.seconds}s each)",
+               bench_http(args.seconds, args.connections))
+
+
+if __name__ == "__main__":
+    main()

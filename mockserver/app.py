@@ -1,0 +1,388 @@
+"""The ASGI application: one entry point that routes with the trie and answers every request itself."""
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, replace
+from http.cookies import SimpleCookie
+from typing import Any
+from urllib.parse import parse_qs
+
+from .auth import AuthPolicy, compile_policy
+from .errors import SpecError
+from .fakedata import DataFactory
+from .negotiation import Negotiator, media_key
+from .pages import BASE_PLACEHOLDER, curl_example, index_page, spec_documents
+from .prefer import parse_prefer
+from .problems import PROBLEM_TYPE, Problem, Violation
+from .responses import ResponsePlanner, StatusPlan, apply_select, fill_ids, render, status_for, success_code
+from .routing import Ambiguity, Found, MethodNotAllowed, Mismatch, Route, Router
+from .seeding import request_seed
+from .spec import OperationSpec, iter_operations, normalise
+from .validation import RequestValidator, SchemaCompiler
+
+logger = logging.getLogger("docmock.mockserver")
+
+DEFAULT_MAX_BODY = 10 * 1024 * 1024
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationInfo:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartupReport:
+    """What the server serves and which routes it cannot tell apart; the CLI prints this."""
+
+    title: str
+    operations: tuple[OperationInfo, ...]
+    ambiguities: tuple[Ambiguity, ...]
+    overlaps: tuple[Ambiguity, ...]
+
+    def lines(self) -> list[str]:
+        out = [f"{len(self.operations)} operations from {self.title!r}:"]
+        out.extend(f"  {o.method:<7} {o.path}  {o.operation_id}" for o in self.operations)
+        if self.ambiguities:
+            out.append(f"{len(self.ambiguities)} route ambiguities not resolved by literals or parameter types:")
+            out.extend("  " + a.format() for a in self.ambiguities)
+        else:
+            out.append("No unresolved route ambiguities.")
+        if self.overlaps:
+            out.append(f"{len(self.overlaps)} overlaps resolved by parameter type (more specific type wins):")
+            out.extend("  " + a.format() for a in self.overlaps)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """Everything compiled for one operation."""
+
+    op: OperationSpec
+    validator: RequestValidator
+    policy: AuthPolicy
+    success: StatusPlan | None
+    plans: Mapping[str, StatusPlan]
+    has_cookies: bool
+    op_id_header: bytes
+
+
+@dataclass(slots=True)
+class _Reply:
+    status: int
+    headers: Headers
+    body: bytes
+
+
+_JSON_PROBLEM = [(b"content-type", PROBLEM_TYPE.encode())]
+
+
+def _problem(p: Problem) -> _Reply:
+    headers = list(_JSON_PROBLEM)
+    headers.extend((k.lower().encode(), v.encode()) for k, v in p.headers)
+    return _Reply(p.status, headers, p.body())
+
+
+class MockApp:
+    """ASGI callable. Built by `create_app`; `report` describes what it serves."""
+
+    def __init__(self, spec: Mapping[str, Any], *, seed: int = 0, auth: bool = True,
+                 cors_origins: Sequence[str] = (), max_body: int = DEFAULT_MAX_BODY,
+                 credentials: Sequence[str] = ()) -> None:
+        doc = normalise(spec)
+        self.credentials = frozenset(credentials)
+        self.seed = seed
+        self.auth = auth
+        self.max_body = max_body
+        self.cors_any = "*" in cors_origins
+        self.cors_origins = frozenset(cors_origins)
+        self.factory = DataFactory(doc, seed)
+        compiler = SchemaCompiler(doc)
+        self.xml = compiler.xml
+        planner = ResponsePlanner(doc, self.factory, self.xml)
+        self.negotiator = Negotiator()
+        schemes = ((doc.get("components") or {}).get("securitySchemes") or {})
+        routes: list[Route[Endpoint]] = []
+        ops: list[OperationSpec] = []
+        try:
+            for op in iter_operations(doc):
+                plans = {code: planner.plan(op, code) for code in op.responses}
+                success = success_code(op)
+                endpoint = Endpoint(
+                    op=op,
+                    validator=RequestValidator(op, compiler),
+                    policy=compile_policy(op.security, schemes),
+                    success=plans.get(success) if success else None,
+                    plans=plans,
+                    has_cookies=any(p.location == "cookie" for p in op.parameters),
+                    op_id_header=op.operation_id.encode("latin-1", "replace"),
+                )
+                schemas = {p.name: p.schema for p in op.parameters if p.location == "path"}
+                routes.append(Route(op.method, op.path, schemas, endpoint, f"{op.path} ({op.operation_id})"))
+                ops.append(op)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise SpecError(f"cannot compile the spec: {exc!r}") from exc
+        self.router: Router[Endpoint] = Router(routes)
+        title = str((spec.get("info") or {}).get("title") or "OpenAPI document")
+        self.report = StartupReport(
+            title,
+            tuple(OperationInfo(o.method, o.path, o.operation_id, o.summary) for o in ops),
+            tuple(a for a in self.router.ambiguities if a.kind == "unresolved"),
+            tuple(a for a in self.router.ambiguities if a.kind != "unresolved"),
+        )
+        self.documents = spec_documents(spec)
+        rows = [(e.payload.op, curl_example(e.payload.op, self.factory, auth and not e.payload.policy.open))
+                for e in routes]
+        self.index_html = index_page(title, rows, [a.format() for a in self.router.ambiguities])
+
+    # -- ASGI --------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if kind != "http":
+            return
+        started = time.perf_counter()
+        headers: dict[str, str] = {}
+        for k, v in scope["headers"]:
+            name = k.decode("latin-1").lower()
+            value = v.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        method: str = scope["method"]
+        path: str = scope["path"]
+        operation = "-"
+        try:
+            reply, operation = await self._dispatch(scope, receive, method, path, headers)
+        except Exception:  # a client must never see a traceback; log it and answer with a problem
+            logger.exception("unhandled error for %s %s", method, path)
+            reply = _problem(Problem(500, "The mock server failed unexpectedly; see its log."))
+        origin = headers.get("origin")
+        if origin is not None and (self.cors_any or origin in self.cors_origins):
+            reply.headers.append((b"access-control-allow-origin", origin.encode("latin-1")))
+            reply.headers.append((b"access-control-expose-headers", b"*"))
+            reply.headers.append((b"vary", b"Origin"))
+        body = b"" if method == "HEAD" else reply.body
+        reply.headers.append((b"content-length", str(len(reply.body)).encode()))
+        await send({"type": "http.response.start", "status": reply.status, "headers": reply.headers})
+        await send({"type": "http.response.body", "body": body})
+        if logger.isEnabledFor(logging.INFO):
+            logger.info("%s %s %s %d %.1fms", method, path, operation, reply.status,
+                        (time.perf_counter() - started) * 1000)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, method: str, path: str,
+                        headers: dict[str, str]) -> tuple[_Reply, str]:
+        if method in ("GET", "HEAD"):
+            page = self._page(path, headers)
+            if page is not None:
+                return page, "-"
+        if method == "OPTIONS" and "access-control-request-method" in headers and "origin" in headers and \
+                (self.cors_any or headers["origin"] in self.cors_origins):
+            return self._preflight(path, headers), "-"
+        match = self.router.match(method, path)
+        if method == "HEAD" and not isinstance(match, Found):
+            head = self.router.match("GET", path)
+            if isinstance(head, Found):
+                match = head
+        if isinstance(match, Found):
+            endpoint: Endpoint = match.payload
+            reply = await self._serve(scope, receive, endpoint, match.params, headers)
+            # Tells people (and tests) which operation answered when templates overlap.
+            reply.headers.append((b"x-docmock-operation", endpoint.op_id_header))
+            return reply, endpoint.op.operation_id
+        if isinstance(match, MethodNotAllowed):
+            allow = ", ".join(match.allow)
+            return _problem(Problem(405, f"{method} is not documented for {path}; allowed: {allow}",
+                                    headers=(("Allow", allow),))), "-"
+        if isinstance(match, Mismatch):
+            errors = tuple(Violation(f"path.{name}", msg) for name, msg in match.reasons)
+            return _problem(Problem(400, f"{path} has the shape of a documented path, but a path parameter has "
+                                         "the wrong type for every operation of that shape", errors)), "-"
+        return _problem(Problem(404, f"no documented operation matches {path}")), "-"
+
+    def _page(self, path: str, headers: Mapping[str, str]) -> _Reply | None:
+        doc = self.documents.get(path)
+        if doc is not None:
+            return _Reply(200, [(b"content-type", doc[1].encode())], doc[0])
+        if path == "/" and not self.router.methods_for("/"):
+            base = f"http://{headers.get('host', '127.0.0.1:4010')}"
+            text = self.index_html.replace(BASE_PLACEHOLDER, base)
+            return _Reply(200, [(b"content-type", b"text/html; charset=utf-8")], text.encode())
+        return None
+
+    def _preflight(self, path: str, headers: Mapping[str, str]) -> _Reply:
+        methods = self.router.methods_for(path) or ("GET", "POST", "PUT", "PATCH", "DELETE")
+        out: Headers = [
+            (b"access-control-allow-methods", ", ".join(methods).encode()),
+            (b"access-control-max-age", b"600"),
+        ]
+        requested = headers.get("access-control-request-headers")
+        if requested:
+            out.append((b"access-control-allow-headers", requested.encode("latin-1")))
+        return _Reply(204, out, b"")
+
+    async def _serve(self, scope: Scope, receive: Receive, endpoint: Endpoint, path_params: dict[str, str],
+                     headers: dict[str, str]) -> _Reply:
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            return _problem(Problem(413, f"request body of {length} bytes exceeds the limit of {self.max_body}"))
+        body = await _read_body(receive, self.max_body)
+        if body is None:
+            return _problem(Problem(413, f"request body exceeds the limit of {self.max_body} bytes"))
+        raw_query = scope.get("query_string") or b""
+        query = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) if raw_query else {}
+        cookies = _cookies(headers.get("cookie")) if endpoint.has_cookies else {}
+        if self.auth and endpoint.policy.alternatives and not endpoint.policy.allows(
+                headers, query, cookies, self.credentials):
+            return _problem(Problem(401, "this operation requires credentials the spec declares: an "
+                                         "Authorization header (Basic, Bearer, ...) or an API key"
+                                         + (" with an accepted value" if self.credentials else ""),
+                                    headers=(("WWW-Authenticate", endpoint.policy.challenge),)))
+        checked = endpoint.validator.check(path_params, query, headers, cookies, headers.get("content-type"), body)
+        if checked.unsupported_media is not None:
+            offered = ", ".join(endpoint.validator.media_types)
+            return _problem(Problem(415, f"Content-Type {checked.unsupported_media} is not accepted; "
+                                         f"send one of: {offered}"))
+        if checked.violations:
+            n = len(checked.violations)
+            return _problem(Problem(400, f"the request has {n} problem{'s' if n > 1 else ''}; see errors",
+                                    checked.violations))
+        prefs = parse_prefer(headers.get("prefer"))
+        plan = endpoint.success
+        if prefs.code is not None:
+            plan = _plan_for_code(endpoint, prefs.code)
+            if plan is None:
+                codes = ", ".join(endpoint.op.responses)
+                return _problem(Problem(400, f"Prefer: code={prefs.code} is not documented for "
+                                             f"{endpoint.op.operation_id}; documented: {codes}",
+                                        (Violation("header.Prefer", f"code={prefs.code} is not documented"),)))
+        if plan is None or not plan.has_body:
+            status = plan.status if plan is not None else 200
+            return _Reply(status, self._response_headers(plan, random.Random(0)), b"")
+        media = self.negotiator.choose(headers.get("accept"), plan.offers)
+        if media is None:
+            return _problem(Problem(406, f"cannot answer with {headers.get('accept')}; available: "
+                                         f"{', '.join(plan.offers)}"))
+        mp = plan.media.get(media) or plan.media[next(m for m in plan.offers if m.endswith("/*"))]
+        seed = int.from_bytes(os.urandom(8), "big") if prefs.dynamic else request_seed(
+            self.seed, endpoint.op.operation_id, plan.status, path_params, query, body)
+        r = random.Random(seed)
+        if prefs.example is not None:
+            value = _example(plan, mp, prefs.example)
+            if value is _MISSING:
+                names = sorted({n for m in plan.media.values() for n in m.examples})
+                return _problem(Problem(400, f"Prefer: example={prefs.example} is not documented; "
+                                             f"documented examples: {', '.join(names) or 'none'}",
+                                        (Violation("header.Prefer", f"no example named {prefs.example}"),)))
+        else:
+            value = fill_ids(mp.gen(r, 0), plan, path_params)
+        select = query.get("$select")
+        if select:
+            value = apply_select(value, select[-1], plan.select_info)
+        headers_out = self._response_headers(plan, r)
+        headers_out.append((b"content-type", mp.content_type.encode()))
+        return _Reply(plan.status, headers_out, render(mp, value, self.xml, r))
+
+    @staticmethod
+    def _response_headers(plan: StatusPlan | None, r: random.Random) -> Headers:
+        if plan is None or not plan.headers:
+            return []
+        return [(name.lower().encode(), _header_text(gen(r, 0)).encode("latin-1", "replace"))
+                for name, gen in plan.headers]
+
+
+_MISSING = object()
+
+
+def _example(plan: StatusPlan, chosen: Any, name: str) -> Any:
+    if name in chosen.examples:
+        return chosen.examples[name]
+    for mp in plan.media.values():  # a sample documented under JSON still answers an XML request
+        if name in mp.examples:
+            return mp.examples[name]
+    return _MISSING
+
+
+def _plan_for_code(endpoint: Endpoint, code: str) -> StatusPlan | None:
+    plans = endpoint.plans
+    if code in plans:
+        return plans[code]
+    if code.isdigit():
+        ranged = f"{code[0]}XX"
+        for key in (ranged, ranged.lower()):
+            if key in plans:
+                p = plans[key]
+                return replace(p, status=int(code))
+    if "default" in plans and code.isdigit() and 100 <= int(code) <= 599:
+        p = plans["default"]
+        return replace(p, status=int(code))
+    return None
+
+
+def _header_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return str(value)
+
+
+def _cookies(header: str | None) -> dict[str, str]:
+    if not header:
+        return {}
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except Exception:  # malformed cookies are the client's problem; treat them as absent
+        return {}
+    return {k: m.value for k, m in jar.items()}
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes | None:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        if chunk:
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def create_app(spec: Mapping[str, Any], *, seed: int = 0, auth: bool = True, cors_origins: Sequence[str] = (),
+               max_body: int = DEFAULT_MAX_BODY, credentials: Sequence[str] = ()) -> MockApp:
+    """Compile an OpenAPI 3.0/3.1 document into an ASGI mock; `app.report` lists operations and ambiguities.
+
+    `credentials`, when given, are the only Authorization header values / API key values accepted;
+    by default any credential of a declared kind is.
+    """
+    return MockApp(spec, seed=seed, auth=auth, cors_origins=cors_origins, max_body=max_body,
+                   credentials=credentials)

@@ -1,0 +1,500 @@
+"""Compiling JSON Schemas into trees of small generator closures that produce realistic, valid, seeded data."""
+from __future__ import annotations
+
+import base64
+import math
+import random
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from .pools import Pools, pools_for
+from .regexgen import compile_regex
+from .spec import ref_name, resolve_pointer
+
+Gen = Callable[[random.Random, int], Any]
+
+MAX_DEPTH = 4
+NULL_CHANCE = 0.1
+# A fixed "now" keeps dates recent-looking yet identical across days, restarts and machines.
+ANCHOR = 1_735_689_600  # 2025-01-01T00:00:00Z
+_YEAR = 365 * 86400
+_OFFSETS = tuple(timezone(timedelta(hours=h)) for h in (0, 1, 2, -5))
+_INT_FORMAT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1),
+                      "uint32": (0, 2**32 - 1), "uint64": (0, 2**64 - 1), "int16": (-(2**15), 2**15 - 1),
+                      "int8": (-128, 127), "uint8": (0, 255)}
+_DEFAULT_INT = (0, 1000)
+_DEFAULT_NUMBER = (0.0, 1000.0)
+
+# Field-name hints, matched on the lower-cased name with "_" and "-" removed: exact names first, then suffixes.
+_STRING_BY_NAME: dict[str, str] = {
+    "name": "phrase_or_company", "fullname": "full_name", "firstname": "first_name", "lastname": "last_name",
+    "middlename": "first_name", "surname": "last_name", "givenname": "first_name", "associatename": "username",
+    "email": "email", "emailaddress": "email", "mail": "email", "phone": "phone", "phonenumber": "phone",
+    "mobile": "phone", "mobilephone": "phone", "fax": "phone", "description": "sentence", "summary": "sentence",
+    "text": "sentence", "comment": "sentence", "note": "sentence", "notes": "sentence", "title": "job",
+    "jobtitle": "job", "city": "city", "country": "country", "countryname": "country", "countrycode": "country_code",
+    "address": "street", "street": "street", "address1": "street", "zipcode": "zipcode", "zip": "zipcode",
+    "postcode": "zipcode", "postalcode": "zipcode", "url": "url", "website": "url", "homepage": "url",
+    "username": "username", "login": "username", "userid": "username", "filename": "filename",
+    "company": "company", "companyname": "company", "orgname": "company", "organization": "company",
+    "contactname": "company", "department": "word", "currency": "currency", "currencycode": "currency",
+    "culture": "culture", "language": "culture", "locale": "culture", "color": "color", "colour": "color",
+    "initials": "initials", "context": "word", "result": "word", "request": "word", "response": "word",
+    "progressdescription": "phrase", "tooltip": "sentence", "heading": "phrase", "subject": "phrase",
+}
+_STRING_BY_SUFFIX: tuple[tuple[str, str], ...] = (
+    ("email", "email"), ("emailaddress", "email"), ("phone", "phone"), ("description", "sentence"),
+    ("fullname", "full_name"), ("firstname", "first_name"), ("lastname", "last_name"), ("url", "url"),
+    ("uri", "url"), ("filename", "filename"), ("city", "city"), ("country", "country"), ("address", "street"),
+    ("companyname", "company"), ("username", "username"), ("text", "sentence"), ("comment", "sentence"),
+    ("title", "phrase"), ("name", "phrase_or_company"),
+)
+_INT_BY_NAME: dict[str, tuple[int, int]] = {
+    "progresspercent": (0, 100), "percent": (0, 100), "percentage": (0, 100), "probability": (0, 100),
+    "age": (18, 90), "year": (1995, 2030), "month": (1, 12), "day": (1, 28), "hour": (0, 23),
+    "minute": (0, 59), "second": (0, 59), "rank": (1, 100), "priority": (1, 5), "rating": (1, 5),
+    "mask": (0, 255), "version": (1, 20), "page": (1, 50), "size": (1, 100), "length": (1, 255),
+}
+_INT_BY_SUFFIX: tuple[tuple[str, tuple[int, int]], ...] = (
+    ("percent", (0, 100)), ("id", (1, 99_999)), ("count", (0, 500)), ("number", (1, 99_999)),
+    ("length", (1, 255)), ("no", (1, 99_999)), ("table", (1, 500)), ("record", (1, 99_999)),
+)
+_NUMBER_BY_SUFFIX: tuple[tuple[str, tuple[float, float]], ...] = (
+    ("percent", (0.0, 100.0)), ("amount", (10.0, 10_000.0)), ("price", (1.0, 2_000.0)),
+    ("cost", (1.0, 5_000.0)), ("rate", (0.0, 1.0)), ("probability", (0.0, 100.0)),
+)
+_FUTURE_HINTS = ("expir", "deadline", "due", "end", "until", "scheduled", "next")
+
+
+def _normalise_name(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
+
+
+def _by_name(name: str, exact: Mapping[str, Any], suffixes: tuple[tuple[str, Any], ...]) -> Any:
+    key = _normalise_name(name)
+    if key in exact:
+        return exact[key]
+    for suffix, value in suffixes:
+        if key.endswith(suffix):
+            return value
+    return None
+
+
+def _string_kind(p: Pools, kind: str) -> Callable[[random.Random], str]:
+    """One pick function per kind; a table of closures so the per-value cost is one rng call."""
+    simple = {
+        "full_name": p.full_names, "first_name": p.first_names, "last_name": p.last_names, "email": p.emails,
+        "phone": p.phones, "sentence": p.sentences, "phrase": p.phrases, "job": p.jobs, "city": p.cities,
+        "country": p.countries, "country_code": p.country_codes, "street": p.streets, "zipcode": p.zipcodes,
+        "url": p.urls, "username": p.usernames, "filename": p.filenames, "company": p.companies,
+        "word": p.words, "currency": p.currencies, "culture": p.cultures, "color": p.colors,
+        "hostname": p.domains,
+    }
+    if kind in simple:
+        pool = simple[kind]
+        return lambda r: pool[int(r.random() * len(pool))]
+    if kind == "phrase_or_company":
+        both = p.phrases + p.companies
+        return lambda r: both[int(r.random() * len(both))]
+    if kind == "initials":
+        return lambda r: p.first_names[int(r.random() * len(p.first_names))][0] + \
+            p.last_names[int(r.random() * len(p.last_names))][0]
+    raise KeyError(kind)
+
+
+def _datetime_gen(future: bool) -> Callable[[random.Random], str]:
+    def gen(r: random.Random) -> str:
+        delta = int(r.random() * 2 * _YEAR)
+        ts = ANCHOR + delta // 2 if future else ANCHOR - delta
+        return datetime.fromtimestamp(ts, _OFFSETS[int(r.random() * len(_OFFSETS))]).isoformat()
+    return gen
+
+
+def _date_gen(future: bool) -> Callable[[random.Random], str]:
+    dt = _datetime_gen(future)
+    return lambda r: dt(r)[:10]
+
+
+def _format_gens(p: Pools) -> dict[str, Callable[[random.Random], str]]:
+    return {
+        "email": _string_kind(p, "email"), "idn-email": _string_kind(p, "email"),
+        "uri": _string_kind(p, "url"), "url": _string_kind(p, "url"), "iri": _string_kind(p, "url"),
+        "uri-reference": _string_kind(p, "url"), "iri-reference": _string_kind(p, "url"),
+        "hostname": _string_kind(p, "hostname"), "idn-hostname": _string_kind(p, "hostname"),
+        "uuid": lambda r: str(uuid.UUID(int=r.getrandbits(128), version=4)),
+        "ipv4": lambda r: f"10.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}",
+        "ipv6": lambda r: "fd00::" + ":".join(f"{r.getrandbits(16):x}" for _ in range(3)),
+        "byte": lambda r: base64.b64encode(r.randbytes(12)).decode(),
+        "binary": lambda r: base64.b64encode(r.randbytes(12)).decode(),
+        "time": lambda r: f"{r.randint(7, 18):02d}:{r.choice((0, 15, 30, 45)):02d}:00Z",
+        "duration": lambda r: f"P{r.randint(1, 30)}D",
+        "password": lambda r: _string_kind(p, "word")(r) + str(r.randint(100, 999)) + "!",
+        "phone": _string_kind(p, "phone"),
+    }
+
+
+class DataFactory:
+    """Compiles schemas of one document into generators, once each, and caches them by schema identity."""
+
+    def __init__(self, doc: Mapping[str, Any], seed: int = 0) -> None:
+        self.doc = doc
+        self.pools = pools_for(seed)
+        self._formats = _format_gens(self.pools)
+        self._cache: dict[tuple[int, str], tuple[Any, Gen]] = {}
+        self._refs: dict[tuple[str, str], Gen] = {}
+        self._kinds: dict[str, Callable[[random.Random], str]] = {}
+
+    def generator(self, schema: Any, name: str = "") -> Gen:
+        """The generator for `schema`; `name` is the property name that hints at realistic values."""
+        if schema is True or schema is None:
+            schema = {}
+        if schema is False:
+            return lambda r, d: None
+        key = (id(schema), name)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit[1]
+        gen = self._compile(schema, name)
+        self._cache[key] = (schema, gen)  # holding the schema keeps its id() from being reused
+        return gen
+
+    def generate(self, schema: Any, r: random.Random) -> Any:
+        return self.generator(schema)(r, 0)
+
+    # -- compiling -------------------------------------------------------------------------------
+
+    def _compile(self, schema: Mapping[str, Any], name: str) -> Gen:
+        if not isinstance(schema, Mapping):
+            return lambda r, d: None
+        if "$ref" in schema and isinstance(schema["$ref"], str):
+            siblings = {k: v for k, v in schema.items() if k not in ("$ref", "description", "title",
+                                                                      "examples", "example", "default")}
+            if not siblings:
+                return self._ref(schema["$ref"], name)
+            return self._compile({"allOf": [{"$ref": schema["$ref"]}, siblings]}, name)
+        if "const" in schema:
+            const = schema["const"]
+            return lambda r, d: const
+        if isinstance(schema.get("enum"), list) and schema["enum"]:
+            values = tuple(schema["enum"])
+            non_null = tuple(v for v in values if v is not None) or values
+            return lambda r, d: non_null[int(r.random() * len(non_null))]
+        if isinstance(schema.get("allOf"), list) and schema["allOf"]:
+            return self._compile(self._merge_all_of(schema), name)
+        for key in ("oneOf", "anyOf"):
+            if isinstance(schema.get(key), list) and schema[key]:
+                return self._choice(schema, key, name)
+        types = schema.get("type")
+        if isinstance(types, list):
+            concrete = [t for t in types if t != "null"]
+            if not concrete:
+                return lambda r, d: None
+            inner = self._compile({**schema, "type": concrete[0]}, name)
+            if "null" in types:
+                return _maybe_null(inner)
+            return inner
+        if types is None:
+            types = _infer_type(schema)
+        builder = _BUILDERS.get(types)
+        if builder is None:
+            return lambda r, d: None
+        return builder(self, schema, name)
+
+    def _ref(self, ref: str, name: str) -> Gen:
+        key = (ref, name)
+        gen = self._refs.get(key)
+        if gen is not None:
+            return gen
+        holder: list[Gen] = []
+        # A trampoline stands in while the target compiles, so recursive schemas terminate.
+        self._refs[key] = lambda r, d: holder[0](r, d)
+        target = resolve_pointer(self.doc, ref)
+        compiled = self.generator(target, name)
+        holder.append(compiled)
+        self._refs[key] = compiled
+        return compiled
+
+    def _resolve(self, schema: Any) -> Any:
+        seen = 0
+        while isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str) and seen < 50:
+            extra = {k: v for k, v in schema.items() if k != "$ref"}
+            schema = resolve_pointer(self.doc, schema["$ref"])
+            if extra:
+                schema = {**schema, **extra}
+            seen += 1
+        return schema
+
+    def _merge_all_of(self, schema: Mapping[str, Any]) -> dict[str, Any]:
+        merged: dict[str, Any] = {k: v for k, v in schema.items() if k != "allOf"}
+        for sub in schema["allOf"]:
+            sub = self._resolve(sub)
+            if not isinstance(sub, Mapping):
+                continue
+            if "allOf" in sub:
+                sub = self._merge_all_of(sub)
+            for k, v in sub.items():
+                if k == "properties" and isinstance(v, Mapping):
+                    merged["properties"] = {**merged.get("properties", {}), **v}
+                elif k == "required" and isinstance(v, list):
+                    merged["required"] = list(dict.fromkeys([*merged.get("required", []), *v]))
+                elif k in ("minimum", "minLength", "minItems", "minProperties", "exclusiveMinimum") and k in merged:
+                    merged[k] = max(merged[k], v)
+                elif k in ("maximum", "maxLength", "maxItems", "maxProperties", "exclusiveMaximum") and k in merged:
+                    merged[k] = min(merged[k], v)
+                elif k == "type" and "type" in merged:
+                    a = merged["type"] if isinstance(merged["type"], list) else [merged["type"]]
+                    b = v if isinstance(v, list) else [v]
+                    both = [t for t in a if t in b] or ([ "integer"] if "integer" in a + b else a)
+                    merged["type"] = both if len(both) > 1 else both[0]
+                else:
+                    merged.setdefault(k, v)
+        return merged
+
+    def _choice(self, schema: Mapping[str, Any], key: str, name: str) -> Gen:
+        base = {k: v for k, v in schema.items() if k not in (key, "discriminator")}
+        branches = [b for b in schema[key] if isinstance(b, Mapping)]
+        nullable = any(_is_null_schema(self._resolve(b)) for b in branches)
+        concrete = [b for b in branches if not _is_null_schema(self._resolve(b))]
+        if not concrete:
+            return lambda r, d: None
+        # oneOf must match exactly one branch, so always take the first; anyOf may vary.
+        chosen = concrete[:1] if key == "oneOf" else concrete
+        gens = tuple(self.generator({"allOf": [b, base]} if _has_constraints(base) else b, name) for b in chosen)
+        if len(gens) == 1:
+            gen = gens[0]
+        else:
+            gen = lambda r, d: gens[int(r.random() * len(gens))](r, d)  # noqa: E731
+        return _maybe_null(gen) if nullable else gen
+
+    def kind_gen(self, kind: str) -> Gen:
+        pick = self.kind(kind)
+        return lambda r, d: pick(r)
+
+    def kind(self, kind: str) -> Callable[[random.Random], str]:
+        fn = self._kinds.get(kind)
+        if fn is None:
+            fn = self._kinds[kind] = _string_kind(self.pools, kind)
+        return fn
+
+
+def _is_null_schema(s: Any) -> bool:
+    return isinstance(s, Mapping) and (s.get("type") == "null" or s.get("type") == ["null"])
+
+
+def _has_constraints(base: Mapping[str, Any]) -> bool:
+    return any(k not in ("description", "title", "examples", "example", "default", "nullable", "xml",
+                         "deprecated", "readOnly", "writeOnly", "externalDocs") for k in base)
+
+
+def _infer_type(schema: Mapping[str, Any]) -> str:
+    if any(k in schema for k in ("properties", "additionalProperties", "required", "minProperties",
+                                 "patternProperties")):
+        return "object"
+    if any(k in schema for k in ("items", "prefixItems", "minItems", "maxItems")):
+        return "array"
+    if any(k in schema for k in ("minimum", "maximum", "multipleOf", "exclusiveMinimum", "exclusiveMaximum")):
+        return "number"
+    return "string"
+
+
+def _maybe_null(gen: Gen) -> Gen:
+    def nullable(r: random.Random, d: int) -> Any:
+        if d >= MAX_DEPTH or r.random() < NULL_CHANCE:
+            return None
+        return gen(r, d)
+    return nullable
+
+
+def _build_string(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
+    fmt = schema.get("format")
+    pick: Callable[[random.Random], str] | None = None
+    if isinstance(schema.get("pattern"), str):
+        pick = compile_regex(schema["pattern"])
+        if pick is None:
+            fallback = next((e for e in schema.get("examples") or () if isinstance(e, str)), None)
+            fallback = fallback if fallback is not None else schema.get("default")
+            if isinstance(fallback, str):
+                return lambda r, d: fallback
+    if pick is None and fmt in ("date-time", "date"):
+        future = any(h in _normalise_name(name) for h in _FUTURE_HINTS)
+        pick = (_datetime_gen if fmt == "date-time" else _date_gen)(future)
+    if pick is None and isinstance(fmt, str) and fmt in f._formats:
+        pick = f._formats[fmt]
+    if pick is None:
+        kind = _by_name(name, _STRING_BY_NAME, _STRING_BY_SUFFIX) if name else None
+        pick = f.kind(kind or "word")
+    lo = schema.get("minLength")
+    hi = schema.get("maxLength")
+    if not isinstance(lo, int) and not isinstance(hi, int):
+        return lambda r, d: pick(r)
+    lo = lo if isinstance(lo, int) else 0
+    hi = hi if isinstance(hi, int) else None
+    filler = f.pools.words
+
+    def sized(r: random.Random, d: int) -> str:
+        s = pick(r)
+        while len(s) < lo:
+            s += " " + filler[int(r.random() * len(filler))] if s else filler[int(r.random() * len(filler))]
+        if hi is not None and len(s) > hi:
+            s = s[:hi].rstrip() if len(s[:hi].rstrip()) >= lo else s[:hi]
+        return s
+    return sized
+
+
+def _int_bounds(schema: Mapping[str, Any]) -> tuple[int, int]:
+    low, high = _INT_FORMAT_BOUNDS.get(str(schema.get("format")), (-(2**63), 2**63 - 1))
+    if isinstance(schema.get("minimum"), (int, float)):
+        low = max(low, math.ceil(schema["minimum"]))
+    if isinstance(schema.get("maximum"), (int, float)):
+        high = min(high, math.floor(schema["maximum"]))
+    ex_lo, ex_hi = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    if isinstance(ex_lo, (int, float)) and not isinstance(ex_lo, bool):
+        low = max(low, math.floor(ex_lo) + 1)
+    if isinstance(ex_hi, (int, float)) and not isinstance(ex_hi, bool):
+        high = min(high, math.ceil(ex_hi) - 1)
+    return low, high
+
+
+def _build_integer(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
+    low, high = _int_bounds(schema)
+    hint = _by_name(name, _INT_BY_NAME, _INT_BY_SUFFIX) if name else None
+    want_lo, want_hi = hint or _DEFAULT_INT
+    lo, hi = max(low, want_lo), min(high, want_hi)
+    if lo > hi:  # the hint does not fit the schema's bounds: stay near whichever bound it missed
+        lo, hi = (max(low, high - 1000), high) if want_lo > high else (low, min(high, low + 1000))
+    step = schema.get("multipleOf")
+    if isinstance(step, int) and step > 0:
+        first, last = -(-lo // step), hi // step
+        if first > last:
+            first = last = -(-low // step)
+        return lambda r, d: step * r.randint(first, last)
+    return lambda r, d: r.randint(lo, hi)
+
+
+def _build_number(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
+    low, high = -1e15, 1e15
+    if isinstance(schema.get("minimum"), (int, float)):
+        low = max(low, float(schema["minimum"]))
+    if isinstance(schema.get("maximum"), (int, float)):
+        high = min(high, float(schema["maximum"]))
+    ex_lo, ex_hi = schema.get("exclusiveMinimum"), schema.get("exclusiveMaximum")
+    if isinstance(ex_lo, (int, float)) and not isinstance(ex_lo, bool):
+        low = max(low, float(ex_lo) + 0.01)
+    if isinstance(ex_hi, (int, float)) and not isinstance(ex_hi, bool):
+        high = min(high, float(ex_hi) - 0.01)
+    hint = _by_name(name, {}, _NUMBER_BY_SUFFIX) if name else None
+    want_lo, want_hi = hint or _DEFAULT_NUMBER
+    lo, hi = max(low, want_lo), min(high, want_hi)
+    if lo > hi:
+        lo, hi = (max(low, high - 1000.0), high) if want_lo > high else (low, min(high, low + 1000.0))
+    step = schema.get("multipleOf")
+    if isinstance(step, (int, float)) and step > 0:
+        first, last = math.ceil(lo / step), math.floor(hi / step)
+        if first > last:
+            return lambda r, d: lo
+        return lambda r, d: round(step * r.randint(first, last), 10) if isinstance(step, float) else step * r.randint(first, last)
+
+    def number(r: random.Random, d: int) -> float:
+        v = round(lo + r.random() * (hi - lo), 2)
+        return min(max(v, lo), hi)
+    return number
+
+
+def _build_boolean(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
+    return lambda r, d: r.random() < 0.5
+
+
+def _build_null(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
+    return lambda r, d: None
+
+
+def _build_array(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
+    items = schema.get("items", {})
+    item_name = name[:-1] if name.endswith("s") else name
+    item = f.generator(items, item_name)
+    prefix = tuple(f.generator(s, item_name) for s in schema.get("prefixItems") or ())
+    lo = schema.get("minItems", 0) if isinstance(schema.get("minItems"), int) else 0
+    hi = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else None
+    want_lo, want_hi = max(lo, len(prefix), 1), max(lo, len(prefix), 3)
+    if hi is not None:
+        want_lo, want_hi = min(want_lo, hi), min(want_hi, hi)
+    unique = bool(schema.get("uniqueItems"))
+    if items is False:
+        want_hi = want_lo = min(len(prefix), want_hi)
+
+    def array(r: random.Random, d: int) -> list[Any]:
+        d1 = d + 1
+        n = lo if d >= MAX_DEPTH else r.randint(want_lo, want_hi)
+        out = [g(r, d1) for g in prefix[:n]]
+        if not unique:
+            out.extend(item(r, d1) for _ in range(n - len(out)))
+            return out
+        seen = {repr(v) for v in out}
+        for _ in range(n * 8):
+            if len(out) >= n:
+                break
+            v = item(r, d1)
+            if repr(v) not in seen:
+                seen.add(repr(v))
+                out.append(v)
+        return out
+    return array
+
+
+def _build_object(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
+    props = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
+    required = set(schema.get("required") or ())
+    fields = tuple((key, f.generator(sub, key), key in required) for key, sub in props.items())
+    required_only = tuple(x for x in fields if x[2])
+    # Required names without a declared property still need a value.
+    extra_required = tuple(k for k in required if k not in props)
+    addl = schema.get("additionalProperties", True if not props else None)
+    min_props = schema.get("minProperties", 0) if isinstance(schema.get("minProperties"), int) else 0
+    max_props = schema.get("maxProperties") if isinstance(schema.get("maxProperties"), int) else None
+    addl_gen: Gen | None = None
+    addl_count = 0
+    if isinstance(addl, Mapping):
+        addl_gen, addl_count = f.generator(addl, ""), 1
+    elif addl is True:
+        addl_gen, addl_count = f.kind_gen("word"), 2
+    if addl_gen is not None:
+        addl_count = max(addl_count, min_props - len(fields))
+    if max_props is not None:
+        addl_count = max(0, min(addl_count, max_props - len(fields)))
+    words = f.pools.words
+    any_gen = f.kind_gen("word")
+    key_prefix = name or "field"
+
+    def obj(r: random.Random, d: int) -> dict[str, Any]:
+        d1 = d + 1
+        chosen = required_only if d >= MAX_DEPTH else fields
+        out = {key: gen(r, d1) for key, gen, _ in chosen}
+        for key in extra_required:
+            out[key] = any_gen(r, d1)
+        if addl_gen is not None and d < MAX_DEPTH:
+            for i in range(addl_count):
+                key = words[int(r.random() * len(words))]
+                if key in out or key in props:
+                    key = f"{key_prefix}{i + 1}"
+                out[key] = addl_gen(r, d1)
+        return out
+    return obj
+
+
+_BUILDERS: dict[str, Callable[[DataFactory, Mapping[str, Any], str], Gen]] = {
+    "string": _build_string, "integer": _build_integer, "number": _build_number, "boolean": _build_boolean,
+    "null": _build_null, "array": _build_array, "object": _build_object,
+}
+
+
+def schema_display_name(doc: Mapping[str, Any], schema: Any) -> str | None:
+    """The carrier name of a schema (`BatchTaskInfo` for a $ref to it), used as an XML element name."""
+    if isinstance(schema, Mapping):
+        if isinstance(schema.get("$ref"), str):
+            return ref_name(schema["$ref"])
+        if isinstance(schema.get("title"), str) and re.fullmatch(r"[A-Za-z_][\w.-]*", schema["title"]):
+            return schema["title"]
+    return None

@@ -1,0 +1,269 @@
+"""Planning each documented response once (generator, media types, examples, id filling) and rendering it per request."""
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .fakedata import DataFactory, Gen
+from .negotiation import media_key
+from .spec import OperationSpec, deref, ref_name
+from .xmlcodec import XmlWriter
+
+_INT = re.compile(r"[+-]?\d+\Z")
+_INT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+# Tiny but real files, so an <img> pointed at the mock renders instead of showing a broken icon.
+_PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000" "1f15c4890000000d49444154789c6360f8cfc0f01f0005"
+    "0101ff7e0bd1e60000000049454e44ae426082")
+_GIF_1PX = bytes.fromhex("47494638396101000100800000ffffff00000021f90401000000002c00000000010001000002024401003b")
+_FIXED_BINARY = {"image/png": _PNG_1PX, "image/gif": _GIF_1PX}
+# Placeholder types to answer with when the spec offers only a wildcard.
+_WILDCARD_ANSWER = {"image/*": "image/png", "*/*": "application/octet-stream", "text/*": "text/plain",
+                    "application/*": "application/octet-stream"}
+
+
+def _serializer(media: str) -> str:
+    if media in ("application/json", "text/json") or media.endswith("+json"):
+        return "json"
+    if media in ("application/xml", "text/xml") or media.endswith("+xml"):
+        return "xml"
+    if media.startswith("text/"):
+        return "text"
+    return "binary"
+
+
+@dataclass(frozen=True, slots=True)
+class MediaPlan:
+    """How to produce one media type of one response."""
+
+    media: str
+    content_type: str
+    kind: str
+    schema: Any
+    gen: Gen
+    examples: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusPlan:
+    """One documented response: its status, media types on offer, header generators and id-filling rules."""
+
+    status: int
+    media: Mapping[str, MediaPlan]
+    offers: tuple[str, ...]
+    headers: tuple[tuple[str, Gen], ...]
+    id_fill: tuple[tuple[str, str, str, tuple[int, int] | None], ...]
+    select_info: Mapping[str, tuple[bool, bool]]  # property -> (nullable, required), for $select
+
+    @property
+    def has_body(self) -> bool:
+        return bool(self.media) and self.status not in (204, 304) and not (100 <= self.status < 200)
+
+
+def status_for(code: str) -> int:
+    """"200" -> 200, "4XX" -> 400, "default" -> 200 (the success it usually stands in for)."""
+    if code.isdigit():
+        return int(code)
+    if len(code) == 3 and code[0].isdigit() and code[1:].upper() == "XX":
+        return int(code[0]) * 100
+    return 200
+
+
+def success_code(op: OperationSpec) -> str | None:
+    """The documented success response: lowest 2xx, else 2XX, else default, else the first documented."""
+    codes = list(op.responses)
+    twos = sorted(c for c in codes if c.isdigit() and c.startswith("2"))
+    if twos:
+        return twos[0]
+    for candidate in ("2XX", "2xx", "default"):
+        if candidate in codes:
+            return candidate
+    return codes[0] if codes else None
+
+
+class ResponsePlanner:
+    def __init__(self, doc: Mapping[str, Any], factory: DataFactory, xml: XmlWriter) -> None:
+        self.doc = doc
+        self.factory = factory
+        self.xml = xml
+
+    def plan(self, op: OperationSpec, code: str) -> StatusPlan:
+        response = deref(self.doc, op.responses.get(code) or {})
+        media: dict[str, MediaPlan] = {}
+        for raw_media, obj in (response.get("content") or {}).items() if isinstance(response, Mapping) else ():
+            obj = obj if isinstance(obj, Mapping) else {}
+            key = media_key(raw_media)
+            schema = obj.get("schema", {})
+            examples: dict[str, Any] = {}
+            for name, ex in (obj.get("examples") or {}).items():
+                ex = deref(self.doc, ex)
+                if isinstance(ex, Mapping) and "value" in ex:
+                    examples[name] = ex["value"]
+            if "example" in obj:
+                examples.setdefault("example", obj["example"])
+            answer = _WILDCARD_ANSWER.get(key, key)
+            kind = _serializer(answer)
+            charset = "; charset=utf-8" if kind in ("json", "xml", "text") else ""
+            media[key] = MediaPlan(key, answer + charset, kind, schema, self.factory.generator(schema), examples)
+        headers = tuple(
+            (name, self.factory.generator(deref(self.doc, h).get("schema", {}), name))
+            for name, h in ((response.get("headers") or {}).items() if isinstance(response, Mapping) else ())
+            if isinstance(deref(self.doc, h), Mapping) and name.lower() != "content-type"
+            and deref(self.doc, h).get("required", False)
+        )
+        return StatusPlan(status_for(code), media, tuple(media), headers, self._id_fill(op, media),
+                          self._select_info(media))
+
+    def _select_info(self, media: Mapping[str, MediaPlan]) -> Mapping[str, tuple[bool, bool]]:
+        if not media:
+            return {}
+        resolved = _resolve(self.doc, next(iter(media.values())).schema)
+        if _type_of(resolved) == "array":
+            resolved = _resolve(self.doc, resolved.get("items", {}))
+        props = resolved.get("properties") if isinstance(resolved.get("properties"), Mapping) else {}
+        required = set(resolved.get("required") or ())
+        return {k: (_nullable(self.doc, v), k in required) for k, v in props.items()}
+
+    def _id_fill(self, op: OperationSpec, media: Mapping[str, MediaPlan]) -> tuple[tuple[str, str, str, Any], ...]:
+        """Which path parameter fills which top-level property (`/BatchTask/{id}` -> `Id`, `/Person/{id}` -> `PersonId`)."""
+        path_params = [p for p in op.parameters if p.location == "path"]
+        if not path_params or not media:
+            return ()
+        schema = next(iter(media.values())).schema
+        name = ref_name(schema["$ref"]) if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str) else ""
+        resolved = _resolve(self.doc, schema)
+        props = resolved.get("properties") if isinstance(resolved.get("properties"), Mapping) else None
+        if not props:
+            return ()
+        lower = {k.lower(): k for k in props}
+        carrier = re.sub(r"(Entity|Info|Carrier|Item)$", "", name).lower()
+        out = []
+        for p in path_params:
+            target = lower.get(p.name.lower())
+            if target is None and p.name.lower() == "id":
+                target = lower.get(carrier + "id") if carrier else None
+            if target is None:
+                continue
+            prop = _resolve(self.doc, props[target])
+            kind = prop.get("type")
+            if isinstance(kind, list):
+                kind = next((t for t in kind if t != "null"), None)
+            if kind not in ("integer", "string") or "enum" in prop or "pattern" in prop or "format" in prop and \
+                    kind == "string":
+                continue
+            bounds = _INT_BOUNDS.get(str(prop.get("format")), None) if kind == "integer" else None
+            if kind == "integer" and ("minimum" in prop or "maximum" in prop):
+                low = prop.get("minimum", -(2**63))
+                high = prop.get("maximum", 2**63 - 1)
+                bounds = (max(low, (bounds or (low, high))[0]), min(high, (bounds or (low, high))[1]))
+            out.append((p.name, target, kind, bounds))
+        return tuple(out)
+
+
+def _resolve(doc: Mapping[str, Any], schema: Any) -> Mapping[str, Any]:
+    from .spec import resolve_pointer
+
+    for _ in range(50):
+        if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
+            schema = resolve_pointer(doc, schema["$ref"])
+        else:
+            break
+    if isinstance(schema, Mapping) and isinstance(schema.get("allOf"), list):
+        props: dict[str, Any] = {}
+        for sub in schema["allOf"]:
+            props.update(_resolve(doc, sub).get("properties") or {})
+        return {"type": "object", "properties": {**props, **(schema.get("properties") or {})}}
+    return schema if isinstance(schema, Mapping) else {}
+
+
+def _type_of(schema: Mapping[str, Any]) -> str | None:
+    t = schema.get("type")
+    if isinstance(t, list):
+        return next((x for x in t if x != "null"), None)
+    return t if isinstance(t, str) else None
+
+
+def _nullable(doc: Mapping[str, Any], schema: Any) -> bool:
+    """Whether null validates: `type` lists null, an enum holds null, or an anyOf/oneOf branch is null."""
+    if not isinstance(schema, Mapping):
+        return schema is True
+    if isinstance(schema.get("$ref"), str):
+        return _nullable(doc, _resolve(doc, schema))
+    if "const" in schema:
+        return schema["const"] is None
+    if isinstance(schema.get("enum"), list):
+        return None in schema["enum"]
+    for key in ("anyOf", "oneOf"):
+        if isinstance(schema.get(key), list):
+            return any(_nullable(doc, b) for b in schema[key])
+    if isinstance(schema.get("allOf"), list) and schema["allOf"]:
+        return all(_nullable(doc, b) for b in schema["allOf"]) and _nullable(
+            doc, {k: v for k, v in schema.items() if k != "allOf"})
+    t = schema.get("type")
+    if t is None:
+        return True
+    return t == "null" or (isinstance(t, list) and "null" in t)
+
+
+def fill_ids(value: Any, plan: StatusPlan, path_params: Mapping[str, str]) -> Any:
+    if not plan.id_fill or not isinstance(value, dict):
+        return value
+    for param, prop, kind, bounds in plan.id_fill:
+        raw = path_params.get(param)
+        if raw is None:
+            continue
+        if kind == "integer":
+            if not _INT.match(raw):
+                continue
+            number = int(raw)
+            if bounds is not None and not bounds[0] <= number <= bounds[1]:
+                continue
+            value[prop] = number
+        else:
+            value[prop] = raw
+    return value
+
+
+def apply_select(value: Any, select: str, info: Mapping[str, tuple[bool, bool]]) -> Any:
+    """`$select=Name,Id`: keep those top-level fields (any case) and null the rest, as the real API does.
+
+    A field whose schema does not allow null is left out instead (or kept, if required), so the
+    response still validates against the documented schema.
+    """
+    wanted = {s.strip().lower() for s in select.split(",") if s.strip()}
+    if not wanted:
+        return value
+    if isinstance(value, list):
+        return [apply_select(v, select, info) if isinstance(v, dict) else v for v in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if k.lower() in wanted:
+            out[k] = v
+            continue
+        nullable, required = info.get(k, (False, False))  # undeclared keys: leave them out
+        if nullable:
+            out[k] = None
+        elif required:
+            out[k] = v
+    return out
+
+
+def render(plan: MediaPlan, value: Any, xml: XmlWriter, r: random.Random) -> bytes:
+    if plan.kind == "json":
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    if plan.kind == "xml":
+        return xml.dumps(plan.schema, value)
+    if plan.kind == "text":
+        return (value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)).encode()
+    fixed = _FIXED_BINARY.get(plan.content_type)
+    if fixed is not None:
+        return fixed
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    return r.randbytes(64)

@@ -1,0 +1,256 @@
+"""Loading an OpenAPI 3.0/3.1 document, normalising its schemas to JSON Schema 2020-12, and resolving $refs."""
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SpecError
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+# Keywords whose value is one subschema, a list of subschemas, or a name -> subschema map;
+# the normaliser walks exactly these so that a property *named* "nullable" is never rewritten.
+_SUBSCHEMA_ONE = ("items", "additionalProperties", "not", "contains", "propertyNames", "if", "then", "else",
+                  "unevaluatedItems", "unevaluatedProperties", "additionalItems")
+_SUBSCHEMA_LIST = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SUBSCHEMA_MAP = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+
+
+def load_spec(path: Path | str) -> dict[str, Any]:
+    """Read an OpenAPI document from a .json, .yaml or .yml file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"cannot read spec {p}: {exc.strerror or exc}") from exc
+    try:
+        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise SpecError(f"{p}: not valid JSON/YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise SpecError(f"{p}: the document is not a mapping")
+    return data
+
+
+def check_version(spec: Mapping[str, Any]) -> str:
+    """Return "3.0" or "3.1", or raise for documents this server cannot read (Swagger 2.0, no version)."""
+    version = str(spec.get("openapi", ""))
+    if version.startswith("3.0"):
+        return "3.0"
+    if version.startswith("3.1") or version.startswith("3.2"):
+        return "3.1"
+    if "swagger" in spec:
+        raise SpecError("Swagger 2.0 documents are not supported; convert to OpenAPI 3.x first")
+    raise SpecError(f"unsupported or missing 'openapi' version: {version!r}")
+
+
+def normalise(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a deep copy whose schemas are JSON Schema 2020-12 (3.0's nullable/exclusive* rewritten)."""
+    version = check_version(spec)
+    doc = copy.deepcopy(dict(spec))
+    if version == "3.0":
+        for schema in _all_schemas(doc):
+            _schema_30_to_31(schema)
+    return doc
+
+
+def _all_schemas(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Yield every root schema object in the document (components, parameters, media types, headers)."""
+    comps = doc.get("components") or {}
+    for s in (comps.get("schemas") or {}).values():
+        yield s
+    for p in (comps.get("parameters") or {}).values():
+        yield from _param_schemas(p)
+    for h in (comps.get("headers") or {}).values():
+        yield from _param_schemas(h)
+    for body in (comps.get("requestBodies") or {}).values():
+        yield from _content_schemas(body)
+    for resp in (comps.get("responses") or {}).values():
+        yield from _response_schemas(resp)
+    for item in (doc.get("paths") or {}).values():
+        if not isinstance(item, dict):
+            continue
+        for p in item.get("parameters") or ():
+            yield from _param_schemas(p)
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if not isinstance(op, dict):
+                continue
+            for p in op.get("parameters") or ():
+                yield from _param_schemas(p)
+            if isinstance(op.get("requestBody"), dict):
+                yield from _content_schemas(op["requestBody"])
+            for resp in (op.get("responses") or {}).values():
+                yield from _response_schemas(resp)
+
+
+def _param_schemas(p: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(p, dict):
+        if isinstance(p.get("schema"), dict):
+            yield p["schema"]
+        yield from _content_schemas(p)
+
+
+def _content_schemas(obj: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(obj, dict):
+        for media in (obj.get("content") or {}).values():
+            if isinstance(media, dict) and isinstance(media.get("schema"), dict):
+                yield media["schema"]
+
+
+def _response_schemas(resp: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(resp, dict):
+        yield from _content_schemas(resp)
+        for h in (resp.get("headers") or {}).values():
+            yield from _param_schemas(h)
+
+
+def _schema_30_to_31(schema: Any) -> None:
+    if not isinstance(schema, dict):
+        return
+    if schema.pop("nullable", False) is True:
+        t = schema.get("type")
+        if isinstance(t, str):
+            schema["type"] = [t, "null"]
+        elif "$ref" in schema or "allOf" in schema or "oneOf" in schema or "anyOf" in schema:
+            inner = {k: schema.pop(k) for k in list(schema) if k in ("$ref", "allOf", "oneOf", "anyOf")}
+            schema["anyOf"] = [inner, {"type": "null"}]
+        if isinstance(schema.get("enum"), list) and None not in schema["enum"]:
+            schema["enum"] = [*schema["enum"], None]
+    for bound, flag in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if schema.get(flag) is True and bound in schema:
+            schema[flag] = schema.pop(bound)
+        elif schema.get(flag) is False:
+            del schema[flag]
+    if "example" in schema and "examples" not in schema:
+        schema["examples"] = [schema.pop("example")]
+    for key in _SUBSCHEMA_ONE:
+        _schema_30_to_31(schema.get(key))
+    for key in _SUBSCHEMA_LIST:
+        for sub in schema.get(key) or ():
+            _schema_30_to_31(sub)
+    for key in _SUBSCHEMA_MAP:
+        sub = schema.get(key)
+        if isinstance(sub, dict):
+            for s in sub.values():
+                _schema_30_to_31(s)
+
+
+def resolve_pointer(doc: Mapping[str, Any], ref: str) -> Any:
+    """Follow a local JSON pointer ("#/components/schemas/X"); external references are not supported."""
+    if not ref.startswith("#"):
+        raise SpecError(f"external $ref not supported: {ref}")
+    node: Any = doc
+    for raw in ref[1:].split("/")[1:] if ref != "#" else ():
+        part = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            raise SpecError(f"dangling $ref: {ref}")
+    return node
+
+
+def deref(doc: Mapping[str, Any], obj: Any) -> Any:
+    """Resolve a chain of $refs on a non-schema object (parameter, response, requestBody, example)."""
+    seen: set[str] = set()
+    while isinstance(obj, Mapping) and isinstance(obj.get("$ref"), str):
+        ref = obj["$ref"]
+        if ref in seen:
+            raise SpecError(f"circular $ref: {ref}")
+        seen.add(ref)
+        obj = resolve_pointer(doc, ref)
+    return obj
+
+
+def ref_name(ref: str) -> str:
+    """The readable name of a schema reference: last pointer segment, without a .NET namespace prefix."""
+    return ref.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """One path/query/header/cookie parameter, with $refs resolved."""
+
+    name: str
+    location: str
+    required: bool
+    schema: Mapping[str, Any]
+    style: str
+    explode: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OperationSpec:
+    """One operation as the server sees it: method, path template and its (resolved) OpenAPI object."""
+
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    parameters: tuple[Parameter, ...]
+    request_body: Mapping[str, Any] | None
+    responses: Mapping[str, Any]
+    security: tuple[Mapping[str, Any], ...] | None
+
+
+_DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie": "form"}
+
+
+def iter_operations(doc: Mapping[str, Any]) -> Iterator[OperationSpec]:
+    """Yield every operation in document order, merging path-level parameters into operation-level ones."""
+    for path, item in (doc.get("paths") or {}).items():
+        item = deref(doc, item)
+        if not isinstance(item, Mapping):
+            continue
+        shared = [deref(doc, p) for p in item.get("parameters") or ()]
+        for method in HTTP_METHODS:
+            op = item.get(method)
+            if not isinstance(op, Mapping):
+                continue
+            merged: dict[tuple[str, str], Mapping[str, Any]] = {}
+            for p in [*shared, *(deref(doc, p) for p in op.get("parameters") or ())]:
+                if isinstance(p, Mapping) and "name" in p and "in" in p:
+                    key = (str(p["in"]), str(p["name"]).lower() if p["in"] == "header" else str(p["name"]))
+                    merged[key] = p
+            params = tuple(_parameter(doc, p) for p in merged.values())
+            body = deref(doc, op.get("requestBody")) if op.get("requestBody") is not None else None
+            responses = {str(code): deref(doc, r) for code, r in (op.get("responses") or {}).items()}
+            security = op.get("security", doc.get("security"))
+            yield OperationSpec(
+                method=method.upper(),
+                path=str(path),
+                operation_id=str(op.get("operationId") or f"{method.upper()} {path}"),
+                summary=str(op.get("summary") or ""),
+                parameters=params,
+                request_body=body if isinstance(body, Mapping) else None,
+                responses=responses,
+                security=tuple(security) if isinstance(security, list) else None,
+            )
+
+
+def _parameter(doc: Mapping[str, Any], p: Mapping[str, Any]) -> Parameter:
+    location = str(p["in"])
+    schema = p.get("schema")
+    if not isinstance(schema, Mapping):
+        # Parameters described by `content` carry their schema one level down.
+        content = p.get("content") or {}
+        media = next(iter(content.values()), {}) if isinstance(content, Mapping) else {}
+        schema = media.get("schema", {}) if isinstance(media, Mapping) else {}
+    style = str(p.get("style") or _DEFAULT_STYLE.get(location, "simple"))
+    explode = bool(p.get("explode", style == "form"))
+    return Parameter(
+        name=str(p["name"]),
+        location=location,
+        required=bool(p.get("required", location == "path")),
+        schema=schema,
+        style=style,
+        explode=explode,
+    )

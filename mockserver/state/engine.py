@@ -1,0 +1,461 @@
+"""The request-level behaviour of stateful mocking: overlaying writes on generated data, per session."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from .entities import CREATED_ID_START, Action, Entity, Filter, Inference, Reply, Role, infer
+from .errors import PatchConflict, PatchError
+from .patch import SUPEROFFICE_PATCH_OPS, apply_json_patch, apply_merge_patch, find_key
+from .store import DELETED, MemoryStore, Store, _key_order
+
+DEFAULT_SESSION = "default"
+SESSION_HEADER = "x-mock-session"
+MAX_SESSION_LENGTH = 200
+
+
+class _Sentinel:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+NO_BODY: Any = _Sentinel("NO_BODY")    # answer with the status and no body (204 ...)
+GENERATE: Any = _Sentinel("GENERATE")  # the state effect is done; the server generates the documented body
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What to answer: `value` is JSON-able data, NO_BODY or GENERATE; `problem` is set for 4xx answers."""
+
+    status: int
+    value: Any
+    problem: str | None = None
+
+
+Base = Callable[[Any], Mapping[str, Any]]
+BaseList = Callable[[], Any]
+
+
+def session_name(header_value: str | None) -> str:
+    """The session an X-Mock-Session header value names; absent or blank is the shared default session."""
+    if header_value is None:
+        return DEFAULT_SESSION
+    name = header_value.strip()[:MAX_SESSION_LENGTH]
+    return name or DEFAULT_SESSION
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return str(value).lower()
+
+
+def _get(obj: Any, name: str) -> Any:
+    if not isinstance(obj, Mapping):
+        return None
+    k = find_key(obj, name)
+    return obj[k] if k is not None else None
+
+
+class StateEngine:
+    """Remembers writes per session and answers stateful operations over the generated base data.
+
+    Build it once at start-up (`from_spec`), look up each operation's Action once (`action_for`), then call
+    `handle` per request. The engine never generates data: `base(id)` and `base_list()` callbacks do.
+    """
+
+    def __init__(self, inference: Inference, store: Store | None = None,
+                 clock: Callable[[], str] | None = None) -> None:
+        self.inference = inference
+        self.store = store if store is not None else MemoryStore()
+        self.clock = clock or _now
+        self.entities: tuple[Entity, ...] = inference.entities
+        self._actions: Mapping[str, Action] = inference.actions
+
+    @classmethod
+    def from_spec(cls, spec: Mapping[str, Any], store: Store | None = None,
+                  overrides: Mapping[str, Any] | None = None,
+                  clock: Callable[[], str] | None = None) -> StateEngine:
+        return cls(infer(spec, overrides), store, clock)
+
+    # -- start-up ---------------------------------------------------------------------------------------------
+
+    def action_for(self, operation_id: str) -> Action | None:
+        """The compiled stateful action of an operation, or None when the operation is stateless."""
+        return self._actions.get(operation_id)
+
+    @property
+    def actions(self) -> Mapping[str, Action]:
+        return self._actions
+
+    def describe(self) -> list[str]:
+        """Printable lines for `docmock serve`: each entity, its id, carriers and the operations working on it."""
+        n = len(self.entities)
+        out = [f"State ({self.store.describe()}): {n} stateful entit{'y' if n == 1 else 'ies'}"
+               + (":" if n else "; every operation answers with generated data only.")]
+        for e in self.entities:
+            origin = "" if e.origin == "inferred" else f", from {e.origin}"
+            out.append(f"  {e.name}: id {e.id_field} ({e.id_type}), carriers {', '.join(e.carriers)}, "
+                       f"base record from {e.base_operation or '-'}{origin}")
+            for a in sorted((a for a in self._actions.values() if a.entity.name == e.name),
+                            key=lambda a: (list(Role).index(a.role), a.path, a.method)):
+                out.append(a.line())
+        out.extend(f"  note: {note}" for note in self.inference.notes)
+        return out
+
+    # -- admin ------------------------------------------------------------------------------------------------
+
+    def reset(self, session: str | None = None) -> None:
+        """Forget every session's writes (None) or one session's; ids start again at CREATED_ID_START."""
+        self.store.reset(session)
+
+    def snapshot(self, session: str | None = None) -> dict[str, Any]:
+        """What `GET /__docmock/state` shows: the store, and per session and entity the records and tombstones."""
+        return {"store": self.store.describe(), "created_id_start": CREATED_ID_START,
+                "entities": [e.name for e in self.entities], "sessions": self.store.dump(session)}
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- requests ---------------------------------------------------------------------------------------------
+
+    def handle(self, action: Action, session: str, path_params: Mapping[str, str],
+               query: Mapping[str, list[str]], body: Any, content_type: str | None,
+               base: Base, base_list: BaseList) -> Outcome:
+        """Apply one request. `body` is the parsed JSON body (None when absent); `query` as parse_qs gives it.
+
+        `base(id)` returns the generated record for an id (the entity's `base_operation` answered for that id);
+        `base_list()` returns the generated answer of this list operation (an array, or an object whose `value`
+        is the array of rows).
+        """
+        session = session or DEFAULT_SESSION
+        handler = _HANDLERS[action.role]
+        return handler(self, action, session, path_params, query, body, content_type or "", base, base_list)
+
+    # helpers ------------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _key(entity: Entity, raw: Any) -> tuple[Any, str] | None:
+        """(typed id, store key) for a raw id, or None when it cannot be an id of the entity."""
+        if raw is None or isinstance(raw, bool):
+            return None
+        if entity.id_type == "integer":
+            if isinstance(raw, int):
+                return raw, str(raw)
+            text = str(raw).strip()
+            if text.lstrip("-").isdigit():
+                return int(text), str(int(text))
+            return None
+        text = str(raw)
+        return (text, text) if text else None
+
+    def _id_from(self, action: Action, path_params: Mapping[str, str], body: Any) -> Any:
+        if action.id_source is None:
+            return None
+        where, name = action.id_source
+        if where == "path":
+            value = path_params.get(name)
+            if value is None:  # the same item under another spelling ({id} vs {Id})
+                value = next((v for k, v in path_params.items() if k.lower() == name.lower()), None)
+            return value
+        return _get(body, name)
+
+    @staticmethod
+    def _missing(entity: Entity, ident: Any) -> Outcome:
+        return Outcome(404, NO_BODY, f"{entity.name} {ident} does not exist")
+
+    def _current(self, stored: Any, entity: Entity, ident: Any, base: Base) -> dict[str, Any] | None:
+        """The record as a client sees it now: stored, deleted (None) or the generated base."""
+        if stored is DELETED:
+            return None
+        if stored is not None:
+            return stored
+        if entity.id_type == "integer" and ident >= CREATED_ID_START:
+            return None  # only created records live up there; nothing generated ever does
+        record = dict(base(ident))
+        record[entity.id_field] = ident
+        return record
+
+    @staticmethod
+    def _canonical(entity: Entity, record: Mapping[str, Any]) -> dict[str, Any]:
+        return {entity.properties.get(k.lower(), k) if isinstance(k, str) else k: v for k, v in record.items()}
+
+    def _stamp(self, entity: Entity, record: dict[str, Any], ident: Any, previous: Mapping[str, Any] | None) -> None:
+        record[entity.id_field] = ident
+        now = self.clock()
+        for f in entity.created_fields:
+            if previous is None:
+                record[f] = now
+            elif f in previous:
+                record[f] = previous[f]
+        for f in entity.updated_fields:
+            record[f] = now
+
+    @staticmethod
+    def _reply(action: Action, record: Any, ident: Any) -> Outcome:
+        reply = action.reply
+        if reply is Reply.RECORD:
+            return Outcome(action.status, record)
+        if reply is Reply.ID:
+            return Outcome(action.status, ident)
+        if reply is Reply.NONE:
+            return Outcome(action.status, NO_BODY)
+        if reply is Reply.TRUE:
+            return Outcome(action.status, True)
+        if reply is Reply.LIST:
+            return Outcome(action.status, [record])
+        return Outcome(action.status, GENERATE)
+
+    def _body_record(self, action: Action, body: Any) -> dict[str, Any] | Outcome:
+        record = _get(body, action.body_prop) if action.body_prop else body
+        if record is None:
+            record = {}
+        if not isinstance(record, Mapping):
+            where = f"body.{action.body_prop}" if action.body_prop else "the body"
+            return Outcome(400, NO_BODY, f"{where} must be a {action.entity.name} object")
+        return self._canonical(action.entity, record)
+
+    # roles --------------------------------------------------------------------------------------------------
+
+    def _read(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
+              content_type: str, base: Base, base_list: BaseList) -> Outcome:
+        entity = action.entity
+        raw = self._id_from(action, path_params, body)
+        key = self._key(entity, raw)
+        if key is None:
+            return self._missing(entity, raw)
+        record = self._current(self.store.get(session, entity.name, key[1]), entity, key[0], base)
+        if record is None:
+            return self._missing(entity, key[0])
+        return self._reply(action, record, key[0])
+
+    def _create(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
+                content_type: str, base: Base, base_list: BaseList, ident: Any = None) -> Outcome:
+        entity = action.entity
+        record = self._body_record(action, body)
+        if isinstance(record, Outcome):
+            return record
+        with self.store.transaction(session) as tx:
+            number = tx.next_id(entity.name, CREATED_ID_START)
+            new_id: Any = number if entity.id_type == "integer" else str(number)
+            # Generated data is the base, the client's fields overlay it: a partial body still reads back whole.
+            full = self._canonical(entity, base(new_id))
+            full.update(record)
+            self._stamp(entity, full, new_id, None)
+            tx.put(entity.name, str(new_id), full)
+        return self._reply(action, full, new_id)
+
+    def _replace(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
+                 content_type: str, base: Base, base_list: BaseList) -> Outcome:
+        entity = action.entity
+        record = self._body_record(action, body)
+        if isinstance(record, Outcome):
+            return record
+        raw = self._id_from(action, path_params, body) if action.id_source else record.get(entity.id_field)
+        if action.role is Role.UPSERT and (raw in (None, 0, "", "0")):
+            return self._create(action, session, path_params, query, body, content_type, base, base_list)
+        key = self._key(entity, raw)
+        if key is None:
+            if raw is None:
+                return Outcome(400, NO_BODY, f"the {entity.name} to update has no {entity.id_field}")
+            return self._missing(entity, raw)
+        with self.store.transaction(session) as tx:
+            current = self._current(tx.get(entity.name, key[1]), entity, key[0], base)
+            if current is None:
+                return self._missing(entity, key[0])
+            self._stamp(entity, record, key[0], current)
+            tx.put(entity.name, key[1], record)
+        return self._reply(action, record, key[0])
+
+    def _patch(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
+               content_type: str, base: Base, base_list: BaseList) -> Outcome:
+        entity = action.entity
+        raw = self._id_from(action, path_params, body)
+        key = self._key(entity, raw)
+        if key is None:
+            return self._missing(entity, raw)
+        media = content_type.split(";", 1)[0].strip().lower()
+        merge = "merge-patch" in media or ("json-patch" not in media and isinstance(body, Mapping))
+        with self.store.transaction(session) as tx:
+            current = self._current(tx.get(entity.name, key[1]), entity, key[0], base)
+            if current is None:
+                return self._missing(entity, key[0])
+            try:
+                if merge:
+                    patched = apply_merge_patch(current, body, names=entity.names)
+                else:
+                    patched = apply_json_patch(current, body, names=entity.names, allowed=SUPEROFFICE_PATCH_OPS)
+            except PatchConflict as exc:
+                return Outcome(409, NO_BODY, str(exc))
+            except PatchError as exc:
+                return Outcome(400, NO_BODY, str(exc))
+            if not isinstance(patched, dict):
+                return Outcome(400, NO_BODY, f"the patch would turn the {entity.name} into a non-object")
+            self._stamp(entity, patched, key[0], current)
+            tx.put(entity.name, key[1], patched)
+        return self._reply(action, patched, key[0])
+
+    def _delete(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
+                content_type: str, base: Base, base_list: BaseList) -> Outcome:
+        entity = action.entity
+        raw = self._id_from(action, path_params, body)
+        key = self._key(entity, raw)
+        if key is None:
+            return self._missing(entity, raw)
+        with self.store.transaction(session) as tx:
+            if not self._exists(tx.get(entity.name, key[1]), entity, key[0]):
+                return self._missing(entity, key[0])
+            tx.delete(entity.name, key[1])
+        return self._reply(action, None, key[0])
+
+    def _delete_many(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
+                     content_type: str, base: Base, base_list: BaseList) -> Outcome:
+        entity = action.entity
+        raw = self._id_from(action, path_params, body)
+        keys = [k for k in (self._key(entity, r) for r in (raw if isinstance(raw, list) else [raw])) if k]
+        with self.store.transaction(session) as tx:
+            for ident, key in keys:  # SuperOffice deletes what exists and ignores the rest
+                if self._exists(tx.get(entity.name, key), entity, ident):
+                    tx.delete(entity.name, key)
+        return self._reply(action, None, None)
+
+    @staticmethod
+    def _exists(stored: Any, entity: Entity, ident: Any) -> bool:
+        if stored is DELETED:
+            return False
+        if stored is not None:
+            return True
+        return not (entity.id_type == "integer" and ident >= CREATED_ID_START)
+
+    def _list(self, action: Action, session: str, path_params: Mapping[str, str], query: Mapping[str, list[str]],
+              body: Any, content_type: str, base: Base, base_list: BaseList) -> Outcome:
+        entity = action.entity
+        if action.reply not in (Reply.LIST, Reply.ENVELOPE):
+            return Outcome(action.status, GENERATE)
+        stored = self.store.entries(session, entity.name)
+        payload = base_list()
+        value_key = None
+        if isinstance(payload, Mapping):
+            value_key = find_key(payload, "value") or "value"
+            rows = payload.get(value_key) or []
+        else:
+            rows = payload if isinstance(payload, list) else []
+        out: list[Any] = []
+        seen: set[str] = set()
+        for row in rows:
+            key = self._row_key(entity, row)
+            if key is not None:
+                if key in seen:
+                    continue
+                seen.add(key)
+                if key in stored:
+                    if stored[key] is DELETED:
+                        continue
+                    row = stored[key]
+            out.append(row)
+        for key in sorted(stored, key=_key_order):
+            if key not in seen and stored[key] is not DELETED:
+                out.append(stored[key])
+        criteria = self._criteria(action, path_params, query, body)
+        if criteria:
+            out = [row for row in out if _matches(row, criteria)]
+        if action.paging:
+            skip = _int_param(query, "$skip")
+            top = _int_param(query, "$top")
+            if skip:
+                out = out[skip:]
+            if top is not None and top >= 0:
+                out = out[:top]
+        if value_key is not None:
+            envelope = dict(payload)
+            envelope[value_key] = out
+            return Outcome(action.status, envelope)
+        return Outcome(action.status, out)
+
+    @staticmethod
+    def _row_key(entity: Entity, row: Any) -> str | None:
+        if not isinstance(row, Mapping):
+            return None
+        for name in (entity.id_field, f"{entity.name}Id", "id"):
+            value = _get(row, name)
+            if value is not None and not isinstance(value, (bool, dict, list)):
+                return str(value)
+        return None
+
+    @staticmethod
+    def _criteria(action: Action, path_params: Mapping[str, str], query: Mapping[str, list[str]],
+                  body: Any) -> list[tuple[str, frozenset[str]]]:
+        out = []
+        for f in action.filters:
+            values = _filter_values(f, path_params, query, body)
+            if values is None:
+                continue
+            if f.prop in action.entity.wildcards and "all" in values:
+                continue
+            out.append((f.prop, values))
+        return out
+
+
+def _filter_values(f: Filter, path_params: Mapping[str, str], query: Mapping[str, list[str]],
+                   body: Any) -> frozenset[str] | None:
+    if f.where == "path":
+        raw: Any = path_params.get(f.source)
+    elif f.where == "query":
+        raw = query.get(f.source)
+        if raw is None:
+            raw = next((v for k, v in query.items() if k.lower() == f.source.lower()), None)
+        if isinstance(raw, list):
+            raw = [x for part in raw for x in str(part).split(",")] if f.many else (raw[-1] if raw else None)
+    else:
+        raw = _get(body, f.source)
+    if raw is None or raw == "" or raw == []:
+        return None
+    items = raw if isinstance(raw, list) else [raw]
+    return frozenset(_text(x) for x in items)
+
+
+def _matches(row: Any, criteria: list[tuple[str, frozenset[str]]]) -> bool:
+    if not isinstance(row, Mapping):
+        return True
+    for prop, values in criteria:
+        k = find_key(row, prop)
+        if k is None:
+            continue  # a row that does not show the property (an OData column set) cannot be judged; keep it
+        if _text(row[k]) not in values:
+            return False
+    return True
+
+
+def _int_param(query: Mapping[str, list[str]], name: str) -> int | None:
+    raw = query.get(name)
+    if not raw:
+        return None
+    try:
+        return int(raw[-1])
+    except ValueError:
+        return None
+
+
+_HANDLERS: dict[Role, Callable[..., Outcome]] = {
+    Role.READ: StateEngine._read,
+    Role.CREATE: StateEngine._create,
+    Role.REPLACE: StateEngine._replace,
+    Role.UPSERT: StateEngine._replace,
+    Role.PATCH: StateEngine._patch,
+    Role.DELETE: StateEngine._delete,
+    Role.DELETE_MANY: StateEngine._delete_many,
+    Role.LIST: StateEngine._list,
+}

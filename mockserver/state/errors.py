@@ -1,0 +1,20 @@
+"""The state engine's exceptions; all derive from the mock server's root exception so the CLI reports them."""
+from __future__ import annotations
+
+from ..errors import MockServerError
+
+
+class StateError(MockServerError):
+    """Root of the state package's deliberate errors (bad overrides file, bad --state option, bad store)."""
+
+
+class OverridesError(StateError):
+    """The overrides YAML file is unreadable or does not follow the documented format."""
+
+
+class PatchError(StateError):
+    """A JSON Patch / Merge Patch document is malformed (answered with 400)."""
+
+
+class PatchConflict(PatchError):
+    """A `test` failed or a patch target does not exist (answered with 409)."""

@@ -1,0 +1,336 @@
+"""Where written records live: one in-memory and one sqlite backend behind the same small Store interface.
+
+A store maps (session, entity, key) to a record (any JSON value) or to DELETED (a tombstone: the id existed as
+generated data and was deleted). Keys are strings. Records are kept as JSON text in both backends, so what
+a caller gets back is always a fresh object it may modify. Every read-modify-write happens inside
+`transaction(session)`, which is the unit of atomicity (a lock in memory; BEGIN IMMEDIATE in sqlite), and
+ids are allocated inside it, so concurrent writers never lose an update or share an id.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .errors import StateError
+
+
+class _Deleted:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DELETED"
+
+
+DELETED: Any = _Deleted()
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+class Tx(ABC):
+    """The operations allowed inside one transaction of one session."""
+
+    @abstractmethod
+    def get(self, entity: str, key: str) -> Any:
+        """The stored record, DELETED, or None when nothing is stored for that key."""
+
+    @abstractmethod
+    def put(self, entity: str, key: str, record: Any) -> None: ...
+
+    @abstractmethod
+    def delete(self, entity: str, key: str) -> None:
+        """Leave a tombstone: the key now reads as DELETED (and a base record with that id is hidden)."""
+
+    @abstractmethod
+    def next_id(self, entity: str, start: int) -> int:
+        """The next free id of `entity` in this session: start, start+1, ..."""
+
+
+class Store(ABC):
+    """Session-partitioned record storage. Implementations must be safe for concurrent threads."""
+
+    kind = "abstract"
+
+    @abstractmethod
+    def get(self, session: str, entity: str, key: str) -> Any:
+        """One record outside a transaction (a single read): the record, DELETED or None."""
+
+    @abstractmethod
+    def entries(self, session: str, entity: str) -> dict[str, Any]:
+        """Every stored key of an entity in a session, with its record or DELETED."""
+
+    @abstractmethod
+    def transaction(self, session: str) -> Any:
+        """Context manager yielding a Tx; commits on normal exit, discards everything on an exception."""
+
+    @abstractmethod
+    def reset(self, session: str | None = None) -> None:
+        """Forget one session (or all): its records, tombstones and id counters."""
+
+    @abstractmethod
+    def dump(self, session: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+        """{session: {entity: {"records": {key: record}, "deleted": [keys], "next_id": n | None}}}."""
+
+    def close(self) -> None:
+        """Release resources (connections); the store is unusable afterwards."""
+
+    def describe(self) -> str:
+        return self.kind
+
+
+# -- memory -------------------------------------------------------------------------------------------------------
+
+
+class _MemoryTx(Tx):
+    def __init__(self, store: MemoryStore, session: str) -> None:
+        self.store = store
+        self.session = session
+        self.writes: dict[tuple[str, str], str | None] = {}
+        self.counters: dict[str, int] = {}
+
+    def get(self, entity: str, key: str) -> Any:
+        if (entity, key) in self.writes:
+            raw = self.writes[(entity, key)]
+            return DELETED if raw is None else json.loads(raw)
+        return self.store.get(self.session, entity, key)
+
+    def put(self, entity: str, key: str, record: Any) -> None:
+        self.writes[(entity, key)] = _dump(record)
+
+    def delete(self, entity: str, key: str) -> None:
+        self.writes[(entity, key)] = None
+
+    def next_id(self, entity: str, start: int) -> int:
+        current = self.counters.get(entity)
+        if current is None:
+            current = self.store._counters.get((self.session, entity), start)
+        self.counters[entity] = max(current, start) + 1
+        return max(current, start)
+
+
+class MemoryStore(Store):
+    """The default: a dict per session and entity, one lock for writers; reads take no lock."""
+
+    kind = "memory"
+
+    def __init__(self) -> None:
+        self._data: dict[str, dict[str, dict[str, str | None]]] = {}
+        self._counters: dict[tuple[str, str], int] = {}
+        self._lock = threading.RLock()
+
+    def get(self, session: str, entity: str, key: str) -> Any:
+        records = self._data.get(session, {}).get(entity)
+        if records is None or key not in records:
+            return None
+        raw = records[key]
+        return DELETED if raw is None else json.loads(raw)
+
+    def entries(self, session: str, entity: str) -> dict[str, Any]:
+        records = dict(self._data.get(session, {}).get(entity) or {})  # a copy: writers may add meanwhile
+        return {k: DELETED if v is None else json.loads(v) for k, v in records.items()}
+
+    @contextmanager
+    def transaction(self, session: str) -> Iterator[Tx]:
+        with self._lock:
+            tx = _MemoryTx(self, session)
+            yield tx
+            bucket = self._data.setdefault(session, {})
+            for (entity, key), raw in tx.writes.items():
+                bucket.setdefault(entity, {})[key] = raw
+            for entity, n in tx.counters.items():
+                self._counters[(session, entity)] = n
+
+    def reset(self, session: str | None = None) -> None:
+        with self._lock:
+            if session is None:
+                self._data = {}
+                self._counters = {}
+            else:
+                self._data.pop(session, None)
+                self._counters = {k: v for k, v in self._counters.items() if k[0] != session}
+
+    def dump(self, session: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+        with self._lock:
+            rows = [(s, e, k, v) for s, ents in self._data.items() for e, recs in ents.items()
+                    for k, v in recs.items()]
+            counters = dict(self._counters)
+        return _assemble(((s, e, k, v) for s, e, k, v in rows if session is None or s == session),
+                         {k: v for k, v in counters.items() if session is None or k[0] == session})
+
+
+# -- sqlite -------------------------------------------------------------------------------------------------------
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS docmock_records (
+    session TEXT NOT NULL, entity TEXT NOT NULL, key TEXT NOT NULL, body TEXT,
+    PRIMARY KEY (session, entity, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS docmock_counters (
+    session TEXT NOT NULL, entity TEXT NOT NULL, next INTEGER NOT NULL,
+    PRIMARY KEY (session, entity)) WITHOUT ROWID;
+"""
+
+
+class _SqliteTx(Tx):
+    def __init__(self, conn: sqlite3.Connection, session: str) -> None:
+        self.conn = conn
+        self.session = session
+
+    def get(self, entity: str, key: str) -> Any:
+        return _row(self.conn.execute(
+            "SELECT body FROM docmock_records WHERE session=? AND entity=? AND key=?",
+            (self.session, entity, key)).fetchone())
+
+    def put(self, entity: str, key: str, record: Any) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO docmock_records VALUES (?,?,?,?)",
+                          (self.session, entity, key, _dump(record)))
+
+    def delete(self, entity: str, key: str) -> None:
+        self.conn.execute("INSERT OR REPLACE INTO docmock_records VALUES (?,?,?,NULL)",
+                          (self.session, entity, key))
+
+    def next_id(self, entity: str, start: int) -> int:
+        row = self.conn.execute("SELECT next FROM docmock_counters WHERE session=? AND entity=?",
+                                (self.session, entity)).fetchone()
+        current = max(row[0] if row else start, start)
+        self.conn.execute("INSERT OR REPLACE INTO docmock_counters VALUES (?,?,?)",
+                          (self.session, entity, current + 1))
+        return current
+
+
+def _row(row: Any) -> Any:
+    if row is None:
+        return None
+    return DELETED if row[0] is None else json.loads(row[0])
+
+
+class SqliteStore(Store):
+    """`--state sqlite:PATH`: survives restarts and is shared by worker processes.
+
+    WAL lets readers run beside the one writer; writers serialise on BEGIN IMMEDIATE (taken before the first
+    read of a read-modify-write, so two writers never both read the old value) and wait up to `timeout`
+    seconds for each other instead of failing with "database is locked".
+    """
+
+    kind = "sqlite"
+
+    def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
+        self.path = str(path)
+        self.timeout = timeout
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        try:
+            conn = self._conn()
+            conn.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StateError(f"cannot open the state database {self.path}: {exc}") from exc
+
+    def describe(self) -> str:
+        return f"sqlite:{self.path}"
+
+    def _conn(self) -> sqlite3.Connection:
+        # One connection per thread and process: sqlite connections must not cross threads, nor survive a fork.
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pid == os.getpid():
+            return conn
+        conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        self._local.conn = conn
+        self._local.pid = os.getpid()
+        with self._guard:
+            self._all.append(conn)
+        return conn
+
+    def get(self, session: str, entity: str, key: str) -> Any:
+        return _row(self._conn().execute(
+            "SELECT body FROM docmock_records WHERE session=? AND entity=? AND key=?",
+            (session, entity, key)).fetchone())
+
+    def entries(self, session: str, entity: str) -> dict[str, Any]:
+        rows = self._conn().execute("SELECT key, body FROM docmock_records WHERE session=? AND entity=?",
+                                    (session, entity)).fetchall()
+        return {k: DELETED if b is None else json.loads(b) for k, b in rows}
+
+    @contextmanager
+    def transaction(self, session: str) -> Iterator[Tx]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield _SqliteTx(conn, session)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def reset(self, session: str | None = None) -> None:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if session is None:
+                conn.execute("DELETE FROM docmock_records")
+                conn.execute("DELETE FROM docmock_counters")
+            else:
+                conn.execute("DELETE FROM docmock_records WHERE session=?", (session,))
+                conn.execute("DELETE FROM docmock_counters WHERE session=?", (session,))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def dump(self, session: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+        conn = self._conn()
+        where, args = ("WHERE session=?", (session,)) if session is not None else ("", ())
+        rows = conn.execute(f"SELECT session, entity, key, body FROM docmock_records {where}", args).fetchall()
+        counters = conn.execute(f"SELECT session, entity, next FROM docmock_counters {where}", args).fetchall()
+        return _assemble(rows, {(s, e): n for s, e, n in counters})
+
+    def close(self) -> None:
+        with self._guard:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+
+def _key_order(key: str) -> tuple[int, int | str]:
+    return (0, int(key)) if key.lstrip("-").isdigit() else (1, key)
+
+
+def _assemble(rows: Any, counters: dict[tuple[str, str], int]) -> dict[str, dict[str, dict[str, Any]]]:
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for session, entity, key, raw in rows:
+        slot = out.setdefault(session, {}).setdefault(entity, {"records": {}, "deleted": [], "next_id": None})
+        if raw is None:
+            slot["deleted"].append(key)
+        else:
+            slot["records"][key] = json.loads(raw)
+    for (session, entity), n in counters.items():
+        out.setdefault(session, {}).setdefault(entity, {"records": {}, "deleted": [], "next_id": None})["next_id"] = n
+    for entities in out.values():
+        for slot in entities.values():
+            slot["records"] = dict(sorted(slot["records"].items(), key=lambda kv: _key_order(kv[0])))
+            slot["deleted"].sort(key=_key_order)
+    return {s: dict(sorted(e.items())) for s, e in sorted(out.items())}
+
+
+def open_store(option: str | None) -> Store:
+    """The store a `--state` option names: None, "" or "memory" -> MemoryStore; "sqlite:PATH" -> SqliteStore."""
+    if option is None or option.strip().lower() in ("", "memory"):
+        return MemoryStore()
+    kind, sep, rest = option.partition(":")
+    if kind.lower() == "sqlite" and sep and rest:
+        return SqliteStore(rest)
+    raise StateError(f"--state {option!r}: use 'memory' or 'sqlite:PATH'")

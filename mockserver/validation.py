@@ -1,0 +1,363 @@
+"""Checking a request's path, query, header and body values against the operation, with validators compiled once."""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+from .negotiation import media_key
+from .problems import Violation
+from .spec import OperationSpec, Parameter, resolve_pointer
+from .xmlcodec import XmlBodyError, XmlWriter, coerce_scalar, parse_xml
+
+SPEC_URI = "urn:docmock:spec"
+_INT = re.compile(r"[+-]?\d+\Z")
+# Headers OpenAPI says to ignore as parameters: content negotiation and auth are handled elsewhere.
+_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+_TRIVIAL_KEYS = frozenset({"type", "description", "title", "examples", "example", "default", "deprecated",
+                           "readOnly", "writeOnly", "xml", "externalDocs", "$comment"})
+
+FORMAT_CHECKER = FormatChecker()
+
+
+@FORMAT_CHECKER.checks("int32")
+def _int32(value: object) -> bool:
+    return not isinstance(value, int) or isinstance(value, bool) or -(2**31) <= value <= 2**31 - 1
+
+
+@FORMAT_CHECKER.checks("int64")
+def _int64(value: object) -> bool:
+    return not isinstance(value, int) or isinstance(value, bool) or -(2**63) <= value <= 2**63 - 1
+
+
+class SchemaCompiler:
+    """Builds jsonschema validators for subschemas of one document; refs resolve through a shared registry."""
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        self.doc = doc
+        self.registry: Registry = Registry().with_resource(SPEC_URI, DRAFT202012.create_resource(doc))
+        self.xml = XmlWriter(doc)
+
+    def validator(self, schema: Any) -> Draft202012Validator:
+        return Draft202012Validator(_absolute_refs(schema), registry=self.registry, format_checker=FORMAT_CHECKER)
+
+    def resolve(self, schema: Any) -> Mapping[str, Any]:
+        for _ in range(50):
+            if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
+                schema = resolve_pointer(self.doc, schema["$ref"])
+            else:
+                break
+        return schema if isinstance(schema, Mapping) else {}
+
+
+def _absolute_refs(schema: Any) -> Any:
+    """Copy a subschema with local refs made absolute, so it validates outside the document it came from."""
+    if isinstance(schema, Mapping):
+        return {k: (SPEC_URI + v if k == "$ref" and isinstance(v, str) and v.startswith("#") else _absolute_refs(v))
+                for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_absolute_refs(v) for v in schema]
+    return schema
+
+
+def _is_trivial(schema: Mapping[str, Any]) -> bool:
+    return set(schema) <= _TRIVIAL_KEYS and schema.get("type") in (None, "string", ["string"]) and \
+        not (isinstance(schema.get("format"), str))
+
+
+def _first_type(schema: Mapping[str, Any]) -> str:
+    t = schema.get("type")
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), "null")
+    if isinstance(t, str):
+        return t
+    if "enum" in schema and schema["enum"] and all(isinstance(v, int) and not isinstance(v, bool)
+                                                   for v in schema["enum"]):
+        return "integer"
+    return "string"
+
+
+def _location_path(prefix: str, path: Sequence[Any]) -> str:
+    return ".".join([prefix, *(str(p) for p in path)])
+
+
+def _messages(validator: Draft202012Validator, value: Any, prefix: str) -> list[Violation]:
+    out: list[Violation] = []
+    for err in sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path]):
+        path = list(err.absolute_path)
+        if err.validator == "required" and isinstance(err.validator_value, list):
+            # Point at the missing property itself, not at its parent object.
+            missing = re.match(r"'(.*)' is a required property", err.message)
+            if missing:
+                path.append(missing.group(1))
+        out.append(Violation(_location_path(prefix, path), err.message))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _ParamCheck:
+    param: Parameter
+    kind: str
+    item_kind: str
+    validator: Draft202012Validator | None
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class _BodyCheck:
+    media: str
+    parser: str
+    schema: Any
+    validator: Draft202012Validator | None
+    props: Mapping[str, Any]
+
+
+# How each media type's body is turned into a value before schema validation.
+_PARSERS: dict[str, str] = {
+    "application/json": "json", "text/json": "json", "application/json-patch+json": "json",
+    "application/merge-patch+json": "json", "application/problem+json": "json",
+    "application/xml": "xml", "text/xml": "xml",
+    "application/x-www-form-urlencoded": "form",
+}
+# XML and form encodings cannot carry JSON types faithfully (a one-item list looks like a scalar, an
+# empty element is "", {} or [] alike), so their bodies are parsed but not judged by the JSON Schema:
+# a strict check would reject valid requests.
+_SCHEMA_CHECKED = frozenset({"json"})
+
+
+def _parser_for(media: str) -> str:
+    if media in _PARSERS:
+        return _PARSERS[media]
+    if media.endswith("+json"):
+        return "json"
+    if media.endswith("+xml"):
+        return "xml"
+    return "raw"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRequest:
+    """What validation learned: typed parameter values, the parsed body and its media type, and violations."""
+
+    params: dict[str, Any]
+    body: Any
+    violations: tuple[Violation, ...]
+    unsupported_media: str | None = None
+
+
+class RequestValidator:
+    """All checks for one operation, compiled at start-up."""
+
+    def __init__(self, op: OperationSpec, compiler: SchemaCompiler) -> None:
+        self.compiler = compiler
+        self.params: list[_ParamCheck] = []
+        for p in op.parameters:
+            if p.location == "header" and p.name.lower() in _IGNORED_HEADERS:
+                continue
+            schema = compiler.resolve(p.schema)
+            kind = _first_type(schema)
+            item_kind = _first_type(compiler.resolve(schema.get("items", {}))) if kind == "array" else "string"
+            validator = None if _is_trivial(p.schema) else compiler.validator(p.schema)
+            self.params.append(_ParamCheck(p, kind, item_kind, validator, f"{p.location}.{p.name}"))
+        self.body_required = False
+        self.bodies: dict[str, _BodyCheck] = {}
+        self.wildcards: dict[str, _BodyCheck] = {}
+        body = op.request_body
+        if body is not None:
+            self.body_required = bool(body.get("required", False))
+            for media, obj in (body.get("content") or {}).items():
+                key = media_key(media)
+                schema = obj.get("schema", {}) if isinstance(obj, Mapping) else {}
+                parser = _parser_for(key)
+                validator = compiler.validator(schema) if parser in _SCHEMA_CHECKED else None
+                props = compiler.resolve(schema).get("properties") or {}
+                check = _BodyCheck(key, parser, schema, validator, props)
+                if key.endswith("/*"):
+                    self.wildcards[key[:-1]] = check
+                else:
+                    self.bodies[key] = check
+
+    @property
+    def media_types(self) -> tuple[str, ...]:
+        return (*self.bodies, *(k + "*" for k in self.wildcards))
+
+    def check(self, path_params: Mapping[str, str], query: Mapping[str, list[str]], headers: Mapping[str, str],
+              cookies: Mapping[str, str], content_type: str | None, body: bytes) -> CheckedRequest:
+        values: dict[str, Any] = {}
+        violations: list[Violation] = []
+        for pc in self.params:
+            p = pc.param
+            raw: list[str] | None
+            if p.location == "path":
+                raw = [path_params[p.name]] if p.name in path_params else None
+            elif p.location == "query":
+                raw = query.get(p.name)
+            elif p.location == "header":
+                h = headers.get(p.name.lower())
+                raw = None if h is None else [h]
+            else:
+                c = cookies.get(p.name)
+                raw = None if c is None else [c]
+            if raw is None:
+                if p.required:
+                    violations.append(Violation(pc.location, f"required {p.location} parameter is missing"))
+                continue
+            value, problem = _coerce_param(pc, raw)
+            if problem is not None:
+                violations.append(Violation(pc.location, problem))
+                continue
+            if pc.validator is not None:
+                violations.extend(_messages(pc.validator, value, pc.location))
+            values[p.name] = value
+        parsed, body_violations, unsupported = self._check_body(content_type, body)
+        violations.extend(body_violations)
+        return CheckedRequest(values, parsed, tuple(violations), unsupported)
+
+    def _check_body(self, content_type: str | None, body: bytes) -> tuple[Any, list[Violation], str | None]:
+        if not self.bodies and not self.wildcards:
+            return None, [], None
+        if not body and content_type is None:
+            if self.body_required:
+                return None, [Violation("body", "request body is required")], None
+            return None, [], None
+        if content_type is None:
+            # No Content-Type: assume the first documented type rather than refusing a body curl sent bare.
+            check = next(iter(self.bodies.values()), None) or next(iter(self.wildcards.values()))
+        else:
+            key = media_key(content_type)
+            check = self.bodies.get(key) or self.wildcards.get(key.split("/", 1)[0] + "/") \
+                or self.wildcards.get("*/")
+            if check is None:
+                return None, [], key
+        try:
+            value = self._parse(check, body)
+        except ValueError as exc:
+            return None, [Violation("body", str(exc))], None
+        if check.validator is None:
+            return value, [], None
+        return value, _messages(check.validator, value, "body"), None
+
+    def _parse(self, check: _BodyCheck, body: bytes) -> Any:
+        if check.parser == "json":
+            try:
+                return json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise ValueError(f"malformed JSON: {exc}") from None
+        if check.parser == "xml":
+            if not body.strip():
+                return None  # an empty XML body is how an empty list/object serialises
+            try:
+                return parse_xml(body, check.schema, self.compiler.xml)
+            except XmlBodyError as exc:
+                raise ValueError(str(exc)) from None
+        if check.parser == "form":
+            try:
+                fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"form body is not UTF-8: {exc}") from None
+            return self._form_value(_nest(fields), check.schema)
+        return body
+
+    def _form_value(self, value: Any, schema: Any) -> Any:
+        """Form fields are all strings: type them by the schema so validation judges values, not encoding."""
+        schema = self.compiler.resolve(schema)
+        kind = _first_type(schema)
+        if isinstance(value, dict):
+            props = schema.get("properties") or {}
+            addl = schema.get("additionalProperties")
+            return {k: self._form_value(v, props.get(k, addl if isinstance(addl, Mapping) else {}))
+                    for k, v in value.items()}
+        if kind == "array":
+            return [self._form_value([v], schema.get("items", {})) for v in value]
+        raw = value[-1]
+        if raw in ("", "null") and _allows_null(self.compiler, schema):
+            return None
+        if kind in ("object", "array") or "anyOf" in schema or "oneOf" in schema:
+            try:
+                return json.loads(raw)
+            except ValueError:
+                pass
+            if not any(_first_type(self.compiler.resolve(b)) in ("string", "integer", "number", "boolean")
+                       for key in ("anyOf", "oneOf") for b in schema.get(key) or ()):
+                return raw  # a bare word where an object belongs: let validation say so
+            kind = next(_first_type(self.compiler.resolve(b)) for key in ("anyOf", "oneOf")
+                        for b in schema.get(key) or () if _first_type(self.compiler.resolve(b)) != "null")
+        return coerce_scalar(raw, kind)
+
+
+_BRACKETS = re.compile(r"\[([^\[\]]*)\]")
+
+
+def _nest(fields: Mapping[str, list[str]]) -> dict[str, Any]:
+    """`a[b][c]=1` -> {"a": {"b": {"c": ["1"]}}}, the usual way nested values travel in forms."""
+    out: dict[str, Any] = {}
+    for key, values in fields.items():
+        head, _, rest = key.partition("[")
+        parts = [head, *_BRACKETS.findall("[" + rest)] if rest else [key]
+        node = out
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = node[part] = {}
+            node = child
+        node[parts[-1]] = values
+    return out
+
+
+def _allows_null(compiler: SchemaCompiler, schema: Mapping[str, Any]) -> bool:
+    t = schema.get("type")
+    if t == "null" or (isinstance(t, list) and "null" in t):
+        return True
+    return any(_allows_null(compiler, compiler.resolve(b)) for key in ("anyOf", "oneOf")
+               for b in schema.get(key) or ())
+
+
+def _coerce_param(pc: _ParamCheck, raw: list[str]) -> tuple[Any, str | None]:
+    """Strings off the wire -> typed values; a message instead when they cannot be the declared type."""
+    if pc.kind == "array":
+        parts = raw if (pc.param.location == "query" and pc.param.explode) else \
+            [x for r in raw for x in r.split(",")] if raw != [""] else []
+        out = []
+        for part in parts:
+            value, problem = _scalar(pc.item_kind, part)
+            if problem is not None:
+                return None, problem
+            out.append(value)
+        return out, None
+    if pc.kind == "object":
+        try:
+            return json.loads(raw[-1]), None
+        except ValueError:
+            return raw[-1], None
+    return _scalar(pc.kind, raw[-1])
+
+
+def _scalar(kind: str, text: str) -> tuple[Any, str | None]:
+    if kind == "integer":
+        if _INT.match(text):
+            return int(text), None
+        return None, f"{text!r} is not an integer"
+    if kind == "number":
+        try:
+            value = float(text)
+        except ValueError:
+            return None, f"{text!r} is not a number"
+        if value != value or value in (float("inf"), float("-inf")):
+            return None, f"{text!r} is not a finite number"
+        return (int(value) if _INT.match(text) else value), None
+    if kind == "boolean":
+        if text in ("true", "false"):
+            return text == "true", None
+        return None, f"{text!r} is not a boolean (true or false)"
+    if kind == "null":
+        return (None, None) if text in ("", "null") else (None, f"{text!r} is not null")
+    return text, None
+
+

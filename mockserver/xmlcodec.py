@@ -1,0 +1,292 @@
+"""Writing response values as XML (root named after the schema, repeated elements for arrays) and reading XML bodies."""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
+from typing import Any
+from xml.sax.saxutils import escape, quoteattr
+
+from .spec import ref_name, resolve_pointer
+
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
+_NAME_OK = re.compile(r"[A-Za-z_][\w.-]*\Z")
+# .NET DataContract names for scalars, so `<int>5</int>` looks like what the real API sends.
+_SCALAR_NAMES = {"integer": "int", "number": "double", "boolean": "boolean", "string": "string", "null": "nil"}
+
+Writer = Callable[[list[str], str, Any], None]
+
+
+def _xml_name(name: str) -> str:
+    return name if _NAME_OK.match(name) and not name.lower().startswith("xml") else "item"
+
+
+def _text(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return escape(str(value))
+
+
+class XmlWriter:
+    """Compiles a schema once into a writer closure; `dumps` names the root after the schema or carrier."""
+
+    def __init__(self, doc: Mapping[str, Any]) -> None:
+        self.doc = doc
+        self._cache: dict[int, tuple[Any, Writer]] = {}
+
+    def root_name(self, schema: Any) -> str:
+        schema = schema if isinstance(schema, Mapping) else {}
+        xml = schema.get("xml")
+        if isinstance(xml, Mapping) and isinstance(xml.get("name"), str):
+            return _xml_name(xml["name"])
+        if isinstance(schema.get("$ref"), str):
+            return _xml_name(ref_name(schema["$ref"]))
+        resolved = self._resolve(schema)
+        kind = _kind(resolved)
+        if kind == "array":
+            return "ArrayOf" + _item_name(self._item_schema(resolved), self)
+        if kind == "object":
+            title = resolved.get("title")
+            return _xml_name(title) if isinstance(title, str) else "Response"
+        return _SCALAR_NAMES.get(kind, "value")
+
+    def dumps(self, schema: Any, value: Any) -> bytes:
+        out = ['<?xml version="1.0" encoding="utf-8"?>']
+        self.writer(schema)(out, self.root_name(schema), value, f' xmlns:i="{XSI}"')  # type: ignore[call-arg]
+        return "".join(out).encode()
+
+    def _resolve(self, schema: Any) -> Mapping[str, Any]:
+        for _ in range(50):
+            if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
+                schema = resolve_pointer(self.doc, schema["$ref"])
+            else:
+                break
+        if isinstance(schema, Mapping):
+            for key in ("anyOf", "oneOf"):
+                branches = schema.get(key)
+                if isinstance(branches, list):
+                    for b in branches:
+                        rb = self._resolve(b)
+                        if _kind(rb) != "null":
+                            return rb
+            if isinstance(schema.get("allOf"), list) and schema["allOf"]:
+                props: dict[str, Any] = {}
+                for b in schema["allOf"]:
+                    props.update(self._resolve(b).get("properties") or {})
+                return {"type": "object", "properties": {**props, **(schema.get("properties") or {})}}
+            return schema
+        return {}
+
+    def _item_schema(self, schema: Mapping[str, Any]) -> Any:
+        return schema.get("items", {})
+
+    def writer(self, schema: Any) -> Callable[..., None]:
+        key = id(schema)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit[1]
+        holder: list[Callable[..., None]] = []
+        self._cache[key] = (schema, lambda *a: holder[0](*a))  # recursion guard for self-referencing schemas
+        resolved = self._resolve(schema)
+        kind = _kind(resolved)
+        if kind == "object":
+            fn = self._object(resolved)
+        elif kind == "array":
+            fn = self._array(resolved)
+        else:
+            fn = _scalar
+        holder.append(fn)
+        self._cache[key] = (schema, fn)
+        return fn
+
+    def _object(self, schema: Mapping[str, Any]) -> Callable[..., None]:
+        props = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
+        children = {k: self.writer(v) for k, v in props.items()}
+        addl = schema.get("additionalProperties")
+        addl_writer = self.writer(addl) if isinstance(addl, Mapping) else _generic
+
+        def write(out: list[str], tag: str, value: Any, attrs: str = "") -> None:
+            if value is None:
+                out.append(f'<{tag}{attrs} i:nil="true"/>')
+                return
+            if not isinstance(value, Mapping):
+                _scalar(out, tag, value, attrs)
+                return
+            out.append(f"<{tag}{attrs}>")
+            for k, v in value.items():
+                w = children.get(k, addl_writer)
+                if _NAME_OK.match(k) and not k.lower().startswith("xml"):
+                    w(out, k, v)
+                else:
+                    # Dictionary keys need not be XML names: carry them in an attribute instead.
+                    inner: list[str] = []
+                    w(inner, "item", v)
+                    out.append(inner[0].replace("<item", f"<item key={quoteattr(k)}", 1))
+                    out.extend(inner[1:])
+            out.append(f"</{tag}>")
+        return write
+
+    def _array(self, schema: Mapping[str, Any]) -> Callable[..., None]:
+        items = self._item_schema(schema)
+        item_writer = self.writer(items)
+        item_tag = _item_name(items, self)
+
+        def write(out: list[str], tag: str, value: Any, attrs: str = "") -> None:
+            if value is None:
+                out.append(f'<{tag}{attrs} i:nil="true"/>')
+                return
+            out.append(f"<{tag}{attrs}>")
+            for v in value if isinstance(value, list) else (value,):
+                item_writer(out, item_tag, v)
+            out.append(f"</{tag}>")
+        return write
+
+
+def _item_name(items: Any, w: XmlWriter) -> str:
+    if isinstance(items, Mapping):
+        xml = items.get("xml")
+        if isinstance(xml, Mapping) and isinstance(xml.get("name"), str):
+            return _xml_name(xml["name"])
+        if isinstance(items.get("$ref"), str):
+            return _xml_name(ref_name(items["$ref"]))
+        for key in ("anyOf", "oneOf", "allOf"):
+            for b in items.get(key) or ():
+                if isinstance(b, Mapping) and isinstance(b.get("$ref"), str):
+                    return _xml_name(ref_name(b["$ref"]))
+        kind = _kind(w._resolve(items))
+        if kind in _SCALAR_NAMES:
+            return _SCALAR_NAMES[kind]
+    return "item"
+
+
+def _kind(schema: Mapping[str, Any]) -> str:
+    t = schema.get("type")
+    if isinstance(t, list):
+        t = next((x for x in t if x != "null"), "null")
+    if isinstance(t, str):
+        return t
+    if "properties" in schema or "additionalProperties" in schema:
+        return "object"
+    if "items" in schema:
+        return "array"
+    return "any"
+
+
+def _scalar(out: list[str], tag: str, value: Any, attrs: str = "") -> None:
+    if value is None:
+        out.append(f'<{tag}{attrs} i:nil="true"/>')
+    elif isinstance(value, (Mapping, list)):
+        _generic(out, tag, value, attrs)
+    else:
+        out.append(f"<{tag}{attrs}>{_text(value)}</{tag}>")
+
+
+def _generic(out: list[str], tag: str, value: Any, attrs: str = "") -> None:
+    """Schema-less values (free-form objects): keys become elements, lists repeat `item`."""
+    if isinstance(value, Mapping):
+        out.append(f"<{tag}{attrs}>")
+        for k, v in value.items():
+            name = k if _NAME_OK.match(k) and not k.lower().startswith("xml") else "item"
+            _generic(out, name, v)
+        out.append(f"</{tag}>")
+    elif isinstance(value, list):
+        out.append(f"<{tag}{attrs}>")
+        for v in value:
+            _generic(out, "item", v)
+        out.append(f"</{tag}>")
+    else:
+        _scalar(out, tag, value, attrs)
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+class XmlBodyError(ValueError):
+    pass
+
+
+def parse_xml(data: bytes, schema: Any, reader: XmlWriter) -> Any:
+    """Parse an XML request body into a JSON-like value, guided by the schema's types."""
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise XmlBodyError("DTDs and entities are not accepted")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        # A top-level list often arrives as sibling elements without a wrapper; accept that form too.
+        body = re.sub(rb"^\s*<\?xml[^>]*\?>", b"", data)
+        try:
+            root = ET.fromstring(b"<list>" + body + b"</list>")
+        except ET.ParseError:
+            raise XmlBodyError(f"malformed XML: {exc}") from exc
+    return _from_element(root, schema, reader)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _from_element(el: ET.Element, schema: Any, reader: XmlWriter) -> Any:
+    if el.get(f"{{{XSI}}}nil") == "true":
+        return None
+    if not len(el) and (el.text or "").strip() in ("", "null") and _allows_null(schema, reader):
+        return None
+    resolved = reader._resolve(schema) if schema is not None else {}
+    kind = _kind(resolved)
+    if kind in ("object", "array") and not len(el) and (el.text or "").strip():
+        return (el.text or "").strip()  # text where structure belongs: hand it to validation as is
+    if kind == "object":
+        props = resolved.get("properties") or {}
+        out: dict[str, Any] = {}
+        repeated: set[str] = set()
+        for child in el:
+            name = _local(child.tag)
+            key = name  # XML names are case-sensitive, like JSON keys
+            sub = props.get(key, resolved.get("additionalProperties") if isinstance(
+                resolved.get("additionalProperties"), Mapping) else None)
+            value = _from_element(child, sub, reader)
+            if key in out:  # a repeated element is how XML spells a list
+                prev = out[key]
+                out[key] = [*prev, value] if isinstance(prev, list) and key in repeated else [prev, value]
+                repeated.add(key)
+            else:
+                out[key] = value
+        return out
+    if kind == "array":
+        return [_from_element(child, resolved.get("items"), reader) for child in el]
+    text = (el.text or "").strip()
+    if kind == "any" and len(el):
+        return {_local(c.tag): _from_element(c, None, reader) for c in el}
+    return coerce_scalar(text, kind)
+
+
+def _allows_null(schema: Any, reader: XmlWriter) -> bool:
+    for _ in range(50):
+        if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
+            schema = resolve_pointer(reader.doc, schema["$ref"])
+        else:
+            break
+    if not isinstance(schema, Mapping):
+        return False
+    t = schema.get("type")
+    if t == "null" or (isinstance(t, list) and "null" in t):
+        return True
+    return any(_allows_null(b, reader) for key in ("anyOf", "oneOf") for b in schema.get(key) or ())
+
+
+def coerce_scalar(text: str, kind: str) -> Any:
+    """Best-effort text -> typed value; leaves the text alone when it does not parse, so validation reports it."""
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            number = float(text)
+            return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
+    except ValueError:
+        return text
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(text.lower(), text)
+    if kind == "null" and text == "":
+        return None
+    return text

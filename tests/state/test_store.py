@@ -1,0 +1,172 @@
+"""Storage backends: persistence across engine instances and no lost update under concurrent writers."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from mockserver.state import (CREATED_ID_START, DELETED, MemoryStore, SqliteStore, StateEngine, StateError,
+                              open_store)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def person_base(ident):
+    return {"PersonId": ident, "Firstname": f"P{ident}", "UserDefinedFields": {}}
+
+
+def call(engine, op, path=None, body=None, content_type="application/json", session="default"):
+    return engine.handle(engine.action_for(op), session, path or {}, {}, body, content_type,
+                         person_base, lambda: [])
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request, tmp_path):
+    s = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "state.db")
+    yield s
+    s.close()
+
+
+def test_store_contract(store):
+    with store.transaction("s") as tx:
+        assert tx.get("E", "1") is None
+        tx.put("E", "1", {"a": 1})
+        tx.delete("E", "2")
+        assert tx.get("E", "1") == {"a": 1} and tx.get("E", "2") is DELETED
+        assert [tx.next_id("E", 10), tx.next_id("E", 10), tx.next_id("F", 10)] == [10, 11, 10]
+    assert store.get("s", "E", "1") == {"a": 1} and store.get("s", "E", "2") is DELETED
+    assert store.get("other", "E", "1") is None
+    assert store.entries("s", "E") == {"1": {"a": 1}, "2": DELETED}
+    record = store.get("s", "E", "1")
+    record["a"] = 2  # callers get copies
+    assert store.get("s", "E", "1") == {"a": 1}
+    with pytest.raises(RuntimeError):
+        with store.transaction("s") as tx:
+            tx.put("E", "1", {"a": 3})
+            tx.next_id("E", 10)
+            raise RuntimeError("abort")
+    assert store.get("s", "E", "1") == {"a": 1}  # all or nothing
+    with store.transaction("s") as tx:
+        assert tx.next_id("E", 10) == 12
+    assert store.dump() == {"s": {"E": {"records": {"1": {"a": 1}}, "deleted": ["2"], "next_id": 13},
+                                  "F": {"records": {}, "deleted": [], "next_id": 11}}}
+    store.reset("s")
+    assert store.dump() == {}
+
+
+def test_open_store(tmp_path):
+    assert isinstance(open_store(None), MemoryStore) and isinstance(open_store("memory"), MemoryStore)
+    s = open_store(f"sqlite:{tmp_path / 'x.db'}")
+    assert isinstance(s, SqliteStore) and s.describe() == f"sqlite:{tmp_path / 'x.db'}"
+    s.close()
+    with pytest.raises(StateError):
+        open_store("redis://localhost")
+    with pytest.raises(StateError, match="cannot open"):
+        SqliteStore(tmp_path / "missing-dir" / "x.db")
+
+
+def test_sqlite_state_survives_a_restart(corpus_spec, tmp_path):
+    path = tmp_path / "state.db"
+    first = StateEngine.from_spec(corpus_spec, SqliteStore(path))
+    pid = call(first, "v1PersonEntity_PostPersonEntity", body={"Firstname": "Kept"}).value["PersonId"]
+    call(first, "v1PersonEntity_DeletePersonEntity", {"id": "5"})
+    call(first, "v1PersonEntity_PatchPersonEntity", {"id": "6"}, [{"op": "replace", "path": "firstname",
+                                                                    "value": "Six"}])
+    first.close()
+    second = StateEngine.from_spec(corpus_spec, SqliteStore(path))
+    assert call(second, "v1PersonEntity_GetPersonEntity", {"id": str(pid)}).value["Firstname"] == "Kept"
+    assert call(second, "v1PersonEntity_GetPersonEntity", {"id": "5"}).status == 404
+    assert call(second, "v1PersonEntity_GetPersonEntity", {"id": "6"}).value["Firstname"] == "Six"
+    # The id counter persists too.
+    assert call(second, "v1PersonEntity_PostPersonEntity", body={}).value["PersonId"] == pid + 1
+    second.reset()
+    second.close()
+    third = StateEngine.from_spec(corpus_spec, SqliteStore(path))
+    assert third.snapshot()["sessions"] == {}
+    third.close()
+
+
+def test_concurrent_threads_lose_no_update(corpus_spec, store):
+    engine = StateEngine.from_spec(corpus_spec, store)
+    threads, rounds = 8, 25
+    created: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def client(n):
+        try:
+            for i in range(rounds):
+                new = call(engine, "v1PersonEntity_PostPersonEntity", body={"Firstname": f"t{n}-{i}"})
+                with lock:
+                    created.append(new.value["PersonId"])
+                # Read-modify-write of one shared record: a lost update would drop someone's key.
+                out = call(engine, "v1PersonEntity_PatchPersonEntity", {"id": "42"},
+                           [{"op": "add", "path": f"/UserDefinedFields/t{n}-{i}", "value": "x"}])
+                assert out.status == 200
+        except BaseException as exc:  # surfaced below; a thread's exception would otherwise vanish
+            errors.append(exc)
+
+    workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert not errors
+    assert sorted(created) == list(range(CREATED_ID_START, CREATED_ID_START + threads * rounds))
+    fields = call(engine, "v1PersonEntity_GetPersonEntity", {"id": "42"}).value["UserDefinedFields"]
+    assert set(fields) == {f"t{n}-{i}" for n in range(threads) for i in range(rounds)}
+
+
+WORKER = textwrap.dedent("""
+    import json, sys, threading
+    from mockserver.state import SqliteStore, StateEngine
+    spec_path, db, name, threads, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    engine = StateEngine.from_spec(json.load(open(spec_path)), SqliteStore(db, timeout=60))
+    base = lambda i: {"PersonId": i, "UserDefinedFields": {}}
+    def call(op, path=None, body=None):
+        return engine.handle(engine.action_for(op), "shared", path or {}, {}, body, "application/json",
+                             base, lambda: [])
+    ids, lock = [], threading.Lock()
+    def client(t):
+        for i in range(rounds):
+            new = call("v1PersonEntity_PostPersonEntity", body={"Firstname": f"{name}-{t}-{i}"}).value["PersonId"]
+            with lock:
+                ids.append(new)
+            out = call("v1PersonEntity_PatchPersonEntity", {"id": "42"},
+                       {"UserDefinedFields": {f"{name}-{t}-{i}": "x"}})
+            assert out.status == 200, out
+    workers = [threading.Thread(target=client, args=(t,)) for t in range(threads)]
+    [w.start() for w in workers]
+    [w.join() for w in workers]
+    print(json.dumps(ids))
+""")
+
+
+def test_worker_processes_share_sqlite_without_lost_updates(corpus_spec, tmp_path):
+    spec_path = tmp_path / "spec.json"
+    spec_path.write_text(json.dumps(corpus_spec))
+    db = tmp_path / "shared.db"
+    SqliteStore(db).close()  # create the schema once, as `docmock serve` does before forking workers
+    processes, threads, rounds = 4, 3, 15
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(spec_path), str(db), f"p{n}", str(threads),
+                               str(rounds)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for n in range(processes)]
+    created: list[int] = []
+    for p in procs:
+        out, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err
+        created.extend(json.loads(out))
+    total = processes * threads * rounds
+    assert sorted(created) == list(range(CREATED_ID_START, CREATED_ID_START + total))
+    engine = StateEngine.from_spec(corpus_spec, SqliteStore(db))
+    record = engine.handle(engine.action_for("v1PersonEntity_GetPersonEntity"), "shared", {"id": "42"}, {}, None,
+                           "", person_base, lambda: [])
+    assert set(record.value["UserDefinedFields"]) == {
+        f"p{n}-{t}-{i}" for n in range(processes) for t in range(threads) for i in range(rounds)}
+    assert len(engine.snapshot("shared")["sessions"]["shared"]["Person"]["records"]) == total + 1
+    engine.close()
