@@ -30,6 +30,9 @@ _LINKS_VARIANT = re.compile(r"^(\w+) entity with API _Links added")
 _SECURITY_HEADERS = {"authorization", "x-xsrf-token"}
 _MEDIA_HEADERS = {"content-type", "accept"}
 _DEFAULT_MEDIA = ("application/json",)
+_MERGE_PATCH = "application/merge-patch+json"
+# A PATCH page whose Content-Type row lists nothing: the two patch formats the docs describe, and plain JSON.
+_PATCH_MEDIA = ("application/json-patch+json", "application/json", _MERGE_PATCH)
 _STRUCTURED_MEDIA = re.compile(r"^(application|text)/([\w.+-]*\+)?(json|xml)$|^application/x-www-form-urlencoded$")
 _BINARY_WORDS = {"byte", "binary", "stream", ""}
 # Words that qualify a body's name without naming its type (`newEntity` is an Entity).
@@ -252,7 +255,7 @@ def _request_body(doc: EndpointDoc, headers: dict[str, Any], name: str, registry
     if body is None:
         return None
     body_name, type_word = _body_words(body.name)
-    media = _media_types(headers, "content-type") or _DEFAULT_MEDIA
+    media = _media_types(headers, "content-type") or (_PATCH_MEDIA if doc.method == "PATCH" else _DEFAULT_MEDIA)
     source = Source(doc.path, body.line)
     # Agent pages repeat the property names as the body's description (`AssociateIds, State`): not prose.
     listed_names = ", ".join(r.cells[0] for r in body.rows)
@@ -276,6 +279,12 @@ def _request_body(doc: EndpointDoc, headers: dict[str, Any], name: str, registry
     else:
         obj = _object_from_rows(body.rows, sample, namer, sink, carrier, registry)
         schema = registry.propose(carrier, obj, source) if named else registry.anonymous(carrier, obj, source)
+    if doc.method == "PATCH" and schema.type == "array":
+        # A list of operations is a JSON Patch (RFC 6902); the same endpoint takes a JSON Merge Patch (RFC 7396),
+        # which is an object with the changed properties.
+        patch_media = tuple(m for m in media if m != _MERGE_PATCH)
+        merge = Content((_MERGE_PATCH,), Schema(type="object"))
+        return RequestBody(description, Content(patch_media, schema, examples), alternatives=(merge,))
     return RequestBody(description, Content(media, schema, examples))
 
 
@@ -380,7 +389,8 @@ def merge_operations(first: Operation, other: Operation) -> tuple[Operation, lis
     body = first.request_body or other.request_body
     if first.request_body and other.request_body:
         body = RequestBody(first.request_body.description or other.request_body.description,
-                           _merge_content(first.request_body.content, other.request_body.content, conflicts, "request body"))
+                           _merge_content(first.request_body.content, other.request_body.content, conflicts, "request body"),
+                           alternatives=first.request_body.alternatives or other.request_body.alternatives)
     responses = {r.status: r for r in first.responses}
     for r in other.responses:
         mine = responses.get(r.status)

@@ -70,6 +70,7 @@ class RequestBody:
     description: str
     content: Content
     required: bool = True
+    alternatives: tuple[Content, ...] = ()  # media types whose body has another shape (merge patch)
 
 
 @dataclass(frozen=True, slots=True)

@@ -89,6 +89,8 @@ def _operation(op: Operation, secured_api: bool) -> dict[str, Any]:
         if op.request_body.description:
             body["description"] = op.request_body.description
         body["content"] = _content(op.request_body.content)
+        for alternative in op.request_body.alternatives:
+            body["content"].update(_content(alternative))
         out["requestBody"] = body
     responses: dict[str, Any] = {}
     for r in op.responses:

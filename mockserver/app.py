@@ -1,6 +1,8 @@
 """The ASGI application: one entry point that routes with the trie and answers every request itself."""
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import os
 import random
@@ -10,6 +12,8 @@ from dataclasses import dataclass, replace
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
+
+from starlette.concurrency import run_in_threadpool
 
 from .auth import AuthPolicy, compile_policy
 from .errors import SpecError
@@ -22,11 +26,13 @@ from .responses import ResponsePlanner, StatusPlan, apply_select, fill_ids, rend
 from .routing import Ambiguity, Found, MethodNotAllowed, Mismatch, Route, Router
 from .seeding import request_seed
 from .spec import OperationSpec, iter_operations, normalise
+from .state import GENERATE, NO_BODY, SESSION_HEADER, Action, Entity, StateEngine, session_name
 from .validation import RequestValidator, SchemaCompiler
 
 logger = logging.getLogger("docmock.mockserver")
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
+ADMIN_PREFIX = "/__docmock/"
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -49,6 +55,7 @@ class StartupReport:
     operations: tuple[OperationInfo, ...]
     ambiguities: tuple[Ambiguity, ...]
     overlaps: tuple[Ambiguity, ...]
+    state: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         out = [f"{len(self.operations)} operations from {self.title!r}:"]
@@ -61,6 +68,7 @@ class StartupReport:
         if self.overlaps:
             out.append(f"{len(self.overlaps)} overlaps resolved by parameter type (more specific type wins):")
             out.extend("  " + a.format() for a in self.overlaps)
+        out.extend(self.state)
         return out
 
 
@@ -98,7 +106,7 @@ class MockApp:
 
     def __init__(self, spec: Mapping[str, Any], *, seed: int = 0, auth: bool = True,
                  cors_origins: Sequence[str] = (), max_body: int = DEFAULT_MAX_BODY,
-                 credentials: Sequence[str] = ()) -> None:
+                 credentials: Sequence[str] = (), state: StateEngine | None = None) -> None:
         doc = normalise(spec)
         self.credentials = frozenset(credentials)
         self.seed = seed
@@ -133,12 +141,21 @@ class MockApp:
         except (KeyError, TypeError, AttributeError) as exc:
             raise SpecError(f"cannot compile the spec: {exc!r}") from exc
         self.router: Router[Endpoint] = Router(routes)
+        self.endpoints = {route.payload.op.operation_id: route.payload for route in routes}
+        self.state = state
+        self.actions: dict[str, Action] = {}
+        if state is not None:
+            for operation_id in self.endpoints:
+                action = state.action_for(operation_id)
+                if action is not None:
+                    self.actions[operation_id] = action
         title = str((spec.get("info") or {}).get("title") or "OpenAPI document")
         self.report = StartupReport(
             title,
             tuple(OperationInfo(o.method, o.path, o.operation_id, o.summary) for o in ops),
             tuple(a for a in self.router.ambiguities if a.kind == "unresolved"),
             tuple(a for a in self.router.ambiguities if a.kind != "unresolved"),
+            tuple(state.describe()) if state is not None else (),
         )
         self.documents = spec_documents(spec)
         rows = [(e.payload.op, curl_example(e.payload.op, self.factory, auth and not e.payload.policy.open))
@@ -183,6 +200,8 @@ class MockApp:
 
     async def _dispatch(self, scope: Scope, receive: Receive, method: str, path: str,
                         headers: dict[str, str]) -> tuple[_Reply, str]:
+        if path.startswith(ADMIN_PREFIX):
+            return self._admin(method, path, scope), "-"
         if method in ("GET", "HEAD"):
             page = self._page(path, headers)
             if page is not None:
@@ -267,6 +286,11 @@ class MockApp:
                 return _problem(Problem(400, f"Prefer: code={prefs.code} is not documented for "
                                              f"{endpoint.op.operation_id}; documented: {codes}",
                                         (Violation("header.Prefer", f"code={prefs.code} is not documented"),)))
+        action = self.actions.get(endpoint.op.operation_id) if prefs.code is None and prefs.example is None else None
+        if action is not None:
+            reply = await self._stateful(action, endpoint, path_params, query, headers, body, checked.body)
+            if reply is not None:
+                return reply
         if plan is None or not plan.has_body:
             status = plan.status if plan is not None else 200
             return _Reply(status, self._response_headers(plan, random.Random(0)), b"")
@@ -293,6 +317,78 @@ class MockApp:
         headers_out = self._response_headers(plan, r)
         headers_out.append((b"content-type", mp.content_type.encode()))
         return _Reply(plan.status, headers_out, render(mp, value, self.xml, r))
+
+    # -- state ---------------------------------------------------------------------------------------
+
+    async def _stateful(self, action: Action, endpoint: Endpoint, path_params: dict[str, str],
+                        query: dict[str, list[str]], headers: dict[str, str], raw_body: bytes,
+                        body: Any) -> _Reply | None:
+        """Applies a write or answers a read from the state; None means: generate the documented answer."""
+        assert self.state is not None
+        plan = endpoint.success
+
+        def base_list() -> Any:
+            return self._generated(endpoint, plan, path_params, query, raw_body) if plan is not None else []
+
+        call = functools.partial(self.state.handle, action, session_name(headers.get(SESSION_HEADER)), path_params,
+                                 query, body, headers.get("content-type"),
+                                 functools.partial(self._base_record, action.entity), base_list)
+        # SQLite may wait for another process's lock: keep the event loop free meanwhile.
+        outcome = await run_in_threadpool(call) if self.state.blocking else call()
+        if outcome.problem is not None:
+            return _problem(Problem(outcome.status, outcome.problem))
+        if outcome.value is GENERATE:
+            return None
+        answer = endpoint.plans.get(str(outcome.status)) or plan
+        if outcome.value is NO_BODY or answer is None or not answer.has_body:
+            return _Reply(outcome.status, [], b"")
+        media = self.negotiator.choose(headers.get("accept"), answer.offers)
+        if media is None:
+            return _problem(Problem(406, f"cannot answer with {headers.get('accept')}; available: "
+                                         f"{', '.join(answer.offers)}"))
+        mp = answer.media.get(media) or answer.media[next(m for m in answer.offers if m.endswith("/*"))]
+        value = outcome.value
+        select = query.get("$select")
+        if select:
+            value = apply_select(value, select[-1], answer.select_info)
+        content = render(mp, value, self.xml, random.Random(0))
+        return _Reply(outcome.status, [(b"content-type", mp.content_type.encode())], content)
+
+    def _generated(self, endpoint: Endpoint, plan: StatusPlan, path_params: Mapping[str, str],
+                   query: Mapping[str, list[str]], body: bytes) -> Any:
+        """The JSON value a request would get without state: the same seed, the same data."""
+        mp = next((m for m in plan.media.values() if m.kind == "json"), None)
+        if mp is None:
+            return None
+        seed = request_seed(self.seed, endpoint.op.operation_id, plan.status, path_params, query, body)
+        return fill_ids(mp.gen(random.Random(seed), 0), plan, path_params)
+
+    def _base_record(self, entity: Entity, ident: Any) -> Any:
+        """The generated record for an id: what the entity's read operation answers for it."""
+        endpoint = self.endpoints.get(entity.base_operation or "")
+        if endpoint is None or endpoint.success is None:
+            return {}
+        params = {entity.base_param: str(ident)} if entity.base_param else {}
+        record = self._generated(endpoint, endpoint.success, params, {}, b"")
+        return record if isinstance(record, dict) else {}
+
+    def _admin(self, method: str, path: str, scope: Scope) -> _Reply:
+        """`POST /__docmock/reset[?session=]` and `GET /__docmock/state[?session=]`."""
+        if self.state is None:
+            return _problem(Problem(404, "this mock keeps no state (started with --no-state)"))
+        raw = (scope.get("query_string") or b"").decode("latin-1")
+        session = (parse_qs(raw).get("session") or [None])[-1]
+        if path == ADMIN_PREFIX + "reset" and method == "POST":
+            self.state.reset(session)
+            return _Reply(204, [], b"")
+        if path == ADMIN_PREFIX + "state" and method == "GET":
+            return _Reply(200, [(b"content-type", b"application/json")],
+                          json.dumps(self.state.snapshot(session), ensure_ascii=False, default=str).encode())
+        allow = "POST" if path == ADMIN_PREFIX + "reset" else "GET" if path == ADMIN_PREFIX + "state" else None
+        if allow:
+            return _problem(Problem(405, f"{method} is not supported for {path}; allowed: {allow}",
+                                    headers=(("Allow", allow),)))
+        return _problem(Problem(404, f"no admin endpoint {path}; there are {ADMIN_PREFIX}reset and {ADMIN_PREFIX}state"))
 
     @staticmethod
     def _response_headers(plan: StatusPlan | None, r: random.Random) -> Headers:
@@ -378,11 +474,13 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 
 def create_app(spec: Mapping[str, Any], *, seed: int = 0, auth: bool = True, cors_origins: Sequence[str] = (),
-               max_body: int = DEFAULT_MAX_BODY, credentials: Sequence[str] = ()) -> MockApp:
+               max_body: int = DEFAULT_MAX_BODY, credentials: Sequence[str] = (),
+               state: StateEngine | None = None) -> MockApp:
     """Compile an OpenAPI 3.0/3.1 document into an ASGI mock; `app.report` lists operations and ambiguities.
 
     `credentials`, when given, are the only Authorization header values / API key values accepted;
-    by default any credential of a declared kind is.
+    by default any credential of a declared kind is. `state`, when given, makes writes stick: the engine's
+    entities are read, listed, changed and deleted across their REST and agent operations.
     """
     return MockApp(spec, seed=seed, auth=auth, cors_origins=cors_origins, max_body=max_body,
-                   credentials=credentials)
+                   credentials=credentials, state=state)

@@ -93,6 +93,11 @@ class StateEngine:
 
     # -- start-up ---------------------------------------------------------------------------------------------
 
+    @property
+    def blocking(self) -> bool:
+        """Whether a call may wait on another process (a shared SQLite file): callers then use a thread."""
+        return not isinstance(self.store, MemoryStore)
+
     def action_for(self, operation_id: str) -> Action | None:
         """The compiled stateful action of an operation, or None when the operation is stateless."""
         return self._actions.get(operation_id)
@@ -353,9 +358,11 @@ class StateEngine:
             rows = payload.get(value_key) or []
         else:
             rows = payload if isinstance(payload, list) else []
+        criteria = self._criteria(action, path_params, query, body)
+        wanted = _requested_values(action, path_params, query, body)
         out: list[Any] = []
         seen: set[str] = set()
-        for row in rows:
+        for index, row in enumerate(rows):
             key = self._row_key(entity, row)
             if key is not None:
                 if key in seen:
@@ -364,12 +371,14 @@ class StateEngine:
                 if key in stored:
                     if stored[key] is DELETED:
                         continue
-                    row = stored[key]
-            out.append(row)
+                    out.append(stored[key])
+                    continue
+            # A generated row is one of the records asked for (`/BatchTask/Failed` lists failed tasks), so it
+            # takes the requested values; stored rows are what clients wrote, and are filtered instead.
+            out.append(_conform(row, wanted, index))
         for key in sorted(stored, key=_key_order):
             if key not in seen and stored[key] is not DELETED:
                 out.append(stored[key])
-        criteria = self._criteria(action, path_params, query, body)
         if criteria:
             out = [row for row in out if _matches(row, criteria)]
         if action.paging:
@@ -425,6 +434,39 @@ def _filter_values(f: Filter, path_params: Mapping[str, str], query: Mapping[str
         return None
     items = raw if isinstance(raw, list) else [raw]
     return frozenset(_text(x) for x in items)
+
+
+def _requested_values(action: Action, path_params: Mapping[str, str], query: Mapping[str, list[str]],
+                      body: Any) -> list[tuple[str, list[Any]]]:
+    """The filters' values as the request gave them (typed, in order), skipping wildcards such as `All`."""
+    out = []
+    for f in action.filters:
+        if f.where == "path":
+            raw: Any = path_params.get(f.source)
+        elif f.where == "body":
+            raw = _get(body, f.source)
+        else:
+            continue  # query filters arrive as text; generated rows are left as they are
+        items = [x for x in (raw if isinstance(raw, list) else [raw]) if x is not None and x != ""]
+        if not items or (f.prop in action.entity.wildcards and any(_text(x) == "all" for x in items)):
+            continue
+        out.append((f.prop, items))
+    return out
+
+
+def _conform(row: Any, wanted: list[tuple[str, list[Any]]], index: int) -> Any:
+    if not wanted or not isinstance(row, Mapping):
+        return row
+    row = dict(row)
+    for prop, items in wanted:
+        k = find_key(row, prop)
+        if k is None:
+            continue
+        value = items[index % len(items)]
+        if isinstance(row[k], int) and not isinstance(row[k], bool) and isinstance(value, str) and value.isdigit():
+            value = int(value)
+        row[k] = value
+    return row
 
 
 def _matches(row: Any, criteria: list[tuple[str, frozenset[str]]]) -> bool:

@@ -159,3 +159,11 @@ def test_overview_links_to_missing_pages_are_noted(corpus_result):
     assert ("Batch", "links to v1Batch_DeleteBatchTask.md, which does not exist") in notes
     assert ("Person", "links to v1PersonEntity_RemoveConsent.md, which does not exist") in notes
     assert not any("v1Batch_GetAll.md" in message for _, message in notes)
+
+
+def test_patch_takes_json_patch_and_merge_patch(corpus_result):
+    content = operations(corpus_result.spec)["v1PersonEntity_PatchPersonEntity"][2]["requestBody"]["content"]
+    assert content["application/json-patch+json"]["schema"] == {
+        "type": "array", "items": {"$ref": "#/components/schemas/Change"}}
+    assert content["application/merge-patch+json"]["schema"] == {"type": "object"}
+    assert set(corpus_result.spec["components"]["schemas"]["Change"]["properties"]) == {"op", "path", "value"}
