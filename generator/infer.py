@@ -30,6 +30,8 @@ _LINKS_VARIANT = re.compile(r"^(\w+) entity with API _Links added")
 _SECURITY_HEADERS = {"authorization", "x-xsrf-token"}
 _MEDIA_HEADERS = {"content-type", "accept"}
 _DEFAULT_MEDIA = ("application/json",)
+_TYPE_WORD = r"(?:string|object|number|integer|int32|array|bool(?:ean)?)"
+_EITHER_TYPE = re.compile(rf"\b{_TYPE_WORD}\s+or\s+(?:an?\s+)?{_TYPE_WORD}\b", re.I)
 _MERGE_PATCH = "application/merge-patch+json"
 # A PATCH page whose Content-Type row lists nothing: the two patch formats the docs describe, and plain JSON.
 _PATCH_MEDIA = ("application/json-patch+json", "application/json", _MERGE_PATCH)
@@ -192,6 +194,9 @@ def _object_from_rows(rows, sample: Any, namer: Namer, sink: DiagnosticSink, par
     for row in rows:
         name, type_cell, description = (row.cells + ("", ""))[:3]
         schema = _property_schema(name, type_cell, sample_dict.get(name), row.line, namer, sink, parent)
+        if _EITHER_TYPE.search(description):
+            # `| value | object | New/Replaced value - string or object. |`: the prose widens the Type cell.
+            schema = ANY
         if schema == Schema(type="string"):
             # Agent pages type enums as string; a description naming a documented enum type recovers it.
             values = registry.enum_named_in(description)

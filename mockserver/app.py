@@ -328,7 +328,15 @@ class MockApp:
         plan = endpoint.success
 
         def base_list() -> Any:
-            return self._generated(endpoint, plan, path_params, query, raw_body) if plan is not None else []
+            # Paging applies to one list: the rows do not depend on $top/$skip.
+            unpaged = {k: v for k, v in query.items() if k.lower() not in ("$top", "$skip")}
+            value = self._generated(endpoint, plan, path_params, unpaged, raw_body) if plan is not None else []
+            if isinstance(value, list):
+                # Each generated row is the record `GET .../{id}` answers for its id, so list and read agree.
+                id_field = action.entity.id_field
+                value = [self._base_record(action.entity, row[id_field])
+                         if isinstance(row, dict) and row.get(id_field) is not None else row for row in value]
+            return value
 
         call = functools.partial(self.state.handle, action, session_name(headers.get(SESSION_HEADER)), path_params,
                                  query, body, headers.get("content-type"),

@@ -1,4 +1,4 @@
-"""Shared locations of the test data: the seed pages in docs_src/ and the real corpus beside the repo."""
+"""Fixtures shared by all tests: the generator's result for the seeds and for the real corpus."""
 from __future__ import annotations
 
 import sys
@@ -6,22 +6,10 @@ from pathlib import Path
 
 import pytest
 
-# Test modules import shared helpers (pagekit) by name; the import mode is importlib, so say where they are.
+# Test modules import shared helpers (testdata, pagekit) by name; the import mode is importlib, so say where.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-REPO = Path(__file__).resolve().parents[1]
-SEEDS = REPO / "docs_src"
-SHARED = REPO.parent / "shared"
-CORPUS = SHARED / "corpus" / "superoffice"
-CORPUS_PAGES = CORPUS / "docs" / "api" / "api-reference" / "restful"
-VENDOR_SPECS = SHARED / "corpus" / "superoffice-openapi"
-
-
-def corpus_page(relative: str) -> Path:
-    path = CORPUS_PAGES / relative
-    if not path.exists():
-        pytest.skip(f"corpus page {relative} not available")
-    return path
+from testdata import CORPUS, SEEDS  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -180,6 +180,8 @@ class StateEngine:
 
     @staticmethod
     def _missing(entity: Entity, ident: Any) -> Outcome:
+        if ident is None or ident == "":
+            return Outcome(400, NO_BODY, f"the request names no {entity.name}: its id ({entity.id_field}) is missing")
         return Outcome(404, NO_BODY, f"{entity.name} {ident} does not exist")
 
     def _current(self, stored: Any, entity: Entity, ident: Any, base: Base) -> dict[str, Any] | None:
@@ -375,7 +377,7 @@ class StateEngine:
                     continue
             # A generated row is one of the records asked for (`/BatchTask/Failed` lists failed tasks), so it
             # takes the requested values; stored rows are what clients wrote, and are filtered instead.
-            out.append(_conform(row, wanted, index))
+            out.append(_conform(row, wanted, index, entity))
         for key in sorted(stored, key=_key_order):
             if key not in seen and stored[key] is not DELETED:
                 out.append(stored[key])
@@ -454,19 +456,39 @@ def _requested_values(action: Action, path_params: Mapping[str, str], query: Map
     return out
 
 
-def _conform(row: Any, wanted: list[tuple[str, list[Any]]], index: int) -> Any:
+def _conform(row: Any, wanted: list[tuple[str, list[Any]]], index: int, entity: Entity) -> Any:
     if not wanted or not isinstance(row, Mapping):
         return row
     row = dict(row)
     for prop, items in wanted:
         k = find_key(row, prop)
-        if k is None:
+        allowed = entity.enums.get(k or prop)
+        if allowed is not None:
+            # A value the record's enum does not allow matches no record: the filter then drops this row.
+            items = [x for x in items if str(x) in allowed]
+        if k is None or not items:
             continue
-        value = items[index % len(items)]
-        if isinstance(row[k], int) and not isinstance(row[k], bool) and isinstance(value, str) and value.isdigit():
-            value = int(value)
-        row[k] = value
+        value = _like(row[k], items[index % len(items)])
+        if value is not None:
+            row[k] = value
     return row
+
+
+def _like(current: Any, value: Any) -> Any:
+    """`value` in the JSON type of `current` (XML and form bodies bring text), or None when it cannot be."""
+    if isinstance(current, bool) or isinstance(value, bool):
+        text = _text(value)
+        return {"true": True, "false": False}.get(text) if isinstance(current, bool) else None
+    try:
+        if isinstance(current, int):
+            return int(value)
+        if isinstance(current, float):
+            return float(value)
+    except (TypeError, ValueError):
+        return None
+    if isinstance(current, str):
+        return value if isinstance(value, str) else str(value)
+    return value
 
 
 def _matches(row: Any, criteria: list[tuple[str, frozenset[str]]]) -> bool:

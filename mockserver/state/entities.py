@@ -67,6 +67,7 @@ class Entity:
     updated_fields: tuple[str, ...] = ()  # set on every write
     origin: str = "inferred"              # inferred | overrides
     wildcards: frozenset[str] = frozenset()  # properties whose enum lists "All": filtering by All matches any
+    enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)  # property -> allowed values
     properties: Mapping[str, str] = field(default_factory=dict, compare=False)  # lower -> top-level name
     names: Mapping[str, str] = field(default_factory=dict, compare=False)       # lower -> any property name
 
@@ -289,8 +290,9 @@ class _Inferrer:
         id_schema = self.s.props(record_schema).get(id_field) or {}
         date_props = {k.lower(): k for k, v in self.s.props(record_schema).items()
                       if self.s.kind(v) == "string"}
-        wildcards = frozenset(k for k, v in self.s.props(record_schema).items()
-                              if "All" in (self.s.resolve(v).get("enum") or ()))
+        enums = {k: tuple(str(x) for x in self.s.resolve(v).get("enum") or ())
+                 for k, v in self.s.props(record_schema).items() if self.s.resolve(v).get("enum")}
+        wildcards = frozenset(k for k, values in enums.items() if "All" in values)
         return Entity(
             name=name,
             id_field=id_field,
@@ -302,6 +304,7 @@ class _Inferrer:
             updated_fields=tuple(date_props[n] for n in _UPDATED if n in date_props),
             origin=origin,
             wildcards=wildcards,
+            enums=enums,
             properties=props,
             names=names,
         )

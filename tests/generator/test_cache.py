@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from conftest import CORPUS_PAGES, SEEDS
+from testdata import CORPUS_PAGES, SEEDS
 from generator import DocsError, build_spec
 from generator.validation import fragments, validate_document
 

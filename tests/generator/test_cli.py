@@ -6,7 +6,7 @@ import json
 import yaml
 from click.testing import CliRunner
 
-from conftest import SEEDS
+from testdata import SEEDS
 from docmock.cli import main
 from pagekit import write_page
 

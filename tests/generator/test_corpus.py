@@ -6,7 +6,7 @@ import re
 import pytest
 from openapi_spec_validator import validate
 
-from conftest import CORPUS_PAGES
+from testdata import CORPUS_PAGES
 from generator import Severity
 from pagekit import operations, params, success_schema
 
@@ -166,4 +166,7 @@ def test_patch_takes_json_patch_and_merge_patch(corpus_result):
     assert content["application/json-patch+json"]["schema"] == {
         "type": "array", "items": {"$ref": "#/components/schemas/Change"}}
     assert content["application/merge-patch+json"]["schema"] == {"type": "object"}
-    assert set(corpus_result.spec["components"]["schemas"]["Change"]["properties"]) == {"op", "path", "value"}
+    change = corpus_result.spec["components"]["schemas"]["Change"]["properties"]
+    assert set(change) == {"op", "path", "value"}
+    # `| value | object | New/Replaced value - string or object. |`: any value.
+    assert change["value"] == {"description": "New/Replaced value - string or object."}

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from generator import DocsError, Severity, build_spec
-from conftest import SEEDS
+from testdata import SEEDS
 from pagekit import operations, write_page
 
 GOOD_TABLE = """| Path Part | Type | Description |

@@ -1,7 +1,7 @@
 """Markdown pages become elements with the line numbers of the file (front matter counted)."""
 from __future__ import annotations
 
-from conftest import SEEDS
+from testdata import SEEDS
 from generator.elements import Code, Heading, Paragraph, Table
 from generator.errors import DiagnosticSink
 from generator.markdown_page import parse_markdown_page

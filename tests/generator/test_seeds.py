@@ -5,7 +5,7 @@ import json
 
 import yaml
 
-from conftest import SEEDS
+from testdata import SEEDS
 from generator import Severity, build_spec
 from pagekit import operations, params, success_schema
 

@@ -1,7 +1,7 @@
 """Text copied from the rendered web page (seed 003): no fences, tables flattened to words."""
 from __future__ import annotations
 
-from conftest import SEEDS
+from testdata import SEEDS
 from generator.elements import Code, Heading, Table
 from generator.errors import DiagnosticSink
 from generator.text_page import looks_copied_from_web, parse_text_page
