@@ -67,7 +67,7 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
         raise click.UsageError("--workers needs --state sqlite:PATH (or --no-state): workers share state only "
                                "through a SQLite file")
     options = {"seed": seed, "auth": not no_auth, "cors_origins": list(cors_origins), "max_body": max_body,
-               "credentials": list(credentials),
+               "credentials": list(credentials), "quiet": quiet,
                "state": None if no_state else state_option,
                "overrides": str(state_overrides) if state_overrides else None}
     try:
@@ -107,5 +107,6 @@ def _build_app(spec: dict[str, Any], options: dict[str, Any]) -> Any:
 def worker_app() -> Any:
     """The app of one worker process (`--workers N`): built from the configuration the parent wrote."""
     config = json.loads(os.environ[_WORKER_CONFIG])
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(process)d %(message)s")
+    logging.basicConfig(level=logging.WARNING if config["quiet"] else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(process)d %(message)s")
     return _build_app(load_spec(Path(config.pop("spec"))), config)

@@ -1,0 +1,87 @@
+"""`docmock serve --workers 2 --state sqlite:PATH` as a real process: workers share what clients write, and
+the file keeps it across a restart."""
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from testdata import SEEDS
+
+AUTH = {"Authorization": "Basic dXNlcjpwYXNz"}
+DOCMOCK = Path(sys.executable).with_name("docmock")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(port: int, *args: str) -> subprocess.Popen:
+    process = subprocess.Popen([str(DOCMOCK), "serve", str(SEEDS), "--port", str(port), "--quiet", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            time.sleep(0.2)
+        if process.poll() is not None:
+            break
+    stop(process)
+    pytest.fail(f"docmock serve did not start: {process.stdout.read().decode(errors='replace')[-2000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, 15)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, 9)
+        process.wait(timeout=10)
+
+
+@pytest.mark.skipif(not DOCMOCK.exists(), reason="the docmock command is not installed beside this Python")
+def test_workers_share_state_and_it_survives_a_restart(tmp_path):
+    database = tmp_path / "state.db"
+    port = free_port()
+    server = start(port, "--state", f"sqlite:{database}", "--workers", "2")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        def create(n: int) -> int:
+            # A new connection per request, so requests spread over both workers.
+            reply = httpx.post(f"{base}/api/v1/BatchTask", json={"Name": f"task {n}", "State": "New"},
+                               headers=AUTH, timeout=10)
+            assert reply.status_code == 200
+            return reply.json()
+
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            ids = list(pool.map(create, range(40)))
+        assert len(set(ids)) == 40
+        for new_id in ids:
+            reply = httpx.get(f"{base}/api/v1/BatchTask/{new_id}", headers=AUTH, timeout=10)
+            assert reply.status_code == 200 and reply.json()["Name"].startswith("task ")
+    finally:
+        stop(server)
+    port = free_port()
+    server = start(port, "--state", f"sqlite:{database}")
+    try:
+        reply = httpx.get(f"http://127.0.0.1:{port}/api/v1/BatchTask/{ids[0]}", headers=AUTH, timeout=10)
+        assert reply.status_code == 200 and reply.json()["Name"].startswith("task ")
+    finally:
+        stop(server)
+
+
+def test_workers_without_a_shared_store_are_refused():
+    result = subprocess.run([str(DOCMOCK), "serve", str(SEEDS), "--workers", "2"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and "--workers needs --state sqlite:PATH" in result.stderr
