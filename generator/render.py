@@ -32,7 +32,7 @@ def yaml_scalar(value: Any) -> str:
 
 
 def yaml_key(key: str) -> str:
-    return key if _PLAIN_KEY.match(key) and key.lower() not in _RESERVED_KEYS else yaml_scalar(key)
+    return key if _PLAIN_KEY.fullmatch(key) and key.lower() not in _RESERVED_KEYS else yaml_scalar(key)
 
 
 _ENV = Environment(loader=PackageLoader("generator", "templates"), undefined=StrictUndefined, autoescape=False)

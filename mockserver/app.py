@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ logger = logging.getLogger("docmock.mockserver")
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 ADMIN_PREFIX = "/__docmock/"
+_JSON_MEDIA = re.compile(r"^(application|text)/([\w.+-]*\+)?json$")
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -326,6 +328,10 @@ class MockApp:
         """Applies a write or answers a read from the state; None means: generate the documented answer."""
         assert self.state is not None
         plan = endpoint.success
+        if raw_body.strip() and not _JSON_MEDIA.match(media_key(headers.get("content-type") or "")):
+            # XML and form bodies are only checked for well-formedness: their values are text, not the
+            # spec's types, so remembering them would make later answers break the spec.
+            return None
 
         def base_list() -> Any:
             # Paging applies to one list: the rows do not depend on $top/$skip.

@@ -66,3 +66,8 @@ def test_any_page_generates_or_fails_cleanly(parts):
             return
         validate(result.spec)
         assert all(d.path.endswith("page.md") and d.line >= 0 for d in result.diagnostics)
+
+
+def test_keys_with_a_trailing_newline_are_quoted():
+    document = {"x": {"U\n": {"type": "string"}, "plain": 1, "yes": 2, "200": 3}}
+    assert load_yaml(render_yaml(document)) == document
