@@ -15,7 +15,21 @@ EXIT_OK, EXIT_STRICT, EXIT_NOTHING = 0, 1, 2
 _PROGRESS_THRESHOLD = 200  # pages; smaller inputs finish before a bar would be readable
 
 
-@click.group()
+class _Commands(click.Group):
+    """Imports `serve` (and with it the whole mock server) only when it is the command being run."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), "serve"})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name == "serve":
+            from docmock.serve import serve
+
+            return serve
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="docmock")
 def main() -> None:
     """Turn Markdown API reference pages into an OpenAPI 3.1 contract and a mock server."""
@@ -78,10 +92,3 @@ def _progress_bar(items, total: int):
     with click.progressbar(items, length=total, label="Reading pages", file=sys.stderr) as bar:
         yield from bar
 
-
-try:  # the mock server's command lives with the server
-    from docmock.serve import serve
-except ImportError:  # pragma: no cover - only while the server package is absent
-    serve = None
-if serve is not None:
-    main.add_command(serve)

@@ -19,9 +19,6 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from openapi_spec_validator import validate
-from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
-
 from .errors import DocsError
 
 # Below this many fragments to check, starting worker processes costs more than it saves.
@@ -93,6 +90,10 @@ def _unique_operation_ids(spec: dict[str, Any]) -> None:
 
 def _validate_fragments(parts: list[tuple[str, dict[str, Any], str]]) -> tuple[list[str], str | None]:
     """(hashes that passed, the first failure) for a batch of fragments; runs in a worker process too."""
+    # Imported when needed: it is the slowest import of the generator, and a warm run validates nothing.
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
     passed = []
     for what, doc, digest in parts:
         try:
@@ -125,6 +126,9 @@ def validate_document(spec: dict[str, Any], cache_dir: Path | None = None, worke
     skipping fragments that passed before, spread over `workers` processes (default: one per core).
     """
     if cache_dir is None:
+        from openapi_spec_validator import validate
+        from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
         try:
             validate(spec)
         except OpenAPIValidationError as exc:
@@ -136,7 +140,8 @@ def validate_document(spec: dict[str, Any], cache_dir: Path | None = None, worke
     cache = ValidatedCache(cache_dir)
     try:
         known = cache.known([h for _, _, h in parts])
-        passed, failure = _validate_all([p for p in parts if p[2] not in known], workers or os.cpu_count() or 1)
+        todo = [p for p in parts if p[2] not in known]
+        passed, failure = _validate_all(todo, workers or os.cpu_count() or 1) if todo else ([], None)
         cache.add(passed)
     finally:
         cache.close()
