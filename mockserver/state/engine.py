@@ -178,6 +178,12 @@ class StateEngine:
             return value
         return _get(body, name)
 
+    def _target(self, action: Action, path_params: Mapping[str, str], body: Any) -> tuple[Any, str] | Outcome:
+        """The (id, store key) a request names, or the answer when it names none or an impossible one."""
+        raw = self._id_from(action, path_params, body)
+        key = self._key(action.entity, raw)
+        return key if key is not None else self._missing(action.entity, raw)
+
     @staticmethod
     def _missing(entity: Entity, ident: Any) -> Outcome:
         if ident is None or ident == "":
@@ -240,10 +246,9 @@ class StateEngine:
     def _read(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
               content_type: str, base: Base, base_list: BaseList) -> Outcome:
         entity = action.entity
-        raw = self._id_from(action, path_params, body)
-        key = self._key(entity, raw)
-        if key is None:
-            return self._missing(entity, raw)
+        key = self._target(action, path_params, body)
+        if isinstance(key, Outcome):
+            return key
         record = self._current(self.store.get(session, entity.name, key[1]), entity, key[0], base)
         if record is None:
             return self._missing(entity, key[0])
@@ -290,10 +295,9 @@ class StateEngine:
     def _patch(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
                content_type: str, base: Base, base_list: BaseList) -> Outcome:
         entity = action.entity
-        raw = self._id_from(action, path_params, body)
-        key = self._key(entity, raw)
-        if key is None:
-            return self._missing(entity, raw)
+        key = self._target(action, path_params, body)
+        if isinstance(key, Outcome):
+            return key
         media = content_type.split(";", 1)[0].strip().lower()
         merge = "merge-patch" in media or ("json-patch" not in media and isinstance(body, Mapping))
         with self.store.transaction(session) as tx:
@@ -318,10 +322,9 @@ class StateEngine:
     def _delete(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
                 content_type: str, base: Base, base_list: BaseList) -> Outcome:
         entity = action.entity
-        raw = self._id_from(action, path_params, body)
-        key = self._key(entity, raw)
-        if key is None:
-            return self._missing(entity, raw)
+        key = self._target(action, path_params, body)
+        if isinstance(key, Outcome):
+            return key
         with self.store.transaction(session) as tx:
             if not self._exists(tx.get(entity.name, key[1]), entity, key[0]):
                 return self._missing(entity, key[0])
