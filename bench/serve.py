@@ -5,7 +5,12 @@ list endpoints (generated data, and Prefer: dynamic=true), and the last-register
 spec with 3,200 operations vs one with 10. Measured twice: in-process ASGI calls (no network noise) and
 over real HTTP (uvicorn on 127.0.0.1, load from a separate process, bounded in count and time).
 
-    .venv/bin/python bench/serve.py [--seconds 3] [--connections 8] [--no-http]
+Then, with 1 and 2 server processes: `docmock serve --workers N` (a real subprocess, --no-state and
+--state sqlite:FILE) against a bare Starlette app run by `uvicorn --workers N`, over HTTP, for the detail and
+list endpoints with `Prefer: dynamic=true`. The load generator is one more process on the same (2-core)
+machine, so 2 workers share the cores with it.
+
+    .venv/bin/python bench/serve.py [--seconds 3] [--connections 8] [--no-http] [--no-workers]
 """
 from __future__ import annotations
 
@@ -13,9 +18,14 @@ import argparse
 import asyncio
 import logging
 import multiprocessing as mp
+import json
+import os
+import signal
 import socket
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -197,6 +207,121 @@ def bench_http(seconds: float, connections: int) -> dict[str, tuple[float, float
     return results
 
 
+# -- N server processes: real `docmock serve --workers N` and `uvicorn --workers N` subprocesses --------------
+
+PYTHON = REPO / ".venv" / "bin" / "python"
+DOCMOCK = REPO / ".venv" / "bin" / "docmock"
+DETAIL, LIST, DYNAMIC = "/api/v1/BatchTask/42", "/api/v1/BatchTask/Failed", {"prefer": "dynamic=true"}
+
+
+def _await_200(proc: subprocess.Popen[bytes], port: int, path: str, timeout: float = 60.0) -> None:
+    request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH}\r\n\r\n".encode()
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+                s.sendall(request)
+                head = s.recv(65536)
+                if head.startswith(b"HTTP/1.1 200"):
+                    time.sleep(0.5)  # the other workers may still be starting
+                    return
+                raise RuntimeError(f"{path} answered {head[:60]!r}")
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"no answer on port {port} within {timeout}s")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Kills the server's whole session: the uvicorn supervisor and its workers."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+
+
+# uvicorn --workers N binds the listener itself with proto 0, so asyncio never sets TCP_NODELAY on accepted
+# connections and every keep-alive response waits ~40 ms for the client's delayed ACK (Kludex/uvicorn#3149).
+# This launcher rebinds the listener's fd with proto IPPROTO_TCP, to show what the fix would give.
+_NODELAY = """
+import socket, sys
+import uvicorn.config
+_bind = uvicorn.config.Config.bind_socket
+def bind_socket(self):
+    sock = _bind(self)
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+    return sock
+uvicorn.config.Config.bind_socket = bind_socket
+if sys.argv[1] == "docmock":
+    from docmock.cli import main
+else:
+    from uvicorn.main import main
+sys.argv = sys.argv[1:]
+sys.exit(main())
+"""
+
+
+def bench_workers(seconds: float, connections: int) -> dict[str, tuple[float, float, float]]:
+    folder = Path(tempfile.mkdtemp(prefix="docmock-bench-"))
+    spec = folder / "seeds.json"
+    spec.write_text(json.dumps(seeds_spec()))
+    bare = ["serve:bare_app", "--factory", "--app-dir", str(REPO / "bench"), "--log-level", "error", "--no-access-log"]
+    targets: list[tuple[str, list[str], str, dict[str, str]]] = []
+    for n, patched in ((1, False), (2, False), (2, True)):
+        tag = f"{n}w" + (" nodelay" if patched else "")
+        uvicorn_cmd = [str(PYTHON), "-c", _NODELAY, "uvicorn"] if patched else [str(PYTHON), "-m", "uvicorn"]
+        docmock_cmd = [str(PYTHON), "-c", _NODELAY, "docmock"] if patched else [str(DOCMOCK)]
+        targets.append((f"bare starlette {tag}", [*uvicorn_cmd, *bare, "--workers", str(n)], "/bare", {}))
+        for state, flags in (("no-state", ["--no-state"]), ("sqlite", ["--state", f"sqlite:{folder}/{n}{patched}.db"])):
+            if state == "sqlite" and n == 1:
+                continue
+            command = [*docmock_cmd, "serve", "--spec", str(spec), "--quiet", "--workers", str(n), *flags]
+            targets.append((f"detail dyn, {state} {tag}", command, DETAIL, DYNAMIC))
+            targets.append((f"list dyn, {state} {tag}", command, LIST, DYNAMIC))
+    results = {}
+    ctx = mp.get_context("spawn")
+    try:
+        for name, command, path, headers in targets:
+            port = _free_port()
+            proc = subprocess.Popen([*command, "--port", str(port)], cwd=REPO, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            try:
+                _await_200(proc, port, path)
+                queue = ctx.Queue()
+                loader = ctx.Process(target=_load, args=(port, path, headers, seconds, connections, queue))
+                loader.start()
+                results[name] = queue.get(timeout=seconds + 60)
+                loader.join(timeout=10)
+            finally:
+                _stop(proc)
+    finally:
+        for file in folder.iterdir():
+            file.unlink()
+        folder.rmdir()
+    return results
+
+
+def report_workers(results: dict[str, tuple[float, float, float]]) -> None:
+    print("\n== HTTP, N server processes: `docmock serve --workers N` vs `uvicorn --workers N` on the bare app")
+    print(f"{'target':<36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'/ bare':>7}")
+    for name, (rps, p50, p99) in results.items():
+        tag = " ".join(name.split(" ")[-2:]) if name.endswith("nodelay") else name.rsplit(" ", 1)[-1]
+        bare = results[f"bare starlette {tag}"][0]
+        print(f"{name:<36} {rps:>9.0f} {p50:>8.3f} {p99:>8.3f} {bare and rps / bare:>7.2f}")
+    print("scaling, 2 workers (with TCP_NODELAY) / 1 worker:")
+    for stem in ("bare starlette", "detail dyn, no-state", "list dyn, no-state"):
+        print(f"  {stem:<34} {results[f'{stem} 2w nodelay'][0] / results[f'{stem} 1w'][0]:.2f}")
+    print("(target: dynamic JSON responses >= 0.5 of the bare endpoint; '2w' is uvicorn's multiprocess path as "
+          "shipped, which leaves Nagle on (Kludex/uvicorn#3149); '2w nodelay' rebinds the listener with "
+          "IPPROTO_TCP)")
+
+
 def report(title: str, results: dict[str, tuple[float, float, float]]) -> None:
     print(f"\n== {title}")
     print(f"{'target':<36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
@@ -215,11 +340,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--no-http", action="store_true", help="only the in-process ASGI measurement")
+    parser.add_argument("--no-workers", action="store_true", help="skip the 1- and 2-process HTTP figures")
+    parser.add_argument("--only-workers", action="store_true", help="only the 1- and 2-process HTTP figures")
     args = parser.parse_args()
-    report("in-process ASGI (no network)", bench_asgi(args.seconds))
-    if not args.no_http:
-        report(f"HTTP via uvicorn on 127.0.0.1 ({args.connections} keep-alive connections, {args.seconds}s each)",
-               bench_http(args.seconds, args.connections))
+    if not args.only_workers:
+        report("in-process ASGI (no network)", bench_asgi(args.seconds))
+        if not args.no_http:
+            report(f"HTTP via uvicorn on 127.0.0.1 ({args.connections} keep-alive connections, {args.seconds}s each)",
+                   bench_http(args.seconds, args.connections))
+    if not args.no_http and not args.no_workers:
+        report_workers(bench_workers(args.seconds, args.connections))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -87,12 +88,28 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
         uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
         return
     # Workers import the app by name, so they rebuild it from a spec file written once here.
+    _bind_with_nodelay(uvicorn)
     with tempfile.TemporaryDirectory(prefix="docmock-") as folder:
         spec_path = Path(folder) / "openapi.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
         os.environ[_WORKER_CONFIG] = json.dumps({"spec": str(spec_path), **options})
         uvicorn.run("docmock.serve:worker_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", access_log=False, lifespan="on")
+
+
+def _bind_with_nodelay(uvicorn: Any) -> None:
+    """With --workers, uvicorn binds the listening socket with protocol 0, so asyncio never sets TCP_NODELAY on
+    the connections and every keep-alive answer waits ~40 ms for a delayed ACK (uvicorn issue 3149). Rebinding
+    the same descriptor as a TCP socket restores 1 ms answers; bench/serve.py measures both."""
+    original = uvicorn.config.Config.bind_socket
+
+    def bind_socket(self: Any) -> socket.socket:
+        sock = original(self)
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
+        return sock
+
+    uvicorn.config.Config.bind_socket = bind_socket
 
 
 def _build_app(spec: dict[str, Any], options: dict[str, Any]) -> Any:

@@ -20,7 +20,7 @@ from .auth import AuthPolicy, compile_policy
 from .errors import SpecError
 from .fakedata import DataFactory
 from .negotiation import Negotiator, media_key
-from .pages import BASE_PLACEHOLDER, curl_example, index_page, spec_documents
+from .pages import BASE_PLACEHOLDER, SpecDocuments, curl_example, index_page
 from .prefer import parse_prefer
 from .problems import PROBLEM_TYPE, Problem, Violation
 from .responses import ResponsePlanner, StatusPlan, apply_select, fill_ids, render, status_for, success_code
@@ -159,10 +159,9 @@ class MockApp:
             tuple(a for a in self.router.ambiguities if a.kind != "unresolved"),
             tuple(state.describe()) if state is not None else (),
         )
-        self.documents = spec_documents(spec)
-        rows = [(e.payload.op, curl_example(e.payload.op, self.factory, auth and not e.payload.policy.open))
-                for e in routes]
-        self.index_html = index_page(title, rows, [a.format() for a in self.router.ambiguities])
+        self.documents = SpecDocuments(spec)
+        self._title = title
+        self._index_html: str | None = None  # built on the first request for `/`
 
     # -- ASGI --------------------------------------------------------------------------------------
 
@@ -241,6 +240,15 @@ class MockApp:
             text = self.index_html.replace(BASE_PLACEHOLDER, base)
             return _Reply(200, [(b"content-type", b"text/html; charset=utf-8")], text.encode())
         return None
+
+    @property
+    def index_html(self) -> str:
+        """The page at `/`: every operation with a curl example (a second's work for 3,300 operations)."""
+        if self._index_html is None:
+            rows = [(e.op, curl_example(e.op, self.factory, self.auth and not e.policy.open))
+                    for e in self.endpoints.values()]
+            self._index_html = index_page(self._title, rows, [a.format() for a in self.router.ambiguities])
+        return self._index_html
 
     def _preflight(self, path: str, headers: Mapping[str, str]) -> _Reply:
         methods = self.router.methods_for(path) or ("GET", "POST", "PUT", "PATCH", "DELETE")

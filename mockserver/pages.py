@@ -17,14 +17,30 @@ BASE_PLACEHOLDER = "__DOCMOCK_BASE__"
 _AUTH_EXAMPLE = "Authorization: Basic dGplMDpUamUw"
 
 
-def spec_documents(spec: Mapping[str, Any]) -> dict[str, tuple[bytes, str]]:
-    """Pre-serialised spec documents by path (content, content type)."""
-    as_json = json.dumps(spec, ensure_ascii=False, indent=2).encode()
-    as_yaml = yaml.safe_dump(json.loads(as_json), sort_keys=False, allow_unicode=True).encode()
-    return {
-        "/openapi.json": (as_json, "application/json; charset=utf-8"),
-        "/openapi.yaml": (as_yaml, "application/yaml; charset=utf-8"),
-    }
+_DOCUMENT_TYPES = {"/openapi.json": "application/json; charset=utf-8",
+                   "/openapi.yaml": "application/yaml; charset=utf-8"}
+
+
+class SpecDocuments:
+    """The spec as JSON and YAML, serialised on first request and kept: dumping the full SuperOffice spec
+    takes seconds, which start-up should not pay for a document most runs never fetch."""
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        self._spec = spec
+        self._done: dict[str, tuple[bytes, str]] = {}
+
+    def get(self, path: str) -> tuple[bytes, str] | None:
+        if path not in _DOCUMENT_TYPES:
+            return None
+        if path not in self._done:
+            if path == "/openapi.json":
+                content = json.dumps(self._spec, ensure_ascii=False, indent=2).encode()
+            else:
+                dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+                content = yaml.dump(json.loads(json.dumps(self._spec)), Dumper=dumper, sort_keys=False,
+                                    allow_unicode=True).encode()
+            self._done[path] = (content, _DOCUMENT_TYPES[path])
+        return self._done[path]
 
 
 def example_path(op: OperationSpec, factory: DataFactory) -> str:
