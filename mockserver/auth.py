@@ -1,6 +1,8 @@
 """Checking that a request carries credentials of a kind the spec's security requirements name."""
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,6 +75,12 @@ class AuthPolicy:
 OPEN = AuthPolicy((), "")
 
 
+@functools.lru_cache(maxsize=256)
+def _cached_scheme_check(scheme_json: str) -> tuple[Check, str | None]:
+    """Every operation of a spec shares a few schemes: compile each once."""
+    return _scheme_check(json.loads(scheme_json))
+
+
 def compile_policy(requirements: Sequence[Mapping[str, Any]] | None, schemes: Mapping[str, Any]) -> AuthPolicy:
     if not requirements:
         return OPEN
@@ -84,7 +92,7 @@ def compile_policy(requirements: Sequence[Mapping[str, Any]] | None, schemes: Ma
             scheme = schemes.get(name)
             if not isinstance(scheme, Mapping):
                 continue  # an undeclared scheme cannot be checked; do not lock everyone out for it
-            check, challenge = _scheme_check(scheme)
+            check, challenge = _cached_scheme_check(json.dumps(scheme, sort_keys=True))
             checks.append(check)
             if challenge and challenge not in challenges:
                 challenges.append(challenge)

@@ -51,12 +51,15 @@ def check_version(spec: Mapping[str, Any]) -> str:
 
 
 def normalise(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """Return a deep copy whose schemas are JSON Schema 2020-12 (3.0's nullable/exclusive* rewritten)."""
+    """The document with JSON Schema 2020-12 schemas: a 3.0 document is deep-copied and rewritten
+    (nullable, exclusive*); a 3.1 document already is, and is only read from here on, so it is not copied
+    (copying the full SuperOffice spec costs most of a second and its size again in memory)."""
     version = check_version(spec)
+    if version != "3.0":
+        return spec if isinstance(spec, dict) else dict(spec)
     doc = copy.deepcopy(dict(spec))
-    if version == "3.0":
-        for schema in _all_schemas(doc):
-            _schema_30_to_31(schema)
+    for schema in _all_schemas(doc):
+        _schema_30_to_31(schema)
     return doc
 
 
