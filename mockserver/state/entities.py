@@ -178,18 +178,21 @@ class _Schemas:
         s = self.resolve(schema)
         return s.get("items") if self.kind(s) == "array" else None
 
-    def all_names(self, schema: Any, out: dict[str, str], depth: int = 0) -> None:
+    def all_names(self, schema: Any, out: dict[str, str], depth: int = 0,
+                  seen: set[int] | None = None) -> None:
         """Every property name reachable from `schema` (lower -> spelling), for case-insensitive patch paths."""
-        if depth > 6:
-            return
+        seen = set() if seen is None else seen
         s = self.resolve(schema)
+        if depth > 6 or id(s) in seen:  # each schema once: shared components would be walked again and again
+            return
+        seen.add(id(s))
         for k, v in (s.get("properties") or {}).items():
             out.setdefault(k.lower(), k)
-            self.all_names(v, out, depth + 1)
+            self.all_names(v, out, depth + 1, seen)
         if isinstance(s.get("items"), Mapping):
-            self.all_names(s["items"], out, depth + 1)
+            self.all_names(s["items"], out, depth + 1, seen)
         if isinstance(s.get("additionalProperties"), Mapping):
-            self.all_names(s["additionalProperties"], out, depth + 1)
+            self.all_names(s["additionalProperties"], out, depth + 1, seen)
 
 
 def _media_schema(content: Any) -> Any:
