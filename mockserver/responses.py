@@ -165,13 +165,9 @@ class ResponsePlanner:
 
 
 def _resolve(doc: Mapping[str, Any], schema: Any) -> Mapping[str, Any]:
-    from .spec import resolve_pointer
+    from .spec import follow_refs
 
-    for _ in range(50):
-        if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
-            schema = resolve_pointer(doc, schema["$ref"])
-        else:
-            break
+    schema = follow_refs(doc, schema)
     if isinstance(schema, Mapping) and isinstance(schema.get("allOf"), list):
         props: dict[str, Any] = {}
         for sub in schema["allOf"]:

@@ -161,6 +161,15 @@ def resolve_pointer(doc: Mapping[str, Any], ref: str) -> Any:
     return node
 
 
+def follow_refs(doc: Mapping[str, Any], schema: Any, limit: int = 50) -> Any:
+    """The schema a chain of `$ref`s leads to (at most `limit` hops, so a reference cycle ends too)."""
+    for _ in range(limit):
+        if not (isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str)):
+            break
+        schema = resolve_pointer(doc, schema["$ref"])
+    return schema
+
+
 def deref(doc: Mapping[str, Any], obj: Any) -> Any:
     """Resolve a chain of $refs on a non-schema object (parameter, response, requestBody, example)."""
     seen: set[str] = set()

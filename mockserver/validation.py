@@ -14,7 +14,7 @@ from referencing.jsonschema import DRAFT202012
 
 from .negotiation import media_key
 from .problems import Violation
-from .spec import OperationSpec, Parameter, resolve_pointer
+from .spec import OperationSpec, Parameter, follow_refs
 from .xmlcodec import XmlBodyError, XmlWriter, coerce_scalar, parse_xml
 
 SPEC_URI = "urn:docmock:spec"
@@ -49,11 +49,7 @@ class SchemaCompiler:
         return Draft202012Validator(_absolute_refs(schema), registry=self.registry, format_checker=FORMAT_CHECKER)
 
     def resolve(self, schema: Any) -> Mapping[str, Any]:
-        for _ in range(50):
-            if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
-                schema = resolve_pointer(self.doc, schema["$ref"])
-            else:
-                break
+        schema = follow_refs(self.doc, schema)
         return schema if isinstance(schema, Mapping) else {}
 
 

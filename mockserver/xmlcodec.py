@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from .spec import ref_name, resolve_pointer
+from .spec import follow_refs, ref_name
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _NAME_OK = re.compile(r"[A-Za-z_][\w.-]*\Z")
@@ -58,11 +58,7 @@ class XmlWriter:
         return "".join(out).encode()
 
     def _resolve(self, schema: Any) -> Mapping[str, Any]:
-        for _ in range(50):
-            if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
-                schema = resolve_pointer(self.doc, schema["$ref"])
-            else:
-                break
+        schema = follow_refs(self.doc, schema)
         if isinstance(schema, Mapping):
             for key in ("anyOf", "oneOf"):
                 branches = schema.get(key)
@@ -262,11 +258,7 @@ def _from_element(el: ET.Element, schema: Any, reader: XmlWriter) -> Any:
 
 
 def _allows_null(schema: Any, reader: XmlWriter) -> bool:
-    for _ in range(50):
-        if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
-            schema = resolve_pointer(reader.doc, schema["$ref"])
-        else:
-            break
+    schema = follow_refs(reader.doc, schema)
     if not isinstance(schema, Mapping):
         return False
     t = schema.get("type")

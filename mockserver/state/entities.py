@@ -8,7 +8,8 @@ from enum import Enum
 from typing import Any
 
 from ..responses import success_code, status_for
-from ..spec import OperationSpec, iter_operations, normalise, ref_name, resolve_pointer
+from ..errors import SpecError
+from ..spec import OperationSpec, follow_refs, iter_operations, normalise, ref_name
 from .errors import OverridesError
 
 # Ids the server hands out for POST/Create start here: the data generator draws ids from 1..99,999, so a created
@@ -130,14 +131,10 @@ class _Schemas:
         self.components: Mapping[str, Any] = (doc.get("components") or {}).get("schemas") or {}
 
     def resolve(self, schema: Any) -> Mapping[str, Any]:
-        for _ in range(50):
-            if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str):
-                try:
-                    schema = resolve_pointer(self.doc, schema["$ref"])
-                except Exception:
-                    return {}
-            else:
-                break
+        try:
+            schema = follow_refs(self.doc, schema)
+        except SpecError:  # a dangling reference: nothing to infer from
+            return {}
         if isinstance(schema, Mapping) and isinstance(schema.get("allOf"), list):
             props: dict[str, Any] = {}
             for sub in schema["allOf"]:
