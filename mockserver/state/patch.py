@@ -88,28 +88,33 @@ class _Doc:
                 raise PatchConflict(f"{path}: {t!r} is inside a scalar")
         return node
 
-    def get(self, path: str) -> Any:
+    def _locate(self, path: str) -> tuple[Any, str]:
+        """The container a pointer's last token lives in, and that token."""
         tokens = split_pointer(path)
-        if not tokens:
+        return self._parent(tokens, path), tokens[-1]
+
+    @staticmethod
+    def _existing_key(parent: dict[str, Any], last: str, path: str) -> str:
+        k = find_key(parent, last)
+        if k is None:
+            raise PatchConflict(f"{path}: {last!r} does not exist")
+        return k
+
+    def get(self, path: str) -> Any:
+        if not split_pointer(path):
             return self.root
-        parent = self._parent(tokens, path)
-        last = tokens[-1]
+        parent, last = self._locate(path)
         if isinstance(parent, dict):
-            k = find_key(parent, last)
-            if k is None:
-                raise PatchConflict(f"{path}: {last!r} does not exist")
-            return parent[k]
+            return parent[self._existing_key(parent, last, path)]
         if isinstance(parent, list):
             return parent[_index(parent, last, path, for_add=False)]
         raise PatchConflict(f"{path}: the parent is a scalar")
 
     def add(self, path: str, value: Any) -> None:
-        tokens = split_pointer(path)
-        if not tokens:
+        if not split_pointer(path):
             self.root = value
             return
-        parent = self._parent(tokens, path)
-        last = tokens[-1]
+        parent, last = self._locate(path)
         if isinstance(parent, dict):
             k = find_key(parent, last)
             parent[k if k is not None else self.names.get(last.lower(), last)] = value
@@ -119,32 +124,22 @@ class _Doc:
             raise PatchConflict(f"{path}: the parent is a scalar")
 
     def remove(self, path: str) -> Any:
-        tokens = split_pointer(path)
-        if not tokens:
+        if not split_pointer(path):
             raise PatchError("cannot remove the whole document")
-        parent = self._parent(tokens, path)
-        last = tokens[-1]
+        parent, last = self._locate(path)
         if isinstance(parent, dict):
-            k = find_key(parent, last)
-            if k is None:
-                raise PatchConflict(f"{path}: {last!r} does not exist")
-            return parent.pop(k)
+            return parent.pop(self._existing_key(parent, last, path))
         if isinstance(parent, list):
             return parent.pop(_index(parent, last, path, for_add=False))
         raise PatchConflict(f"{path}: the parent is a scalar")
 
     def replace(self, path: str, value: Any) -> None:
-        tokens = split_pointer(path)
-        if not tokens:
+        if not split_pointer(path):
             self.root = value
             return
-        parent = self._parent(tokens, path)
-        last = tokens[-1]
+        parent, last = self._locate(path)
         if isinstance(parent, dict):
-            k = find_key(parent, last)
-            if k is None:
-                raise PatchConflict(f"{path}: {last!r} does not exist")
-            parent[k] = value
+            parent[self._existing_key(parent, last, path)] = value
         elif isinstance(parent, list):
             parent[_index(parent, last, path, for_add=False)] = value
         else:
