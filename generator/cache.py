@@ -15,8 +15,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+# Everything a cached page read depends on: the parsers, and the inference its survey runs.
 _PARSER_MODULES = ("elements.py", "markdown_page.py", "text_page.py", "extract.py", "errors.py", "pipeline.py",
-                   "cache.py")
+                   "cache.py", "infer.py", "schemas.py", "registry.py", "model.py", "text.py")
 
 
 def _parser_fingerprint() -> bytes:

@@ -5,10 +5,12 @@ shape, so everything after parsing is shared.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from .records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Heading:
     line: int
     level: int
@@ -16,7 +18,7 @@ class Heading:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Paragraph:
     """Any prose block (paragraph, list, HTML block); `source` keeps its Markdown for descriptions."""
 
@@ -25,7 +27,7 @@ class Paragraph:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Code:
     """A code block; `line` is the line of its first line of content (not of the opening fence)."""
 
@@ -35,20 +37,20 @@ class Code:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Row:
     line: int
     cells: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Table:
     line: int
     header: tuple[str, ...]
     rows: tuple[Row, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Link:
     line: int
     text: str
@@ -58,7 +60,7 @@ class Link:
 Element = Heading | Paragraph | Code | Table
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Page:
     path: str
     front_matter: dict[str, str]

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+
+from .records import record
 
 
 class Severity(enum.Enum):
@@ -11,7 +12,7 @@ class Severity(enum.Enum):
     ERROR = "error"
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@record(order=True)
 class Diagnostic:
     """One problem found in one page, pointing at the line that shows it."""
 

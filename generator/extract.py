@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from .elements import Code, Heading, Link, Page, Paragraph, Row, Table
 from .errors import DiagnosticSink
+from .records import record
 
 _METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE", "DEL", "HEAD", "OPTIONS"}
 _ENDPOINT = re.compile(r"^\s*([A-Za-z]+)\s+(/\S*)\s*$")
@@ -62,7 +63,7 @@ _TABLE_KINDS: dict[tuple[str, ...], TableKind] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Sample:
     """A sample HTTP message: start line, headers and the raw body text."""
 
@@ -73,7 +74,7 @@ class Sample:
     body_line: int
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class BodyDoc:
     line: int
     name: str
@@ -82,7 +83,7 @@ class BodyDoc:
     has_table: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class ResponseDoc:
     line: int
     type_word: str
@@ -93,7 +94,7 @@ class ResponseDoc:
     has_table: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class EndpointDoc:
     path: str
     line: int
@@ -113,7 +114,7 @@ class EndpointDoc:
     copied_from_web: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class IndexDoc:
     """A folder overview page: not an operation, but it names the folder's tag."""
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import PurePosixPath
+from collections.abc import Mapping
 from typing import Any
 
+from .records import record
 from .elements import Row
-from .errors import DiagnosticSink
+from .errors import Diagnostic, DiagnosticSink
 from .extract import BodyDoc, EndpointDoc, ResponseDoc, Sample
 from .model import (ANY, BINARY, Content, Example, Operation, Parameter, Property, RequestBody, Response, Schema,
                     Source)
-from .registry import SchemaRegistry
+from .registry import PageRecorder, Proposal, SchemaRegistry
 from .schemas import (Namer, TypeCell, dictionary_values, infer_from_sample, infer_items, merge_schemas,
                       parse_type_cell, schema_name, singular)
 from .text import clean_text, one_line, summary_of
@@ -40,6 +42,8 @@ _BINARY_WORDS = {"byte", "binary", "stream", ""}
 # Words that qualify a body's name without naming its type (`newEntity` is an Entity).
 _BODY_NAME_ADJECTIVES = {"new", "updated", "changed", "existing", "modified"}
 _NO_CONTENT = {"204", "304"}
+# Inference records what it proposes (PageRecorder), or registers it directly when names must be decided as it goes.
+Registry = PageRecorder | SchemaRegistry
 
 
 def operation_name(operation_id: str) -> str:
@@ -52,7 +56,7 @@ def derived_operation_id(method: str, url: str) -> str:
     return method.lower() + "".join(w[:1].upper() + w[1:] for w in words)
 
 
-def infer_operation(doc: EndpointDoc, tag: str, registry: SchemaRegistry, sink: DiagnosticSink,
+def infer_operation(doc: EndpointDoc, tag: str, registry: Registry, sink: DiagnosticSink,
                     source_name: str = "") -> Operation:
     """`source_name` is how the spec names the page (stable across machines); diagnostics use `doc.path`."""
     operation_id = doc.front_matter.get("id") or doc.front_matter.get("uid") or ""
@@ -83,6 +87,30 @@ def infer_operation(doc: EndpointDoc, tag: str, registry: SchemaRegistry, sink: 
     )
 
 
+@record()
+class PageDraft:
+    """One page inferred on its own (see PageRecorder): a pure function of the page and the enum types it was
+    given, so it is made in the worker that parsed the page and cached with it.
+
+    The operation has no tag and names its source by the page's display path; both depend on more than the
+    page and are set when the draft is used. Its references to guessed and anonymous names are page-local.
+    """
+
+    operation: Operation
+    proposals: tuple[Proposal, ...]
+    enum_notes: dict[str, tuple[str, ...]]
+    enum_lookups: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def draft_operation(doc: EndpointDoc, enum_types: Mapping[str, tuple[str, ...]] | None = None) -> PageDraft:
+    recorder = PageRecorder(enum_types)
+    sink = DiagnosticSink(doc.path)
+    operation = infer_operation(doc, "", recorder, sink)
+    return PageDraft(operation, tuple(recorder.proposals), recorder.enum_notes, tuple(recorder.enum_lookups),
+                     tuple(sink.items))
+
+
 def _split_description(cell: str) -> tuple[str, bool]:
     required = bool(_REQUIRED.search(cell))
     return one_line(_REQUIRED.sub("", cell)), required
@@ -99,7 +127,7 @@ def _scalar_parameter_schema(cell: TypeCell, raw: str, line: int, sink: Diagnost
     return Schema(type="string")
 
 
-def _typed_row(row: Row, registry: SchemaRegistry, sink: DiagnosticSink) -> tuple[str, Schema, str, bool]:
+def _typed_row(row: Row, registry: Registry, sink: DiagnosticSink) -> tuple[str, Schema, str, bool]:
     """A parameter table row: name, schema, description and whether `**Required**` marks it."""
     name, type_cell, description = (row.cells + ("", ""))[:3]
     text, required = _split_description(description)
@@ -109,7 +137,7 @@ def _typed_row(row: Row, registry: SchemaRegistry, sink: DiagnosticSink) -> tupl
     return name, schema, text, required
 
 
-def _path_parameters(doc: EndpointDoc, registry: SchemaRegistry, sink: DiagnosticSink) -> tuple[Parameter, ...]:
+def _path_parameters(doc: EndpointDoc, registry: Registry, sink: DiagnosticSink) -> tuple[Parameter, ...]:
     in_url = _PATH_PARAM.findall(doc.url)
     documented: dict[str, Parameter] = {}
     for row in doc.path_rows:
@@ -127,7 +155,7 @@ def _path_parameters(doc: EndpointDoc, registry: SchemaRegistry, sink: Diagnosti
     return tuple(result)
 
 
-def _query_parameters(doc: EndpointDoc, registry: SchemaRegistry, sink: DiagnosticSink) -> tuple[Parameter, ...]:
+def _query_parameters(doc: EndpointDoc, registry: Registry, sink: DiagnosticSink) -> tuple[Parameter, ...]:
     result: list[Parameter] = []
     for row in doc.query_rows:
         name, schema, text, required = _typed_row(row, registry, sink)
@@ -187,7 +215,7 @@ def _examples(found: bool, value: Any, doc: EndpointDoc) -> tuple[Example, ...]:
 
 
 def _object_from_rows(rows, sample: Any, namer: Namer, sink: DiagnosticSink, parent: str,
-                      registry: SchemaRegistry) -> Schema:
+                      registry: Registry) -> Schema:
     """An object schema from a property table, completed by the sample (which alone shows nested shapes)."""
     sample_dict = sample if isinstance(sample, dict) else {}
     properties: list[Property] = []
@@ -254,7 +282,7 @@ def _body_carrier(body_name: str, operation: str) -> tuple[str, bool]:
     return schema_name("".join(w[:1].upper() + w[1:] for w in words)), len(words) > 1
 
 
-def _request_body(doc: EndpointDoc, headers: dict[str, Any], name: str, registry: SchemaRegistry, namer: Namer,
+def _request_body(doc: EndpointDoc, headers: dict[str, Any], name: str, registry: Registry, namer: Namer,
                   sink: DiagnosticSink) -> RequestBody | None:
     body: BodyDoc | None = doc.body
     if body is None:
@@ -306,7 +334,7 @@ def _carrier_from_prose(prose: tuple[str, ...]) -> str:
     return ""
 
 
-def _responses(doc: EndpointDoc, headers: dict[str, Any], name: str, registry: SchemaRegistry, namer: Namer,
+def _responses(doc: EndpointDoc, headers: dict[str, Any], name: str, registry: Registry, namer: Namer,
                sink: DiagnosticSink) -> tuple[Response, ...]:
     response: ResponseDoc | None = doc.response
     codes: list[tuple[str, str, int]] = []
@@ -331,7 +359,7 @@ def _responses(doc: EndpointDoc, headers: dict[str, Any], name: str, registry: S
 
 
 def _success_content(doc: EndpointDoc, response: ResponseDoc | None, headers: dict[str, Any], name: str,
-                     registry: SchemaRegistry, namer: Namer, sink: DiagnosticSink) -> Content | None:
+                     registry: Registry, namer: Namer, sink: DiagnosticSink) -> Content | None:
     if response is None or (response.body_type_word is None and not response.has_table and not response.type_word):
         return None
     type_word = (response.body_type_word if response.body_type_word is not None else response.type_word).strip()

@@ -1,11 +1,13 @@
 """The API model: operations, parameters and schemas as the spec will state them (no docs wording left)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from .records import record
 
-@dataclass(frozen=True, slots=True)
+
+@record()
 class Schema:
     """A JSON Schema subset. `ref` names a component schema; `type=None` with nothing else means any value."""
 
@@ -22,7 +24,7 @@ class Schema:
         return next((p for p in self.properties or () if p.name == name), None)
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Property:
     name: str
     schema: Schema
@@ -33,7 +35,7 @@ ANY = Schema()
 BINARY = Schema(type="string", format="binary")
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Source:
     path: str
     line: int
@@ -42,21 +44,21 @@ class Source:
         return f"{self.path}:{self.line}"
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Example:
     name: str
     summary: str
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Content:
     media_types: tuple[str, ...]
     schema: Schema
     examples: tuple[Example, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Parameter:
     name: str
     location: str  # path | query | header
@@ -65,7 +67,7 @@ class Parameter:
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class RequestBody:
     description: str
     content: Content
@@ -73,14 +75,14 @@ class RequestBody:
     alternatives: tuple[Content, ...] = ()  # media types whose body has another shape (merge patch)
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Response:
     status: str
     description: str
     content: Content | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Operation:
     operation_id: str
     method: str
@@ -95,20 +97,20 @@ class Operation:
     sources: tuple[Source, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class NamedSchema:
     name: str
     schema: Schema
     sources: tuple[Source, ...] = field(default=())
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Tag:
     name: str
     description: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class ApiModel:
     title: str
     operations: tuple[Operation, ...]

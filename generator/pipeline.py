@@ -4,9 +4,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+from stat import S_ISREG
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,22 +15,23 @@ from .cache import PageCache, page_key
 from .elements import Page
 from .errors import Diagnostic, DiagnosticSink, DocsError, Severity
 from .extract import EndpointDoc, IndexDoc, extract_endpoint, extract_index, is_index_page
-from .infer import infer_operation, merge_operations
+from .infer import PageDraft, draft_operation, infer_operation, merge_operations
 from .markdown_page import parse_markdown_page
 from .model import ApiModel, Operation, Tag
-from .registry import SchemaRegistry, rename_refs
 from .openapi import to_openapi
+from .records import record
+from .registry import SchemaRegistry, lookups_hold, rename_refs
 from .render import render_yaml, to_json
-from .validation import validate_document
 from .text import clean_text
 from .text_page import looks_copied_from_web, parse_text_page
+from .validation import validate_document
 
 PAGE_SUFFIXES = (".md", ".txt")
 _API_PREFIX = re.compile(r"^/api/v\d+/")
 _HTTP_FENCE = re.compile(r"^```http[ \t]*\n\s*(?:[A-Z]+[ \t]+)?/", re.M)
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class PageFile:
     path: Path
     display: str  # how diagnostics name the file: relative to the current folder, so editors can open it
@@ -37,7 +39,7 @@ class PageFile:
     source: str  # how the spec names the file: the input folder's name and the path below it
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class GenerationResult:
     spec: dict[str, Any]
     model: ApiModel
@@ -60,23 +62,44 @@ class GenerationResult:
 def find_pages(inputs: Sequence[str | Path]) -> tuple[list[PageFile], list[Diagnostic]]:
     files: list[PageFile] = []
     problems: list[Diagnostic] = []
+    seen: set[tuple[int, int]] = set()  # (device, inode): a page reached twice (overlapping inputs, links) counts once
     for raw in inputs:
         root = Path(raw)
         if root.is_dir():
-            for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in PAGE_SUFFIXES and p.is_file()):
-                folder = path.parent.relative_to(root).as_posix()
-                relative = path.relative_to(root).as_posix()
-                files.append(PageFile(path, _display(path), "" if folder == "." else folder,
-                                      f"{root.resolve().name}/{relative}"))
+            root_display, root_name = _display(root), root.resolve().name
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames.sort()
+                folder = Path(dirpath).relative_to(root).as_posix()
+                folder = "" if folder == "." else folder
+                for filename in filenames:
+                    if not filename.lower().endswith(PAGE_SUFFIXES):
+                        continue
+                    path = Path(dirpath, filename)
+                    relative = f"{folder}/{filename}" if folder else filename
+                    if _first_visit(path, seen):
+                        files.append(PageFile(path, f"{root_display}/{relative}" if root_display != "." else relative,
+                                              folder, f"{root_name}/{relative}"))
         elif root.is_file():
-            files.append(PageFile(root, _display(root), "", root.name))
+            if _first_visit(root, seen):
+                files.append(PageFile(root, _display(root), "", root.name))
         else:
             problems.append(Diagnostic(str(raw), 0, Severity.ERROR, "no such file or folder"))
-    unique = {f.path.resolve(): f for f in files}
-    return sorted(unique.values(), key=lambda f: f.display), problems
+    return sorted(files, key=lambda f: f.display), problems
+
+
+def _first_visit(path: Path, seen: set[tuple[int, int]]) -> bool:
+    try:
+        stat = path.stat()
+    except OSError:
+        return True  # reported when it is read
+    if not S_ISREG(stat.st_mode) or (stat.st_dev, stat.st_ino) in seen:
+        return False
+    seen.add((stat.st_dev, stat.st_ino))
+    return True
 
 
 def _display(path: Path) -> str:
+    """How diagnostics name a file: relative to the current folder when it is below it, so editors open it."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
@@ -99,36 +122,47 @@ Progress = Callable[[Iterable[Any], int], Iterable[Any]]
 _PARALLEL_THRESHOLD = 150
 
 
-def read_page_bytes(display: str, data: bytes) -> tuple[PageDoc, tuple[Diagnostic, ...]]:
-    """Parses one page: a pure function of its name and bytes (which is what makes caching it safe)."""
+@record()
+class PageRead:
+    """Everything known about one page on its own: a pure function of its name and bytes, so cacheable."""
+
+    doc: PageDoc
+    diagnostics: tuple[Diagnostic, ...]
+    draft: PageDraft | None = None
+
+
+def read_page_bytes(display: str, data: bytes) -> PageRead:
+    """Parses one page and infers its operation as far as the page alone allows."""
     sink = DiagnosticSink(display)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         sink.error(1 + data[: exc.start].count(b"\n"), f"not UTF-8 text ({exc.reason} at byte {exc.start}); page skipped")
-        return None, tuple(sink.items)
+        return PageRead(None, tuple(sink.items))
     page = parse_page(display, text, sink)
     if page is None:
         sink.note(1, "not an API reference page (no front matter, no endpoint); skipped")
-        return None, tuple(sink.items)
-    doc = extract_index(page) if is_index_page(page) else extract_endpoint(page, sink)
-    return doc, tuple(sink.items)
+        return PageRead(None, tuple(sink.items))
+    if is_index_page(page):
+        return PageRead(extract_index(page), tuple(sink.items))
+    doc = extract_endpoint(page, sink)
+    return PageRead(doc, tuple(sink.items), draft_operation(doc) if doc is not None else None)
 
 
-def _read_batch(batch: list[tuple[str, bytes]]) -> list[tuple[PageDoc, tuple[Diagnostic, ...]]]:
+def _read_batch(batch: list[tuple[str, bytes]]) -> list[PageRead]:
     return [read_page_bytes(display, data) for display, data in batch]
 
 
 def read_pages(files: list[PageFile], *, cache: PageCache | None = None, workers: int | None = None,
-               progress: Progress | None = None) -> list[tuple[PageFile, PageDoc, tuple[Diagnostic, ...]]]:
+               progress: Progress | None = None) -> list[tuple[PageFile, PageRead]]:
     """Parses every page, reusing cached results and spreading the rest over worker processes."""
-    results: dict[int, tuple[PageDoc, tuple[Diagnostic, ...]]] = {}
+    results: dict[int, PageRead] = {}
     todo: list[tuple[int, str, bytes]] = []
     for index, file in enumerate(files):
         try:
             data = file.path.read_bytes()
         except OSError as exc:
-            results[index] = (None, (Diagnostic(file.display, 0, Severity.ERROR, f"cannot read: {exc.strerror}"),))
+            results[index] = PageRead(None, (Diagnostic(file.display, 0, Severity.ERROR, f"cannot read: {exc.strerror}"),))
             continue
         todo.append((index, file.display, data))
     keys = {index: page_key(display, data) for index, display, data in todo}
@@ -143,11 +177,11 @@ def read_pages(files: list[PageFile], *, cache: PageCache | None = None, workers
         results[index] = result
     if cache is not None:
         cache.put_many({keys[index]: results[index] for index, _, _ in todo})
-    return [(file, *results[index]) for index, file in enumerate(files)]
+    return [(file, results[index]) for index, file in enumerate(files)]
 
 
 def _parse_all(pages: list[tuple[str, bytes]], workers: int | None,
-               progress: Progress | None) -> list[tuple[PageDoc, tuple[Diagnostic, ...]]]:
+               progress: Progress | None) -> list[PageRead]:
     workers = workers if workers is not None else (os.cpu_count() or 1)
     if workers <= 1 or len(pages) < _PARALLEL_THRESHOLD:
         items: Iterable[tuple[str, bytes]] = progress(pages, len(pages)) if progress else pages
@@ -182,7 +216,7 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
     parsed pages are remembered there; `workers` caps the processes used to parse (default: one per core).
     """
     files, diagnostics = find_pages(inputs)
-    docs: list[tuple[PageFile, EndpointDoc]] = []
+    pages: list[tuple[PageFile, EndpointDoc, PageDraft]] = []
     indexes: dict[str, IndexDoc] = {}
     cache = PageCache(cache_dir) if cache_dir is not None else None
     try:
@@ -190,28 +224,35 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
     finally:
         if cache is not None:
             cache.close()
-    for file, doc, found in read:
-        diagnostics.extend(found)
-        if isinstance(doc, IndexDoc):
-            indexes[file.folder] = doc
-            diagnostics.extend(_broken_links(file, doc))
-        elif doc is not None:
-            docs.append((file, doc))
+    for file, page in read:
+        diagnostics.extend(page.diagnostics)
+        if isinstance(page.doc, IndexDoc):
+            indexes[file.folder] = page.doc
+            diagnostics.extend(_broken_links(file, page.doc))
+        elif page.doc is not None and page.draft is not None:
+            pages.append((file, page.doc, page.draft))
 
-    # Two passes: the first learns the shapes of the carriers the pages name, so that in the second a type
-    # guessed from a sample key can tell whether it is the same type or only shares the name.
-    survey = SchemaRegistry()
-    for file, doc in docs:
-        infer_operation(doc, "", survey, DiagnosticSink(file.display))
-    registry = SchemaRegistry(survey.documented_shapes(), survey.enum_types)
-    drafts: list[tuple[EndpointDoc, Operation]] = []
-    for file, doc in docs:
-        sink = DiagnosticSink(file.display)
-        drafts.append((doc, infer_operation(doc, _tag_for(file, doc, indexes), registry, sink, file.source)))
-        diagnostics.extend(sink.items)
+    # Every page was inferred on its own when it was read. The registry first learns what all pages say of
+    # the carriers and enum types they name, then takes each page's proposals in page order, so that a type
+    # guessed from a sample key can tell whether it is a type another page named or only shares its name.
+    registry = SchemaRegistry.from_pages((draft.proposals, draft.enum_notes) for _, _, draft in pages)
+    placed: list[tuple[PageFile, EndpointDoc, Operation, dict[str, str]]] = []
+    for file, doc, draft in pages:
+        if not lookups_hold(draft.enum_lookups, registry.enum_types):
+            draft = draft_operation(doc, registry.enum_types)  # it names an enum type another page defines
+        diagnostics.extend(draft.diagnostics)
+        local = registry.add_page(draft.proposals)
+        if local is None:
+            operation = infer_operation(doc, "", registry, DiagnosticSink(file.display))
+            local = {}
+        else:
+            operation = draft.operation
+        placed.append((file, doc, operation, local))
     schemas, renames, conflicts = registry.finalize()
     diagnostics.extend(Diagnostic(c.source.path, c.source.line, Severity.WARNING, c.message) for c in conflicts)
-    operations, merged, merge_notes = _merge_duplicates([(d, rename_refs(op, renames)) for d, op in drafts])
+    drafts = [(doc, _finish(operation, local, renames, _tag_for(file, doc, indexes), file.source))
+              for file, doc, operation, local in placed]
+    operations, merged, merge_notes = _merge_duplicates(drafts)
     diagnostics.extend(merge_notes)
     diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.value, d.message))
     if not operations:
@@ -220,8 +261,15 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
     tags = _tags(operations, indexes)
     model = ApiModel(title, tuple(operations), schemas, tags)
     spec = to_openapi(model)
-    validate_document(spec, cache_dir, workers)
+    validate_document(spec)
     return GenerationResult(spec, model, tuple(diagnostics), len(files), merged)
+
+
+def _finish(operation: Operation, local: dict[str, str], renames: dict[str, str], tag: str, source: str) -> Operation:
+    """The operation with its final names, its tag and its source as the spec names it."""
+    resolved = {ref: renames.get(target, target) for ref, target in local.items()} if local else renames
+    return replace(rename_refs(operation, resolved), tags=(tag,) if tag else (),
+                   sources=(replace(operation.sources[0], path=source),))
 
 
 def _broken_links(file: PageFile, index: IndexDoc) -> list[Diagnostic]:

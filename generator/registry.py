@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .model import NamedSchema, Schema, Source
+from .model import NamedSchema, Property, Schema, Source
+from .records import record
 from .schemas import merge_schemas, property_names
 
 _ANON_PREFIX = "\x00anon:"
@@ -19,7 +20,7 @@ _COMPATIBLE_OVERLAP = 0.5
 _TYPE_WORD = re.compile(r"\b(?:[A-Z][a-z0-9]+){2,}\b")
 
 
-@dataclass(frozen=True, slots=True)
+@record()
 class Conflict:
     source: Source
     message: str
@@ -30,6 +31,72 @@ def compatible(a: frozenset[str], b: frozenset[str]) -> bool:
     if not a or not b:
         return True
     return len(a & b) / min(len(a), len(b)) >= _COMPATIBLE_OVERLAP
+
+
+@record()
+class Proposal:
+    """A schema one page proposes: under a name (`documented` or guessed from a sample key) or unnamed."""
+
+    name: str  # for an anonymous carrier, the name to fall back on
+    schema: Schema
+    source: Source
+    documented: bool = True
+    parent: str = ""
+    anonymous: bool = False
+    ref: str = ""  # what the page's inference was given back for it: a page-local reference or a documented name
+
+
+_LOCAL_PREFIX = "\x00local:"
+
+
+def _enum_lookup(words: tuple[str, ...], enum_types: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+    return next((enum_types[word] for word in words if word in enum_types), ())
+
+
+class PageRecorder:
+    """What one page's inference asks of the registry, recorded so the page can be inferred on its own.
+
+    Inferring a page then depends only on the page and the enum types other pages name: it can run in a worker
+    process and be cached. Names that depend on other pages (a guessed name another page already uses for
+    another shape, an anonymous carrier's final name) come back as page-local references, which
+    `SchemaRegistry.add_page` resolves in page order, exactly as if every page had used one registry.
+    """
+
+    def __init__(self, enum_types: Mapping[str, tuple[str, ...]] | None = None) -> None:
+        self._known_enums = enum_types or {}
+        self.proposals: list[Proposal] = []
+        self.enum_notes: dict[str, tuple[str, ...]] = {}
+        self.enum_lookups: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+
+    def note_enum(self, description: str, values: tuple[str, ...]) -> None:
+        """An enum parameter described as `The BatchTaskState to ...` names its enum type."""
+        for word in _TYPE_WORD.findall(description):
+            self.enum_notes.setdefault(word, values)
+
+    def enum_named_in(self, description: str) -> tuple[str, ...]:
+        """Enum values for a string property described as `BatchTaskState of the task.`"""
+        words = tuple(_TYPE_WORD.findall(description))
+        found = _enum_lookup(words, self._known_enums)
+        self.enum_lookups.append((words, found))
+        return found
+
+    def propose(self, name: str, schema: Schema, source: Source, *, documented: bool = True, parent: str = "") -> Schema:
+        # A guessed name's final form depends on the shapes other pages gave it first, so the page gets a local
+        # reference. Proposals of one name share it, as they almost always share the final name.
+        ref = name if documented else f"{_LOCAL_PREFIX}{name}"
+        self.proposals.append(Proposal(name, schema, source, documented, parent, ref=ref))
+        return Schema(ref=ref)
+
+    def anonymous(self, fallback: str, schema: Schema, source: Source) -> Schema:
+        ref = f"{_LOCAL_PREFIX}#{len(self.proposals)}"
+        self.proposals.append(Proposal(fallback, schema, source, anonymous=True, ref=ref))
+        return Schema(ref=ref)
+
+
+def lookups_hold(lookups: Iterable[tuple[tuple[str, ...], tuple[str, ...]]],
+                 enum_types: Mapping[str, tuple[str, ...]]) -> bool:
+    """Whether a page recorded with other enum types would have got the same answers from `enum_types`."""
+    return all(_enum_lookup(words, enum_types) == found for words, found in lookups)
 
 
 class SchemaRegistry:
@@ -49,31 +116,78 @@ class SchemaRegistry:
         self._documented = dict(documented_shapes or {})
         self._shapes: dict[str, frozenset[str]] = dict(self._documented)
 
-    def documented_shapes(self) -> dict[str, frozenset[str]]:
-        return dict(self._documented)
+    @classmethod
+    def from_pages(cls, pages: Iterable[tuple[Iterable[Proposal], Mapping[str, tuple[str, ...]]]]) -> "SchemaRegistry":
+        """A registry that already knows what every page says of the carriers and enum types it names.
+
+        `pages` holds each page's proposals and enum notes, in page order. Documented shapes are unions, so
+        their order does not matter; of the pages naming one enum type, the first wins, as in `note_enum`.
+        """
+        documented: dict[str, frozenset[str]] = {}
+        enum_types: dict[str, tuple[str, ...]] = {}
+        for proposals, notes in pages:
+            for proposal in proposals:
+                if proposal.documented and not proposal.anonymous:
+                    documented[proposal.name] = documented.get(proposal.name, frozenset()) | property_names(proposal.schema)
+            for word, values in notes.items():
+                enum_types.setdefault(word, values)
+        return cls(documented, enum_types)
+
+    def add_page(self, proposals: Sequence[Proposal]) -> dict[str, str] | None:
+        """Registers one page's recorded proposals as its inference would have, page by page, in page order.
+
+        Returns what the page's local references stand for. The page was inferred assuming that two local
+        references are the same type exactly when their name and parent are the same; when the names decided
+        here break that (a rare clash with shapes other pages gave a name first), nothing is registered and
+        None is returned: the page must then be inferred against this registry directly.
+        """
+        shapes: dict[str, frozenset[str]] = {}  # what the page adds to self._shapes, applied only if it holds
+        resolved: dict[str, str] = {}
+        for proposal in proposals:
+            if proposal.anonymous:
+                continue
+            names = property_names(proposal.schema)
+            name = proposal.name if proposal.documented else self._guessed_name(proposal.name, proposal.parent, names, shapes)
+            shapes[name] = shapes.get(name, self._shapes.get(name, frozenset())) | names
+            if resolved.setdefault(proposal.ref, name) != name:
+                return None
+        if len(set(resolved.values())) != len(resolved):
+            return None
+        local = {ref: name for ref, name in resolved.items() if ref != name}
+        anonymous = [p for p in proposals if p.anonymous]
+        local.update((p.ref, f"{_ANON_PREFIX}{len(self._anonymous) + i}") for i, p in enumerate(anonymous))
+        for proposal in proposals:
+            schema = rename_refs(proposal.schema, local)
+            if proposal.anonymous:
+                self._anonymous.append((proposal.name, schema, proposal.source))
+                continue
+            name = resolved[proposal.ref]
+            if proposal.documented:
+                self._documented[name] = self._documented.get(name, frozenset()) | property_names(schema)
+            self._named.setdefault(name, []).append((schema, proposal.source, proposal.documented))
+        self._shapes.update(shapes)
+        return local
+
+    def _guessed_name(self, name: str, parent: str, names: frozenset[str], pending: dict[str, frozenset[str]]) -> str:
+        """The guessed name if the shapes agree, else the name qualified by its parent type. When both are
+        taken by other shapes, the qualified one is merged into anyway: a third name would be arbitrary."""
+        if compatible(pending.get(name, self._shapes.get(name, frozenset())), names):
+            return name
+        return parent + name if parent and not name.startswith(parent) else name + "Item"
 
     def note_enum(self, description: str, values: tuple[str, ...]) -> None:
-        """An enum parameter described as `The BatchTaskState to ...` names its enum type."""
         for word in _TYPE_WORD.findall(description):
             self.enum_types.setdefault(word, values)
 
     def enum_named_in(self, description: str) -> tuple[str, ...]:
-        """Enum values for a string property described as `BatchTaskState of the task.`"""
-        for word in _TYPE_WORD.findall(description):
-            if word in self.enum_types:
-                return self.enum_types[word]
-        return ()
+        return _enum_lookup(tuple(_TYPE_WORD.findall(description)), self.enum_types)
 
     def propose(self, name: str, schema: Schema, source: Source, *, documented: bool = True, parent: str = "") -> Schema:
         names = property_names(schema)
         if documented:
             self._documented[name] = self._documented.get(name, frozenset()) | names
         else:
-            # The guessed name if the shapes agree, else the name qualified by its parent type. When both are
-            # taken by other shapes, the qualified one is merged into anyway: a third name would be arbitrary.
-            qualified = parent + name if parent and not name.startswith(parent) else name + "Item"
-            if not compatible(self._shapes.get(name, frozenset()), names):
-                name = qualified
+            name = self._guessed_name(name, parent, names, {})
         self._shapes[name] = self._shapes.get(name, frozenset()) | names
         self._named.setdefault(name, []).append((schema, source, documented))
         return Schema(ref=name)
@@ -87,13 +201,17 @@ class SchemaRegistry:
         conflicts: list[Conflict] = []
         renames: dict[str, str] = {}
         # Unnamed tables are matched to the carriers pages name, never to names guessed from samples.
-        documented = {name: shapes for name, shapes in self._documented.items() if name in self._named}
+        documented = sorted((name, shape) for name, shape in self._documented.items()
+                            if name in self._named and len(shape) >= _MATCH_MIN_PROPERTIES)
         taken = set(self._named)
         groups: dict[frozenset[str], list[int]] = {}
         targets: dict[int, str] = {}
+        matches: dict[frozenset[str], str | None] = {}  # many unnamed tables share one shape
         for index, (_, schema, _) in enumerate(self._anonymous):
             names = property_names(schema)
-            match = _best_match(names, documented)
+            if names not in matches:
+                matches[names] = _best_match(names, documented)
+            match = matches[names]
             if match:
                 targets[index] = match
             else:
@@ -128,8 +246,9 @@ class SchemaRegistry:
         return tuple(result), renames, conflicts
 
 
-def _best_match(names: frozenset[str], shapes: dict[str, frozenset[str]]) -> str | None:
-    """The named carrier an unnamed table most resembles, if any resembles it closely enough.
+def _best_match(names: frozenset[str], carriers: list[tuple[str, frozenset[str]]]) -> str | None:
+    """The named carrier (from `carriers`, sorted by name) an unnamed table most resembles, if any resembles
+    it closely enough.
 
     A carrier whose every documented property the table lists beats one the table lacks properties of:
     pages add properties to a carrier (`_Links`), they do not drop documented ones.
@@ -137,9 +256,9 @@ def _best_match(names: frozenset[str], shapes: dict[str, frozenset[str]]) -> str
     if len(names) < _MATCH_MIN_PROPERTIES:
         return None
     best, best_key = None, (False, 0.0)
-    for name in sorted(shapes):
-        other = shapes[name]
-        if len(other) < _MATCH_MIN_PROPERTIES:
+    for name, other in carriers:
+        # Jaccard similarity is at most the ratio of the sizes: most carriers are ruled out without set work.
+        if min(len(names), len(other)) < _MATCH_JACCARD * max(len(names), len(other)):
             continue
         score = len(names & other) / len(names | other)
         key = (other <= names, score)
@@ -148,29 +267,51 @@ def _best_match(names: frozenset[str], shapes: dict[str, frozenset[str]]) -> str
     return best
 
 
-def rename_refs(value: Any, renames: dict[str, str]) -> Any:
-    """Rewrites `Schema.ref` through `renames` anywhere inside a tree of frozen dataclasses and tuples."""
+def rename_refs(value: Any, renames: Mapping[str, str]) -> Any:
+    """Rewrites `Schema.ref` through `renames` anywhere inside a tree of frozen records and tuples.
+
+    Unchanged subtrees are returned as they are (the same objects), so renaming costs little where nothing
+    is renamed.
+    """
+    return _rename(value, renames) if renames else value
+
+
+# The fields of each record type that can hold schemas, looked up once per type.
+_TREE_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _rename(value: Any, renames: Mapping[str, str]) -> Any:
     if isinstance(value, Schema):
-        changes: dict[str, Any] = {}
-        if value.ref in renames:
-            changes["ref"] = renames[value.ref]
-        for name in ("items", "additional", "properties"):
-            inner = getattr(value, name)
-            if inner is not None:
-                new = rename_refs(inner, renames)
-                if new is not inner:
-                    changes[name] = new
-        return dataclasses.replace(value, **changes) if changes else value
+        if value.ref is None and value.properties is None and value.items is None and value.additional is None:
+            return value  # a scalar or an empty object: most of a tree
+        ref = renames.get(value.ref, value.ref) if value.ref is not None else None
+        items = _rename(value.items, renames) if value.items is not None else None
+        additional = _rename(value.additional, renames) if value.additional is not None else None
+        properties = _rename(value.properties, renames) if value.properties else value.properties
+        if ref is value.ref and items is value.items and additional is value.additional \
+                and properties is value.properties:
+            return value
+        return Schema(type=value.type, format=value.format, enum=value.enum, properties=properties, items=items,
+                      additional=additional, ref=ref, description=value.description)
+    if isinstance(value, Property):
+        schema = _rename(value.schema, renames)
+        return value if schema is value.schema else Property(value.name, schema, value.description)
     if isinstance(value, tuple):
-        new_items = tuple(rename_refs(item, renames) for item in value)
-        return value if all(a is b for a, b in zip(new_items, value)) else new_items
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {}
-        for field in dataclasses.fields(value):
-            inner = getattr(value, field.name)
-            if isinstance(inner, (Schema, tuple)) or (dataclasses.is_dataclass(inner) and not isinstance(inner, type)):
-                new = rename_refs(inner, renames)
-                if new is not inner:
-                    changes[field.name] = new
-        return dataclasses.replace(value, **changes) if changes else value
-    return value
+        new_items = [_rename(item, renames) for item in value]
+        for old, new in zip(value, new_items):
+            if old is not new:
+                return tuple(new_items)
+        return value
+    names = _TREE_FIELDS.get(type(value))
+    if names is None:
+        if not dataclasses.is_dataclass(value) or isinstance(value, type):
+            return value
+        names = _TREE_FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    changes: dict[str, Any] = {}
+    for name in names:
+        inner = getattr(value, name)
+        if isinstance(inner, (Schema, tuple)) or dataclasses.is_dataclass(inner):
+            new = _rename(inner, renames)
+            if new is not inner:
+                changes[name] = new
+    return dataclasses.replace(value, **changes) if changes else value

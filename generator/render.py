@@ -35,13 +35,65 @@ def yaml_key(key: str) -> str:
     return key if _PLAIN_KEY.fullmatch(key) and key.lower() not in _RESERVED_KEYS else yaml_scalar(key)
 
 
+def yaml_block(value: Any) -> str:
+    """What follows `key:` for `value`: ` scalar`, or a newline and the indented block of a non-empty container.
+
+    This is the template's `block` filter. A recursive template macro would state the same rules, several
+    times slower: the full reference renders to more than 20 MB.
+    """
+    if not _is_block(value):
+        return " " + yaml_scalar(value)
+    lines: list[str] = []
+    _write_block(value, "  ", lines, {}, {})
+    return "\n" + "\n".join(lines)
+
+
+def _is_block(value: Any) -> bool:
+    return isinstance(value, (dict, list, tuple)) and bool(value)
+
+
+def _write_block(value: Any, pad: str, lines: list[str], scalars: dict[str, str], keys: dict[str, str]) -> None:
+    """Appends `value`'s lines at indent `pad`. `scalars` and `keys` remember rendered strings: docs repeat them."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            text = keys.get(key)
+            if text is None:
+                text = keys[key] = yaml_key(key)
+            if _is_block(item):
+                lines.append(f"{pad}{text}:")
+                _write_block(item, pad + "  ", lines, scalars, keys)
+            else:
+                lines.append(f"{pad}{text}: {_scalar(item, scalars)}")
+        return
+    for item in value:
+        if isinstance(item, dict) and item:
+            # A mapping in a list starts on the dash's line: `- key: value`.
+            start = len(lines)
+            _write_block(item, pad + "  ", lines, scalars, keys)
+            lines[start] = f"{pad}- {lines[start][len(pad) + 2:]}"
+        elif _is_block(item):
+            lines.append(f"{pad}-")
+            _write_block(item, pad + "  ", lines, scalars, keys)
+        else:
+            lines.append(f"{pad}- {_scalar(item, scalars)}")
+
+
+def _scalar(value: Any, seen: dict[str, str]) -> str:
+    if not isinstance(value, str):
+        return yaml_scalar(value)
+    text = seen.get(value)
+    if text is None:
+        text = seen[value] = yaml_scalar(value)
+    return text
+
+
 _ENV = Environment(loader=PackageLoader("generator", "templates"), undefined=StrictUndefined, autoescape=False)
-_ENV.filters.update(q=yaml_scalar, key=yaml_key)
+_ENV.filters.update(q=yaml_scalar, key=yaml_key, block=yaml_block)
 _TEMPLATE = _ENV.get_template("openapi.yaml.j2")
 
 
 def render_yaml(document: dict[str, Any]) -> str:
-    return _TEMPLATE.render(document=document) + "\n"
+    return _TEMPLATE.render(document=document)
 
 
 def load_yaml(text: str) -> dict[str, Any]:

@@ -35,6 +35,12 @@ _CARRIER_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
+# Scalars inferred from samples, shared: a large input infers hundreds of thousands, and one object each
+# keeps the cached drafts small (pickle stores a shared object once).
+_BOOLEAN, _DOUBLE, _STRING = Schema(type="boolean"), _SCALAR_TYPES["double"], _SCALAR_TYPES["string"]
+_INT32, _INT64, _DATE_TIME_STRING = _SCALAR_TYPES["int32"], _SCALAR_TYPES["int64"], _SCALAR_TYPES["date-time"]
+
+
 @dataclass(frozen=True, slots=True)
 class TypeCell:
     """What a Type cell says: a scalar/enum schema, a container word, nothing, or a carrier's name."""
@@ -106,13 +112,13 @@ def infer_from_sample(value: Any, name_hint: str, name: Namer, parent: str = "")
     if value is None:
         return ANY
     if isinstance(value, bool):
-        return Schema(type="boolean")
+        return _BOOLEAN
     if isinstance(value, int):
-        return Schema(type="integer", format="int32" if -(2**31) <= value < 2**31 else "int64")
+        return _INT32 if -(2**31) <= value < 2**31 else _INT64
     if isinstance(value, float):
-        return Schema(type="number", format="double")
+        return _DOUBLE
     if isinstance(value, str):
-        return Schema(type="string", format="date-time") if _DATE_TIME.match(value) else Schema(type="string")
+        return _DATE_TIME_STRING if _DATE_TIME.match(value) else _STRING
     if isinstance(value, list):
         return Schema(type="array", items=infer_items(value, singular(name_hint), name, parent))
     if isinstance(value, dict):
@@ -179,15 +185,17 @@ def merge_schemas(a: Schema, b: Schema, conflicts: list[str], where: str = "") -
     properties = a.properties
     if a.properties is not None and b.properties is not None:
         merged: list[Property] = []
+        others = {p.name: p for p in reversed(b.properties)}  # reversed: the first of a repeated name wins
         for prop in a.properties:
-            other = b.property(prop.name)
+            other = others.get(prop.name)
             if other is None:
                 merged.append(prop)
             else:
                 path = f"{where}.{prop.name}" if where else prop.name
                 merged.append(Property(prop.name, merge_schemas(prop.schema, other.schema, conflicts, path),
                                        prop.description or other.description))
-        merged.extend(p for p in b.properties if a.property(p.name) is None)
+        mine = {p.name for p in a.properties}
+        merged.extend(p for p in b.properties if p.name not in mine)
         properties = tuple(merged)
     elif properties is None:
         properties = b.properties

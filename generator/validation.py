@@ -1,149 +1,103 @@
-"""Validates the generated document with openapi-spec-validator, one fragment at a time, remembering which
-fragments already passed so that regeneration re-checks only what changed.
+"""Checks that the generated document is valid OpenAPI 3.1 before it is written.
 
-A fragment is a small complete document: the document's shell (info, tags, security), one component schema,
-or one path item, each with the component names it references present as empty stubs. A reference is then
-resolvable in every fragment, and each schema's own content is checked exactly once, in its own fragment.
-The test suite also validates whole documents in one piece, so the split is checked against the original.
+Two parts. The structure, and every schema object in it, is checked against the OpenAPI Initiative's JSON
+Schemas for 3.1 (`oas31/`: the document schema, with schema objects bound to the OAS base dialect, as the
+published `schema-base` variant does), compiled once with jsonschema-rs: about 0.1 s for 3,300 operations,
+where a pure-Python validator takes tens of seconds. The rules a JSON Schema cannot state are checked here:
+unique operationIds and tag names, path templates and path parameters that match, and references that
+resolve. The test suite also runs openapi-spec-validator over the seeds and the corpus, so the two checks
+are compared on real output.
 """
 from __future__ import annotations
 
-import hashlib
+import functools
 import json
-import multiprocessing
-import os
 import re
-import sqlite3
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from .errors import DocsError
 
-# Below this many fragments to check, starting worker processes costs more than it saves.
-_PARALLEL_THRESHOLD = 300
-_REF = re.compile(r'"\$ref": "#/components/schemas/([^"]+)"')
+_DOCUMENT_ID = "https://spec.openapis.org/oas/3.1/schema/2022-10-07"
+_SCHEMA_BASE_ID = "https://spec.openapis.org/oas/3.1/schema-base/2022-10-07"
+_TEMPLATE_PART = re.compile(r"\{([^}/]+)\}")
+_COMPONENT_REF = "#/components/"
+_LOCAL_REF = re.compile(r'"\$ref": "(#/components/[^"]+)"')
+# Enough to fix a generator bug from; a broken document can have thousands of repeats of one mistake.
+_MAX_REPORTED = 20
 
 
-def _stubs(fragment_json: str) -> dict[str, Any]:
-    return {name.replace("~1", "/").replace("~0", "~"): {} for name in sorted(set(_REF.findall(fragment_json)))}
+@functools.lru_cache(maxsize=1)
+def _document_validator() -> Any:
+    import jsonschema_rs  # imported when needed: `docmock serve` and `--help` never validate
+
+    folder = resources.files("generator") / "oas31"
+    loaded = [json.loads((folder / name).read_text("utf-8")) for name in ("schema.json", "dialect.json", "meta-base.json")]
+    registry = jsonschema_rs.Registry([(schema["$id"], schema) for schema in loaded])
+    dialect_id = loaded[1]["$id"]
+    # `schema.json` leaves schema objects unchecked (`$dynamicAnchor: meta` accepts any object); binding the
+    # anchor to the OAS dialect checks them too, as the published schema-base variant does.
+    schema_base = {
+        "$id": _SCHEMA_BASE_ID, "$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": _DOCUMENT_ID,
+        "$defs": {"schema": {"$dynamicAnchor": "meta", "$ref": dialect_id}},
+    }
+    return jsonschema_rs.validator_for(schema_base, registry=registry)
 
 
-def fragments(spec: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(what it is, a complete document) for the shell, each component schema and each path item."""
-    components = spec.get("components", {})
-    document = {key: value for key, value in spec.items() if key not in ("paths", "components")}
-    shell_components = {key: value for key, value in components.items() if key != "schemas"}
-    yield "the document", {**document, "paths": {}, "components": {**shell_components, "schemas": {}}}
-    # The other fragments carry only what their validity depends on, so that editing a tag's description
-    # or the title does not make every fragment new.
-    shell = {"openapi": spec["openapi"], "info": {"title": "fragment", "version": "0"}, "paths": {}}
-    if "security" in spec:
-        shell["security"] = spec["security"]
-    for name, schema in components.get("schemas", {}).items():
-        text = json.dumps(schema)
-        schemas = {**_stubs(text), name: schema}
-        yield f"components/schemas/{name}", {**shell, "components": {**shell_components, "schemas": schemas}}
-    for path, item in spec.get("paths", {}).items():
-        text = json.dumps(item)
-        yield f"paths/{path}", {**shell, "paths": {path: item},
-                                "components": {**shell_components, "schemas": _stubs(text)}}
+def _where(path: Any) -> str:
+    return "/".join(str(part) for part in path) or "the document root"
 
 
-class ValidatedCache:
-    """Hashes of fragments that passed validation, in one SQLite file beside the page cache."""
-
-    def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(folder / "validated.sqlite3", timeout=30)
-        self._db.execute("CREATE TABLE IF NOT EXISTS validated (hash TEXT PRIMARY KEY)")
-
-    def known(self, hashes: list[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(hashes), 500):
-            chunk = hashes[start:start + 500]
-            rows = self._db.execute(f"SELECT hash FROM validated WHERE hash IN ({','.join('?' * len(chunk))})", chunk)
-            found.update(row[0] for row in rows)
-        return found
-
-    def add(self, hashes: list[str]) -> None:
-        with self._db:
-            self._db.executemany("INSERT OR IGNORE INTO validated VALUES (?)", [(h,) for h in hashes])
-
-    def close(self) -> None:
-        self._db.close()
+def _schema_violations(spec: dict[str, Any]) -> Iterator[str]:
+    for error in _document_validator().iter_errors(spec):
+        yield f"{_where(error.instance_path)}: {error.message}"
 
 
-def _unique_operation_ids(spec: dict[str, Any]) -> None:
-    """The one document-wide rule fragments cannot see on their own."""
-    seen: dict[str, str] = {}
+def _operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any], dict[str, Any]]]:
     for path, item in spec.get("paths", {}).items():
         for method, operation in item.items():
-            if isinstance(operation, dict) and "operationId" in operation:
-                where = f"{method.upper()} {path}"
-                if operation["operationId"] in seen:
-                    raise DocsError(f"the generated document is not valid OpenAPI: operationId "
-                                    f"{operation['operationId']} is used by {seen[operation['operationId']]} and {where}")
-                seen[operation["operationId"]] = where
+            if method in ("get", "put", "post", "delete", "options", "head", "patch", "trace"):
+                yield path, method, item, operation
 
 
-def _validate_fragments(parts: list[tuple[str, dict[str, Any], str]]) -> tuple[list[str], str | None]:
-    """(hashes that passed, the first failure) for a batch of fragments; runs in a worker process too."""
-    # Imported when needed: it is the slowest import of the generator, and a warm run validates nothing.
-    from openapi_spec_validator import validate
-    from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
-
-    passed = []
-    for what, doc, digest in parts:
-        try:
-            validate(doc)
-        except OpenAPIValidationError as exc:
-            return passed, f"the generated document is not valid OpenAPI at {what}: {exc.message}"
-        passed.append(digest)
-    return passed, None
-
-
-def _validate_all(parts: list[tuple[str, dict[str, Any], str]], workers: int) -> tuple[list[str], str | None]:
-    if workers <= 1 or len(parts) < _PARALLEL_THRESHOLD:
-        return _validate_fragments(parts)
-    size = max(32, len(parts) // (workers * 4))
-    batches = [parts[start:start + size] for start in range(0, len(parts), size)]
-    passed: list[str] = []
-    failure = None
-    # Spawned workers, as for parsing: the caller may hold threads.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for done, error in pool.map(_validate_fragments, batches):
-            passed.extend(done)
-            failure = failure or error
-    return passed, failure
+def _rule_violations(spec: dict[str, Any]) -> Iterator[str]:
+    """What openapi-spec-validator checks beyond the JSON Schema, for the parts docmock generates."""
+    seen_ids: dict[str, str] = {}
+    for path, method, item, operation in _operations(spec):
+        where = f"{method.upper()} {path}"
+        operation_id = operation.get("operationId")
+        if operation_id is not None:
+            if operation_id in seen_ids:
+                yield f"paths/{path}/{method}: operationId {operation_id} is also used by {seen_ids[operation_id]}"
+            seen_ids.setdefault(operation_id, where)
+        declared = {p.get("name") for p in (*item.get("parameters", ()), *operation.get("parameters", ()))
+                    if isinstance(p, dict) and p.get("in") == "path"}
+        templated = set(_TEMPLATE_PART.findall(path))
+        for name in sorted(templated - declared):
+            yield f"paths/{path}/{method}: path parameter {name} is in the path but not declared"
+        for name in sorted(declared - templated):
+            yield f"paths/{path}/{method}: path parameter {name} is declared but not in the path"
+    tag_names = [tag.get("name") for tag in spec.get("tags", ()) if isinstance(tag, dict)]
+    for name in sorted({n for n in tag_names if tag_names.count(n) > 1}):
+        yield f"tags: tag {name} is listed twice"
+    yield from _dangling_refs(spec)
 
 
-def validate_document(spec: dict[str, Any], cache_dir: Path | None = None, workers: int | None = None) -> None:
-    """Raises DocsError when the document is not valid OpenAPI.
+def _dangling_refs(spec: dict[str, Any]) -> Iterator[str]:
+    # The document as JSON text is a faster place to find every reference than a walk over the tree.
+    components = spec.get("components", {})
+    for ref in sorted(set(_LOCAL_REF.findall(json.dumps(spec)))):
+        kind, _, name = ref[len(_COMPONENT_REF):].partition("/")
+        if name.replace("~1", "/").replace("~0", "~") not in components.get(kind, {}):
+            yield f"$ref {ref} points at no component"
 
-    Without a cache the document is validated whole (fastest for one run); with one, fragment by fragment,
-    skipping fragments that passed before, spread over `workers` processes (default: one per core).
-    """
-    if cache_dir is None:
-        from openapi_spec_validator import validate
-        from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-        try:
-            validate(spec)
-        except OpenAPIValidationError as exc:
-            raise DocsError(f"the generated document is not valid OpenAPI: {exc.message}") from exc
+def validate_document(spec: dict[str, Any]) -> None:
+    """Raises DocsError naming every violation (up to a limit) when the document is not valid OpenAPI 3.1."""
+    violations = list(_schema_violations(spec)) + list(_rule_violations(spec))
+    if not violations:
         return
-    _unique_operation_ids(spec)
-    parts = [(what, doc, hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest())
-             for what, doc in fragments(spec)]
-    cache = ValidatedCache(cache_dir)
-    try:
-        known = cache.known([h for _, _, h in parts])
-        todo = [p for p in parts if p[2] not in known]
-        passed, failure = _validate_all(todo, workers or os.cpu_count() or 1) if todo else ([], None)
-        cache.add(passed)
-    finally:
-        cache.close()
-    if failure:
-        raise DocsError(failure)
+    shown = violations[:_MAX_REPORTED]
+    more = f"\n  ... and {len(violations) - len(shown)} more" if len(violations) > len(shown) else ""
+    raise DocsError("the generated document is not valid OpenAPI 3.1:\n  " + "\n  ".join(shown) + more)

@@ -6,8 +6,7 @@ import shutil
 import pytest
 
 from testdata import CORPUS_PAGES, SEEDS
-from generator import DocsError, build_spec
-from generator.validation import fragments, validate_document
+from generator import build_spec
 
 
 @pytest.fixture()
@@ -43,6 +42,18 @@ def test_edit_add_delete_and_rename_pages(docs, tmp_path):
     assert "renamed.txt" in both(docs, cache).render("yaml")
 
 
+def test_an_enum_type_edited_on_one_page_reaches_the_cached_pages_that_name_it(docs, tmp_path):
+    # Page 000 defines BatchTaskState (its `state` parameter); the other pages type `State` as a string that
+    # names it. Their cached inference must follow an edit of page 000 alone.
+    cache = tmp_path / "cache"
+    both(docs, cache)
+    definer = docs / "000_8ca6e1fa67161f5d.txt"
+    definer.write_text(definer.read_text().replace("Enum: Unknown, New,", "Enum: Unknown, Fresh,"))
+    edited = both(docs, cache).spec
+    state = edited["components"]["schemas"]["BatchTaskInfo"]["properties"]["State"]
+    assert "Fresh" in state["enum"] and "New" not in state["enum"]
+
+
 def test_broken_page_diagnostics_come_back_from_the_cache(docs, tmp_path):
     (docs / "broken.md").write_text("---\ntitle: Broken\n---\n\n# Broken\n")
     cache = tmp_path / "cache"
@@ -58,28 +69,3 @@ def test_parallel_parsing_gives_the_same_document(docs):
     parallel = build_spec([docs], workers=2)
     assert build_spec([docs], workers=1).render("yaml") == parallel.render("yaml")
     assert len(parallel.diagnostics) > len(serial.diagnostics)  # the copies are reported as duplicates
-
-
-def test_fragment_validation_finds_what_whole_validation_finds(seeds_result, tmp_path):
-    spec = seeds_result.spec
-    assert sum(1 for _ in fragments(spec)) == 1 + len(spec["components"]["schemas"]) + len(spec["paths"])
-    validate_document(spec, tmp_path)
-    broken = {**spec, "components": {**spec["components"], "schemas": {
-        **spec["components"]["schemas"], "TableRight": {"type": "no-such-type"}}}}
-    with pytest.raises(DocsError, match="components/schemas/TableRight"):
-        validate_document(broken, tmp_path)
-    with pytest.raises(DocsError):  # and a failure is never remembered as a pass
-        validate_document(broken, tmp_path)
-    with pytest.raises(DocsError):
-        validate_document(broken)
-
-
-def test_parallel_fragment_validation_reports_the_failure(seeds_result, tmp_path, monkeypatch):
-    from generator import validation
-
-    monkeypatch.setattr(validation, "_PARALLEL_THRESHOLD", 1)
-    spec = seeds_result.spec
-    validate_document(spec, tmp_path / "ok", workers=2)
-    broken = {**spec, "paths": {**spec["paths"], "/x": {"get": {"responses": {"200": {"description": 5}}}}}}
-    with pytest.raises(DocsError, match="paths//x"):
-        validate_document(broken, tmp_path / "broken", workers=2)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from generator.model import Property, Schema, Source
-from generator.registry import SchemaRegistry
+from generator.registry import PageRecorder, SchemaRegistry
 
 SOURCE = Source("p.md", 1)
 
@@ -48,8 +48,9 @@ def test_table_wins_over_sample_on_contradiction():
 
 
 def test_enum_types_named_in_prose():
-    registry = SchemaRegistry()
-    registry.note_enum("The BatchTaskState to get batch tasks for.", ("New", "Failed"))
+    recorder = PageRecorder()
+    recorder.note_enum("The BatchTaskState to get batch tasks for.", ("New", "Failed"))
+    registry = SchemaRegistry.from_pages([((), recorder.enum_notes)])
     assert registry.enum_named_in("BatchTaskState of the task.") == ("New", "Failed")
     assert registry.enum_named_in("Name of the task.") == ()
 
