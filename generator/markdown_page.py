@@ -13,8 +13,11 @@ from .errors import DiagnosticSink
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
 
-# One parser for the whole process: building MarkdownIt compiles its rule chains.
-_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+# One parser for the whole process: building MarkdownIt compiles its rule chains. Pages are read from the
+# block tokens and the raw text of their inline tokens, so the inline pass (a third of parsing) is skipped.
+_MD = MarkdownIt("commonmark", {"html": True}).enable("table").disable("inline")
+# libyaml's loader when PyYAML was built with it: the same YAML, parsed in C.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PROSE_OPENERS = {"paragraph_open", "bullet_list_open", "ordered_list_open", "blockquote_open"}
 
 
@@ -27,7 +30,7 @@ def split_front_matter(text: str, sink: DiagnosticSink) -> tuple[dict[str, str],
     if not text[: match.end()].endswith("\n"):
         consumed += 1
     try:
-        data = yaml.safe_load(match.group(1)) or {}
+        data = yaml.load(match.group(1), Loader=_YAML_LOADER) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = 2 + (mark.line if mark else 0)

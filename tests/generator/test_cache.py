@@ -69,3 +69,41 @@ def test_parallel_parsing_gives_the_same_document(docs):
     parallel = build_spec([docs], workers=2)
     assert build_spec([docs], workers=1).render("yaml") == parallel.render("yaml")
     assert len(parallel.diagnostics) > len(serial.diagnostics)  # the copies are reported as duplicates
+
+
+def test_cache_forgets_what_has_not_been_used_for_a_month(docs, tmp_path, monkeypatch):
+    from generator import cache as page_cache
+
+    folder = tmp_path / "cache"
+    day = page_cache._today()
+    monkeypatch.setattr(page_cache, "_today", lambda: day)
+    store = page_cache.PageCache(folder)
+    store.put_many({"old": 1, "kept": 2})
+    store.close()
+    monkeypatch.setattr(page_cache, "_today", lambda: day + page_cache.KEEP_DAYS)
+    store = page_cache.PageCache(folder)
+    assert store.get_many(["kept"]) == {"kept": 2}  # used today: kept
+    store.close()
+    monkeypatch.setattr(page_cache, "_today", lambda: day + page_cache.KEEP_DAYS + 1)
+    page_cache.PageCache(folder).close()  # a run that used neither entry
+    store = page_cache.PageCache(folder)
+    assert store.get_many(["old", "kept"]) == {"kept": 2}
+    store.close()
+
+
+def test_cache_files_of_other_versions_go_when_left_alone_for_a_month(tmp_path):
+    import os
+    import time
+
+    from generator import cache as page_cache
+
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    stale, recent = folder / "pages-0000000000000000.sqlite3", folder / "validated.sqlite3"
+    for file in (stale, recent):
+        file.write_bytes(b"")
+    month_ago = time.time() - (page_cache.KEEP_DAYS + 1) * 86400
+    os.utime(stale, (month_ago, month_ago))
+    page_cache.PageCache(folder).close()
+    assert not stale.exists() and recent.exists()
+    assert len(list(folder.glob("pages-*.sqlite3"))) == 1  # this version's own file
