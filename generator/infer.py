@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import PurePosixPath
-from collections.abc import Mapping
 from typing import Any
 
 from .records import record
@@ -89,8 +88,8 @@ def infer_operation(doc: EndpointDoc, tag: str, registry: Registry, sink: Diagno
 
 @record()
 class PageDraft:
-    """One page inferred on its own (see PageRecorder): a pure function of the page and the enum types it was
-    given, so it is made in the worker that parsed the page and cached with it.
+    """One page inferred on its own (see PageRecorder): a pure function of the page, so it is made in the
+    worker that parsed the page and cached with it.
 
     The operation has no tag and names its source by the page's display path; both depend on more than the
     page and are set when the draft is used. Its references to guessed and anonymous names are page-local.
@@ -99,16 +98,14 @@ class PageDraft:
     operation: Operation
     proposals: tuple[Proposal, ...]
     enum_notes: dict[str, tuple[str, ...]]
-    enum_lookups: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
     diagnostics: tuple[Diagnostic, ...]
 
 
-def draft_operation(doc: EndpointDoc, enum_types: Mapping[str, tuple[str, ...]] | None = None) -> PageDraft:
-    recorder = PageRecorder(enum_types)
+def draft_operation(doc: EndpointDoc) -> PageDraft:
+    recorder = PageRecorder()
     sink = DiagnosticSink(doc.path)
     operation = infer_operation(doc, "", recorder, sink)
-    return PageDraft(operation, tuple(recorder.proposals), recorder.enum_notes, tuple(recorder.enum_lookups),
-                     tuple(sink.items))
+    return PageDraft(operation, tuple(recorder.proposals), recorder.enum_notes, tuple(sink.items))
 
 
 def _split_description(cell: str) -> tuple[str, bool]:

@@ -20,7 +20,7 @@ from .markdown_page import parse_markdown_page
 from .model import ApiModel, Operation, Tag
 from .openapi import to_openapi
 from .records import record
-from .registry import SchemaRegistry, lookups_hold, rename_refs
+from .registry import SchemaRegistry, rename_refs
 from .render import render_yaml, to_json
 from .text import clean_text
 from .text_page import looks_copied_from_web, parse_text_page
@@ -238,8 +238,6 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
     registry = SchemaRegistry.from_pages((draft.proposals, draft.enum_notes) for _, _, draft in pages)
     placed: list[tuple[PageFile, EndpointDoc, Operation, dict[str, str]]] = []
     for file, doc, draft in pages:
-        if not lookups_hold(draft.enum_lookups, registry.enum_types):
-            draft = draft_operation(doc, registry.enum_types)  # it names an enum type another page defines
         diagnostics.extend(draft.diagnostics)
         local = registry.add_page(draft.proposals)
         if local is None:
@@ -250,7 +248,7 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
         placed.append((file, doc, operation, local))
     schemas, renames, conflicts = registry.finalize()
     diagnostics.extend(Diagnostic(c.source.path, c.source.line, Severity.WARNING, c.message) for c in conflicts)
-    drafts = [(doc, _finish(operation, local, renames, _tag_for(file, doc, indexes), file.source))
+    drafts = [(doc, _finish(operation, local, renames, registry.enum_types, _tag_for(file, doc, indexes), file.source))
               for file, doc, operation, local in placed]
     operations, merged, merge_notes = _merge_duplicates(drafts)
     diagnostics.extend(merge_notes)
@@ -265,10 +263,11 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
     return GenerationResult(spec, model, tuple(diagnostics), len(files), merged)
 
 
-def _finish(operation: Operation, local: dict[str, str], renames: dict[str, str], tag: str, source: str) -> Operation:
-    """The operation with its final names, its tag and its source as the spec names it."""
+def _finish(operation: Operation, local: dict[str, str], renames: dict[str, str],
+            enum_types: dict[str, tuple[str, ...]], tag: str, source: str) -> Operation:
+    """The operation with its final names and enum values, its tag and its source as the spec names it."""
     resolved = {ref: renames.get(target, target) for ref, target in local.items()} if local else renames
-    return replace(rename_refs(operation, resolved), tags=(tag,) if tag else (),
+    return replace(rename_refs(operation, resolved, enum_types), tags=(tag,) if tag else (),
                    sources=(replace(operation.sources[0], path=source),))
 
 

@@ -53,20 +53,23 @@ def _enum_lookup(words: tuple[str, ...], enum_types: Mapping[str, tuple[str, ...
     return next((enum_types[word] for word in words if word in enum_types), ())
 
 
+# What a page is given for an enum type named in prose, until the registry knows every page's enum types:
+# this marker followed by the type words, resolved when the page's references are (see rename_refs).
+_ENUM_MARKER = "\x00enum-named-in"
+
+
 class PageRecorder:
     """What one page's inference asks of the registry, recorded so the page can be inferred on its own.
 
-    Inferring a page then depends only on the page and the enum types other pages name: it can run in a worker
-    process and be cached. Names that depend on other pages (a guessed name another page already uses for
-    another shape, an anonymous carrier's final name) come back as page-local references, which
-    `SchemaRegistry.add_page` resolves in page order, exactly as if every page had used one registry.
+    Inferring a page then depends only on the page: it can run in a worker process and be cached. What
+    depends on other pages (a guessed name another page already uses for another shape, an anonymous
+    carrier's final name, an enum type defined elsewhere) comes back as a page-local reference or marker,
+    which `SchemaRegistry.add_page` resolves in page order, exactly as if every page had used one registry.
     """
 
-    def __init__(self, enum_types: Mapping[str, tuple[str, ...]] | None = None) -> None:
-        self._known_enums = enum_types or {}
+    def __init__(self) -> None:
         self.proposals: list[Proposal] = []
         self.enum_notes: dict[str, tuple[str, ...]] = {}
-        self.enum_lookups: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
 
     def note_enum(self, description: str, values: tuple[str, ...]) -> None:
         """An enum parameter described as `The BatchTaskState to ...` names its enum type."""
@@ -74,11 +77,10 @@ class PageRecorder:
             self.enum_notes.setdefault(word, values)
 
     def enum_named_in(self, description: str) -> tuple[str, ...]:
-        """Enum values for a string property described as `BatchTaskState of the task.`"""
+        """Enum values for a string property described as `BatchTaskState of the task.`: a marker for now,
+        since the type may be defined on another page."""
         words = tuple(_TYPE_WORD.findall(description))
-        found = _enum_lookup(words, self._known_enums)
-        self.enum_lookups.append((words, found))
-        return found
+        return (_ENUM_MARKER, *words) if words else ()
 
     def propose(self, name: str, schema: Schema, source: Source, *, documented: bool = True, parent: str = "") -> Schema:
         # A guessed name's final form depends on the shapes other pages gave it first, so the page gets a local
@@ -91,12 +93,6 @@ class PageRecorder:
         ref = f"{_LOCAL_PREFIX}#{len(self.proposals)}"
         self.proposals.append(Proposal(fallback, schema, source, anonymous=True, ref=ref))
         return Schema(ref=ref)
-
-
-def lookups_hold(lookups: Iterable[tuple[tuple[str, ...], tuple[str, ...]]],
-                 enum_types: Mapping[str, tuple[str, ...]]) -> bool:
-    """Whether a page recorded with other enum types would have got the same answers from `enum_types`."""
-    return all(_enum_lookup(words, enum_types) == found for words, found in lookups)
 
 
 class SchemaRegistry:
@@ -157,7 +153,7 @@ class SchemaRegistry:
         anonymous = [p for p in proposals if p.anonymous]
         local.update((p.ref, f"{_ANON_PREFIX}{len(self._anonymous) + i}") for i, p in enumerate(anonymous))
         for proposal in proposals:
-            schema = rename_refs(proposal.schema, local)
+            schema = rename_refs(proposal.schema, local, self.enum_types)
             if proposal.anonymous:
                 self._anonymous.append((proposal.name, schema, proposal.source))
                 continue
@@ -267,37 +263,40 @@ def _best_match(names: frozenset[str], carriers: list[tuple[str, frozenset[str]]
     return best
 
 
-def rename_refs(value: Any, renames: Mapping[str, str]) -> Any:
-    """Rewrites `Schema.ref` through `renames` anywhere inside a tree of frozen records and tuples.
+def rename_refs(value: Any, renames: Mapping[str, str], enum_types: Mapping[str, tuple[str, ...]] | None = None) -> Any:
+    """Rewrites `Schema.ref` through `renames` anywhere inside a tree of frozen records and tuples, and with
+    `enum_types`, resolves the enum markers a PageRecorder handed out.
 
     Unchanged subtrees are returned as they are (the same objects), so renaming costs little where nothing
     is renamed.
     """
-    return _rename(value, renames) if renames else value
+    return _rename(value, renames, enum_types or {}) if renames or enum_types else value
 
 
 # The fields of each record type that can hold schemas, looked up once per type.
 _TREE_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _rename(value: Any, renames: Mapping[str, str]) -> Any:
+def _rename(value: Any, renames: Mapping[str, str], enums: Mapping[str, tuple[str, ...]]) -> Any:
     if isinstance(value, Schema):
-        if value.ref is None and value.properties is None and value.items is None and value.additional is None:
+        if value.ref is None and value.properties is None and value.items is None and value.additional is None \
+                and value.enum[:1] != (_ENUM_MARKER,):
             return value  # a scalar or an empty object: most of a tree
         ref = renames.get(value.ref, value.ref) if value.ref is not None else None
-        items = _rename(value.items, renames) if value.items is not None else None
-        additional = _rename(value.additional, renames) if value.additional is not None else None
-        properties = _rename(value.properties, renames) if value.properties else value.properties
+        items = _rename(value.items, renames, enums) if value.items is not None else None
+        additional = _rename(value.additional, renames, enums) if value.additional is not None else None
+        properties = _rename(value.properties, renames, enums) if value.properties else value.properties
+        enum = _enum_lookup(value.enum[1:], enums) if value.enum[:1] == (_ENUM_MARKER,) else value.enum
         if ref is value.ref and items is value.items and additional is value.additional \
-                and properties is value.properties:
+                and properties is value.properties and enum is value.enum:
             return value
-        return Schema(type=value.type, format=value.format, enum=value.enum, properties=properties, items=items,
+        return Schema(type=value.type, format=value.format, enum=enum, properties=properties, items=items,
                       additional=additional, ref=ref, description=value.description)
     if isinstance(value, Property):
-        schema = _rename(value.schema, renames)
+        schema = _rename(value.schema, renames, enums)
         return value if schema is value.schema else Property(value.name, schema, value.description)
     if isinstance(value, tuple):
-        new_items = [_rename(item, renames) for item in value]
+        new_items = [_rename(item, renames, enums) for item in value]
         for old, new in zip(value, new_items):
             if old is not new:
                 return tuple(new_items)
@@ -311,7 +310,7 @@ def _rename(value: Any, renames: Mapping[str, str]) -> Any:
     for name in names:
         inner = getattr(value, name)
         if isinstance(inner, (Schema, tuple)) or dataclasses.is_dataclass(inner):
-            new = _rename(inner, renames)
+            new = _rename(inner, renames, enums)
             if new is not inner:
                 changes[name] = new
     return dataclasses.replace(value, **changes) if changes else value

@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from testdata import CORPUS, SEEDS
-from generator import build_spec, pipeline
+from generator import build_spec
 from generator.errors import Diagnostic, Severity
 from generator.model import Property, Schema, Source
 from generator.registry import PageRecorder, SchemaRegistry
@@ -32,13 +32,6 @@ def test_drafts_give_what_one_shared_registry_gives(inputs, monkeypatch):
     assert _as_text(drafted) == _as_text(direct)
 
 
-@pytest.mark.parametrize("inputs", [SEEDS, CORPUS], ids=["seeds", "corpus"])
-def test_redrafting_every_page_changes_nothing(inputs, monkeypatch):
-    drafted = build_spec([inputs], workers=1)
-    monkeypatch.setattr(pipeline, "lookups_hold", lambda lookups, enum_types: False)
-    assert _as_text(build_spec([inputs], workers=1)) == _as_text(drafted)
-
-
 def test_guessed_names_are_page_local_until_registered():
     recorder = PageRecorder()
     first = recorder.propose("Contact", obj("Id", "Name"), SOURCE, documented=False, parent="Person")
@@ -61,11 +54,18 @@ def test_a_page_whose_names_would_split_is_left_to_direct_inference():
     assert schemas == ()  # nothing was registered
 
 
-def test_enum_lookups_are_recorded_with_their_answers():
-    recorder = PageRecorder({"BatchTaskState": ("New", "Failed")})
-    assert recorder.enum_named_in("BatchTaskState of the task.") == ("New", "Failed")
+def test_enum_types_named_in_prose_are_resolved_when_the_page_is_registered():
+    recorder = PageRecorder()
+    marked = recorder.enum_named_in("BatchTaskState of the task.")
     assert recorder.enum_named_in("Name of the task.") == ()
-    assert recorder.enum_lookups == [(("BatchTaskState",), ("New", "Failed")), ((), ())]
+    recorder.propose("Task", Schema(type="object", properties=(Property("State", Schema(type="string", enum=marked)),)),
+                     SOURCE)
+    defining = PageRecorder()
+    defining.note_enum("The BatchTaskState to get batch tasks for.", ("New", "Failed"))
+    registry = SchemaRegistry.from_pages([((), defining.enum_notes), (recorder.proposals, recorder.enum_notes)])
+    registry.add_page(recorder.proposals)
+    schemas, _, _ = registry.finalize()
+    assert schemas[0].schema.property("State").schema == Schema(type="string", enum=("New", "Failed"))
 
 
 def test_records_pickle_through_their_constructor():
