@@ -19,7 +19,7 @@ from typing import Any
 
 # Everything a cached page read depends on: the parsers, and the inference of its draft.
 _PARSER_MODULES = ("elements.py", "markdown_page.py", "text_page.py", "extract.py", "errors.py", "pipeline.py",
-                   "cache.py", "infer.py", "schemas.py", "registry.py", "model.py", "text.py")
+                   "cache.py", "infer.py", "schemas.py", "registry.py", "model.py", "text.py", "records.py")
 
 
 def _parser_fingerprint() -> bytes:

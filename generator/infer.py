@@ -99,13 +99,16 @@ class PageDraft:
     proposals: tuple[Proposal, ...]
     enum_notes: dict[str, tuple[str, ...]]
     diagnostics: tuple[Diagnostic, ...]
+    page_line: int  # where the page starts, and whether it is text copied from the web page: for merge notes
+    copied_from_web: bool
 
 
 def draft_operation(doc: EndpointDoc) -> PageDraft:
     recorder = PageRecorder()
     sink = DiagnosticSink(doc.path)
     operation = infer_operation(doc, "", recorder, sink)
-    return PageDraft(operation, tuple(recorder.proposals), recorder.enum_notes, tuple(sink.items))
+    return PageDraft(operation, tuple(recorder.proposals), recorder.enum_notes, tuple(sink.items), doc.line,
+                     doc.copied_from_web)
 
 
 def _split_description(cell: str) -> tuple[str, bool]:

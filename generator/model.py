@@ -1,6 +1,8 @@
 """The API model: operations, parameters and schemas as the spec will state them (no docs wording left)."""
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import field
 from typing import Any
 
@@ -116,3 +118,68 @@ class ApiModel:
     operations: tuple[Operation, ...]
     schemas: tuple[NamedSchema, ...]
     tags: tuple[Tag, ...]
+
+
+# A node of a schema tree: what `map_schemas` calls its visitor with.
+Node = Schema | Property
+# The fields of each record type, looked up once per type.
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def map_schemas(value: Any, visit: Callable[[Any], Any]) -> Any:
+    """`value` (a record, a tuple, a schema) with `visit` applied to every Schema and Property in it, inner
+    nodes first: `visit` gets a node whose children are already visited and returns its replacement.
+
+    Unchanged subtrees stay the same objects, and a node shared by several parents is visited once.
+    """
+    return _map(value, visit, {})
+
+
+def _map(value: Any, visit: Callable[[Any], Any], done: dict[int, Any]) -> Any:
+    if isinstance(value, Schema):
+        found = done.get(id(value))
+        if found is not None:
+            return found
+        properties = _map(value.properties, visit, done) if value.properties else value.properties
+        items = _map(value.items, visit, done) if value.items is not None else None
+        additional = _map(value.additional, visit, done) if value.additional is not None else None
+        node = value
+        if properties is not value.properties or items is not value.items or additional is not value.additional:
+            node = Schema(type=value.type, format=value.format, enum=value.enum, properties=properties, items=items,
+                          additional=additional, ref=value.ref, description=value.description)
+        done[id(value)] = result = visit(node)
+        return result
+    if isinstance(value, Property):
+        found = done.get(id(value))
+        if found is not None:
+            return found
+        schema = _map(value.schema, visit, done)
+        node = value if schema is value.schema else Property(value.name, schema, value.description)
+        done[id(value)] = result = visit(node)
+        return result
+    if isinstance(value, tuple):
+        mapped = [_map(item, visit, done) for item in value]
+        for old, new in zip(value, mapped):
+            if old is not new:
+                return tuple(mapped)
+        return value
+    names = _FIELDS.get(type(value))
+    if names is None:
+        if not dataclasses.is_dataclass(value) or isinstance(value, type):
+            return value
+        names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    changes: dict[str, Any] = {}
+    for name in names:
+        inner = getattr(value, name)
+        if isinstance(inner, tuple) or dataclasses.is_dataclass(inner):
+            new = _map(inner, visit, done)
+            if new is not inner:
+                changes[name] = new
+    return dataclasses.replace(value, **changes) if changes else value
+
+
+def share_equal(value: Any) -> Any:
+    """`value` with equal schemas and properties made one object each: a page's tree repeats the same few
+    shapes (`TableRight`, `FieldProperties`) many times, and shared objects are pickled, loaded and renamed once."""
+    seen: dict[Any, Any] = {}
+    return map_schemas(value, lambda node: seen.setdefault(node, node))

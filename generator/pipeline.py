@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import re
 from stat import S_ISREG
 from collections.abc import Callable, Iterable, Sequence
@@ -17,7 +18,7 @@ from .errors import Diagnostic, DiagnosticSink, DocsError, Severity
 from .extract import EndpointDoc, IndexDoc, extract_endpoint, extract_index, is_index_page
 from .infer import PageDraft, draft_operation, infer_operation, merge_operations
 from .markdown_page import parse_markdown_page
-from .model import ApiModel, Operation, Tag
+from .model import ApiModel, Operation, Tag, share_equal
 from .openapi import to_openapi
 from .records import record
 from .registry import SchemaRegistry, rename_refs
@@ -115,7 +116,6 @@ def parse_page(display: str, text: str, sink: DiagnosticSink) -> Page | None:
     return parse_markdown_page(display, text, sink)
 
 
-PageDoc = EndpointDoc | IndexDoc | None
 # A callable that wraps an iterable of `total` items to show progress (the CLI passes a progress bar).
 Progress = Callable[[Iterable[Any], int], Iterable[Any]]
 # Below this many pages to parse, starting worker processes costs more than it saves.
@@ -124,11 +124,29 @@ _PARALLEL_THRESHOLD = 150
 
 @record()
 class PageRead:
-    """Everything known about one page on its own: a pure function of its name and bytes, so cacheable."""
+    """Everything known about one page on its own: a pure function of its name and bytes, so cacheable.
 
-    doc: PageDoc
+    A reference page is kept as its draft, which is all a run needs, and as its EndpointDoc pickled, for the
+    rare page whose draft cannot be used: loading every page's parse from the cache would double the time.
+    """
+
     diagnostics: tuple[Diagnostic, ...]
+    index: IndexDoc | None = None
     draft: PageDraft | None = None
+    endpoint: bytes = b""
+
+    def endpoint_doc(self) -> EndpointDoc:
+        return pickle.loads(self.endpoint)
+
+
+@record()
+class PlacedOperation:
+    """An operation with where its page is, for the notes about merging it with another page's."""
+
+    display: str
+    page_line: int
+    copied_from_web: bool
+    operation: Operation
 
 
 def read_page_bytes(display: str, data: bytes) -> PageRead:
@@ -138,15 +156,18 @@ def read_page_bytes(display: str, data: bytes) -> PageRead:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         sink.error(1 + data[: exc.start].count(b"\n"), f"not UTF-8 text ({exc.reason} at byte {exc.start}); page skipped")
-        return PageRead(None, tuple(sink.items))
+        return PageRead(tuple(sink.items))
     page = parse_page(display, text, sink)
     if page is None:
         sink.note(1, "not an API reference page (no front matter, no endpoint); skipped")
-        return PageRead(None, tuple(sink.items))
+        return PageRead(tuple(sink.items))
     if is_index_page(page):
-        return PageRead(extract_index(page), tuple(sink.items))
+        return PageRead(tuple(sink.items), index=extract_index(page))
     doc = extract_endpoint(page, sink)
-    return PageRead(doc, tuple(sink.items), draft_operation(doc) if doc is not None else None)
+    if doc is None:
+        return PageRead(tuple(sink.items))
+    return PageRead(tuple(sink.items), draft=share_equal(draft_operation(doc)),
+                    endpoint=pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _read_batch(batch: list[tuple[str, bytes]]) -> list[PageRead]:
@@ -162,7 +183,7 @@ def read_pages(files: list[PageFile], *, cache: PageCache | None = None, workers
         try:
             data = file.path.read_bytes()
         except OSError as exc:
-            results[index] = PageRead(None, (Diagnostic(file.display, 0, Severity.ERROR, f"cannot read: {exc.strerror}"),))
+            results[index] = PageRead((Diagnostic(file.display, 0, Severity.ERROR, f"cannot read: {exc.strerror}"),))
             continue
         todo.append((index, file.display, data))
     keys = {index: page_key(display, data) for index, display, data in todo}
@@ -216,7 +237,7 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
     parsed pages are remembered there; `workers` caps the processes used to parse (default: one per core).
     """
     files, diagnostics = find_pages(inputs)
-    pages: list[tuple[PageFile, EndpointDoc, PageDraft]] = []
+    pages: list[tuple[PageFile, PageRead, PageDraft]] = []
     indexes: dict[str, IndexDoc] = {}
     cache = PageCache(cache_dir) if cache_dir is not None else None
     try:
@@ -226,30 +247,32 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
             cache.close()
     for file, page in read:
         diagnostics.extend(page.diagnostics)
-        if isinstance(page.doc, IndexDoc):
-            indexes[file.folder] = page.doc
-            diagnostics.extend(_broken_links(file, page.doc))
-        elif page.doc is not None and page.draft is not None:
-            pages.append((file, page.doc, page.draft))
+        if page.index is not None:
+            indexes[file.folder] = page.index
+            diagnostics.extend(_broken_links(file, page.index))
+        elif page.draft is not None:
+            pages.append((file, page, page.draft))
 
     # Every page was inferred on its own when it was read. The registry first learns what all pages say of
     # the carriers and enum types they name, then takes each page's proposals in page order, so that a type
     # guessed from a sample key can tell whether it is a type another page named or only shares its name.
     registry = SchemaRegistry.from_pages((draft.proposals, draft.enum_notes) for _, _, draft in pages)
-    placed: list[tuple[PageFile, EndpointDoc, Operation, dict[str, str]]] = []
-    for file, doc, draft in pages:
+    placed: list[tuple[PageFile, PageDraft, Operation, dict[str, str]]] = []
+    for file, page, draft in pages:
         diagnostics.extend(draft.diagnostics)
         local = registry.add_page(draft.proposals)
         if local is None:
-            operation = infer_operation(doc, "", registry, DiagnosticSink(file.display))
+            operation = infer_operation(page.endpoint_doc(), "", registry, DiagnosticSink(file.display))
             local = {}
         else:
             operation = draft.operation
-        placed.append((file, doc, operation, local))
+        placed.append((file, draft, operation, local))
     schemas, renames, conflicts = registry.finalize()
     diagnostics.extend(Diagnostic(c.source.path, c.source.line, Severity.WARNING, c.message) for c in conflicts)
-    drafts = [(doc, _finish(operation, local, renames, registry.enum_types, _tag_for(file, doc, indexes), file.source))
-              for file, doc, operation, local in placed]
+    drafts = [PlacedOperation(file.display, draft.page_line, draft.copied_from_web,
+                              _finish(operation, local, renames, registry.enum_types,
+                                      _tag_for(file, operation.path, indexes), file.source))
+              for file, draft, operation, local in placed]
     operations, merged, merge_notes = _merge_duplicates(drafts)
     diagnostics.extend(merge_notes)
     diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.value, d.message))
@@ -278,14 +301,14 @@ def _broken_links(file: PageFile, index: IndexDoc) -> list[Diagnostic]:
             if "://" not in link.target and not (file.path.parent / link.target.split("#")[0]).exists()]
 
 
-def _tag_for(file: PageFile, doc: EndpointDoc, indexes: dict[str, IndexDoc]) -> str:
+def _tag_for(file: PageFile, url: str, indexes: dict[str, IndexDoc]) -> str:
     if file.folder:
         index = indexes.get(file.folder)
         if index and index.title:
             return index.title.replace("_", " ")
         return file.folder.rsplit("/", 1)[-1].replace("_", " ")
     # Pages directly in the input folder: the resource after /api/v1/ (`Agents/Batch/...` -> `Batch Agent`).
-    parts = [p for p in _API_PREFIX.sub("", doc.url).strip("/").split("/") if p]
+    parts = [p for p in _API_PREFIX.sub("", url).strip("/").split("/") if p]
     if len(parts) >= 2 and parts[0].lower() == "agents":
         return f"{parts[1]} Agent"
     return parts[0] if parts and not parts[0].startswith("{") else "default"
@@ -297,35 +320,38 @@ def _tags(operations: list[Operation], indexes: dict[str, IndexDoc]) -> tuple[Ta
     return tuple(Tag(name, descriptions.get(name, "")) for name in used)
 
 
-def _merge_duplicates(drafts: list[tuple[EndpointDoc, Operation]]) -> tuple[list[Operation], int, list[Diagnostic]]:
+def _merge_duplicates(placed: list[PlacedOperation]) -> tuple[list[Operation], int, list[Diagnostic]]:
     """Pages documenting the same method and path become one operation: the union of both."""
     notes: list[Diagnostic] = []
     # Pages with an id in their front matter go first, so their operationId is the one kept.
-    ordered = sorted(drafts, key=lambda d: (d[0].copied_from_web, d[0].path))
-    by_endpoint: dict[tuple[str, str], tuple[EndpointDoc, Operation]] = {}
+    ordered = sorted(placed, key=lambda p: (p.copied_from_web, p.display))
+    by_endpoint: dict[tuple[str, str], PlacedOperation] = {}
     merged = 0
-    for doc, op in ordered:
+    for page in ordered:
+        op = page.operation
         key = (op.method, op.path)
         if key not in by_endpoint:
-            by_endpoint[key] = (doc, op)
+            by_endpoint[key] = page
             continue
-        first_doc, first = by_endpoint[key]
+        first = by_endpoint[key].operation
         combined, conflicts = merge_operations(first, op)
         merged += 1
-        notes.append(Diagnostic(doc.path, doc.endpoint_line, Severity.NOTE,
+        line = op.sources[0].line  # the page's endpoint line
+        notes.append(Diagnostic(page.display, line, Severity.NOTE,
                                 f"{op.method.upper()} {op.path} is also documented in {first.sources[0]}; merged into "
                                 f"{first.operation_id}"))
-        notes.extend(Diagnostic(doc.path, doc.endpoint_line, Severity.WARNING,
+        notes.extend(Diagnostic(page.display, line, Severity.WARNING,
                                 f"contradicts {first.sources[0]} on {message}") for message in conflicts)
-        by_endpoint[key] = (first_doc, combined)
+        by_endpoint[key] = replace(by_endpoint[key], operation=combined)
     operations: list[Operation] = []
     seen_ids: dict[str, Operation] = {}
     for key in sorted(by_endpoint, key=lambda k: (k[1], k[0])):
-        doc, op = by_endpoint[key]
+        page = by_endpoint[key]
+        op = page.operation
         if op.operation_id in seen_ids:
             other = seen_ids[op.operation_id]
             new_id = f"{op.operation_id}_{op.method}"
-            notes.append(Diagnostic(doc.path, doc.line, Severity.WARNING,
+            notes.append(Diagnostic(page.display, page.page_line, Severity.WARNING,
                                     f"operationId {op.operation_id} is already used by {other.method.upper()} "
                                     f"{other.path} ({other.sources[0]}); renamed to {new_id}"))
             op = replace(op, operation_id=new_id)

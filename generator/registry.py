@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .model import NamedSchema, Property, Schema, Source
+from .model import NamedSchema, Schema, Source, map_schemas
 from .records import record
 from .schemas import merge_schemas, property_names
 
@@ -264,53 +264,19 @@ def _best_match(names: frozenset[str], carriers: list[tuple[str, frozenset[str]]
 
 
 def rename_refs(value: Any, renames: Mapping[str, str], enum_types: Mapping[str, tuple[str, ...]] | None = None) -> Any:
-    """Rewrites `Schema.ref` through `renames` anywhere inside a tree of frozen records and tuples, and with
-    `enum_types`, resolves the enum markers a PageRecorder handed out.
-
-    Unchanged subtrees are returned as they are (the same objects), so renaming costs little where nothing
-    is renamed.
-    """
-    return _rename(value, renames, enum_types or {}) if renames or enum_types else value
-
-
-# The fields of each record type that can hold schemas, looked up once per type.
-_TREE_FIELDS: dict[type, tuple[str, ...]] = {}
-
-
-def _rename(value: Any, renames: Mapping[str, str], enums: Mapping[str, tuple[str, ...]]) -> Any:
-    if isinstance(value, Schema):
-        if value.ref is None and value.properties is None and value.items is None and value.additional is None \
-                and value.enum[:1] != (_ENUM_MARKER,):
-            return value  # a scalar or an empty object: most of a tree
-        ref = renames.get(value.ref, value.ref) if value.ref is not None else None
-        items = _rename(value.items, renames, enums) if value.items is not None else None
-        additional = _rename(value.additional, renames, enums) if value.additional is not None else None
-        properties = _rename(value.properties, renames, enums) if value.properties else value.properties
-        enum = _enum_lookup(value.enum[1:], enums) if value.enum[:1] == (_ENUM_MARKER,) else value.enum
-        if ref is value.ref and items is value.items and additional is value.additional \
-                and properties is value.properties and enum is value.enum:
-            return value
-        return Schema(type=value.type, format=value.format, enum=enum, properties=properties, items=items,
-                      additional=additional, ref=ref, description=value.description)
-    if isinstance(value, Property):
-        schema = _rename(value.schema, renames, enums)
-        return value if schema is value.schema else Property(value.name, schema, value.description)
-    if isinstance(value, tuple):
-        new_items = [_rename(item, renames, enums) for item in value]
-        for old, new in zip(value, new_items):
-            if old is not new:
-                return tuple(new_items)
+    """Rewrites `Schema.ref` through `renames` anywhere inside a tree of records and tuples, and with
+    `enum_types`, resolves the enum markers a PageRecorder handed out."""
+    if not renames and not enum_types:
         return value
-    names = _TREE_FIELDS.get(type(value))
-    if names is None:
-        if not dataclasses.is_dataclass(value) or isinstance(value, type):
-            return value
-        names = _TREE_FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
-    changes: dict[str, Any] = {}
-    for name in names:
-        inner = getattr(value, name)
-        if isinstance(inner, (Schema, tuple)) or dataclasses.is_dataclass(inner):
-            new = _rename(inner, renames, enums)
-            if new is not inner:
-                changes[name] = new
-    return dataclasses.replace(value, **changes) if changes else value
+    enums = enum_types or {}
+
+    def rename(node: Any) -> Any:
+        if not isinstance(node, Schema):
+            return node
+        marked = node.enum[:1] == (_ENUM_MARKER,)
+        if (node.ref is None or node.ref not in renames) and not marked:
+            return node
+        return dataclasses.replace(node, ref=renames.get(node.ref, node.ref) if node.ref is not None else None,
+                                   enum=_enum_lookup(node.enum[1:], enums) if marked else node.enum)
+
+    return map_schemas(value, rename)
