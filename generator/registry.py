@@ -1,7 +1,6 @@
 """Named component schemas: proposals from every page merged by name, anonymous carriers matched or named."""
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -152,8 +151,9 @@ class SchemaRegistry:
         local = {ref: name for ref, name in resolved.items() if ref != name}
         anonymous = [p for p in proposals if p.anonymous]
         local.update((p.ref, f"{_ANON_PREFIX}{len(self._anonymous) + i}") for i, p in enumerate(anonymous))
-        for proposal in proposals:
-            schema = rename_refs(proposal.schema, local, self.enum_types)
+        # One pass over all the page's schemas: the shapes they share are renamed once.
+        schemas = rename_refs(tuple(proposal.schema for proposal in proposals), local, self.enum_types)
+        for proposal, schema in zip(proposals, schemas):
             if proposal.anonymous:
                 self._anonymous.append((proposal.name, schema, proposal.source))
                 continue
@@ -276,7 +276,10 @@ def rename_refs(value: Any, renames: Mapping[str, str], enum_types: Mapping[str,
         marked = node.enum[:1] == (_ENUM_MARKER,)
         if (node.ref is None or node.ref not in renames) and not marked:
             return node
-        return dataclasses.replace(node, ref=renames.get(node.ref, node.ref) if node.ref is not None else None,
-                                   enum=_enum_lookup(node.enum[1:], enums) if marked else node.enum)
+        return Schema(type=node.type, format=node.format,
+                      enum=_enum_lookup(node.enum[1:], enums) if marked else node.enum,
+                      properties=node.properties, items=node.items, additional=node.additional,
+                      ref=renames.get(node.ref, node.ref) if node.ref is not None else None,
+                      description=node.description)
 
     return map_schemas(value, rename)
