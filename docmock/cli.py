@@ -44,10 +44,10 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Exit 1 when any page has a warning or error.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only warnings and errors, no summary.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
-              help="Where parsed pages and validated fragments are remembered [default: $XDG_CACHE_HOME/docmock].")
-@click.option("--no-cache", is_flag=True, help="Parse and validate everything from scratch.")
+              help="Where read pages are remembered [default: $XDG_CACHE_HOME/docmock].")
+@click.option("--no-cache", is_flag=True, help="Read every page from scratch, and remember nothing.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Processes used to parse pages [default: one per core].")
+              help="Processes that read (parse and infer) pages [default: one per core].")
 def generate(paths: tuple[Path, ...], output: str, fmt: str | None, strict: bool, quiet: bool,
              cache_dir: Path | None, no_cache: bool, workers: int | None) -> None:
     """Generate one OpenAPI 3.1 document from every page under PATHS (default: docs_src/)."""
