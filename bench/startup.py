@@ -6,7 +6,8 @@ in-memory state) is launched and an operation of the spec is polled every 10 ms 
 full synthetic spec (3,348 operations, generated once from bench/.scale-corpus/) is measured next to a
 10-operation spec cut from it (same schemas, components pruned to what the 10 operations reference), and
 next to `docmock --help` (interpreter and CLI import only), all in the same run. Each figure is the best of
---repeat runs. With --profile, the start-up of the full spec is also split into its stages in-process.
+--repeat runs. With --profile, the start-up of the full spec is also split into its stages in-process
+(load, state inference, create_app, compiling the probed operation on its first request).
 
     .venv/bin/python bench/startup.py [--repeat 5] [--spec FULL.json] [--profile]
 
@@ -28,7 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -278,30 +279,44 @@ def time_startup(spec: Path | None, extra: list[str], probe: bytes, timeout: flo
         stop(proc)
 
 
-def profile_full(spec_path: Path) -> None:
-    """Where the full spec's start-up goes, stage by stage, in-process (one run, no profiler while timing)."""
+def profile_full(spec_path: Path, probe: bytes) -> None:
+    """Where the full spec's start-up goes, stage by stage, in-process and in the order `docmock serve` runs them
+    (the garbage collector paused while loading and building, as there); then the same stages under cProfile."""
     import cProfile
+    import gc
     import pstats
 
     t0 = time.perf_counter()
+    from docmock.serve import _collector_paused
     from mockserver import create_app, load_spec
     from mockserver.state import StateEngine, open_store
     t1 = time.perf_counter()
-    spec = load_spec(spec_path)
-    t2 = time.perf_counter()
-    create_app(spec)
-    t3 = time.perf_counter()
-    StateEngine.from_spec(spec, open_store("memory"))
-    t4 = time.perf_counter()
-    print(f"\nfull spec start-up, in-process stages (one run): imports {t1 - t0:.2f}s, load JSON {t2 - t1:.2f}s, "
-          f"create_app {t3 - t2:.2f}s (spec documents and the index page are built on first request), "
-          f"StateEngine.from_spec {t4 - t3:.2f}s")
+    with _collector_paused():
+        spec = load_spec(spec_path)
+        t2 = time.perf_counter()
+        state = StateEngine.from_spec(spec, open_store("memory"))
+        t3 = time.perf_counter()
+        app = create_app(spec, state=state)
+        t4 = time.perf_counter()
+    method, target = (part.decode() for part in probe.split(b" ", 2)[:2])
+    endpoint = app.router.match(method, unquote(target.split("?")[0])).payload  # type: ignore[union-attr]
+    t5 = time.perf_counter()
+    app.compiled(endpoint)
+    t6 = time.perf_counter()
+    gc.unfreeze()
+    print(f"\nfull spec start-up, in-process stages (one run, collector paused as in `docmock serve`): "
+          f"imports {t1 - t0:.2f}s, load JSON {t2 - t1:.2f}s, StateEngine.from_spec {t3 - t2:.2f}s, "
+          f"create_app {t4 - t3:.2f}s, compiling the probed operation on its first request {t6 - t5:.3f}s "
+          f"(other operations compile on their first request; the spec documents and the index page are built "
+          f"on theirs)")
     profiler = cProfile.Profile()
-    profiler.enable()
-    create_app(spec)
-    profiler.disable()
-    print("  create_app under cProfile, mockserver functions by cumulative time:")
-    pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"mockserver", 14)
+    with _collector_paused():
+        profiler.enable()
+        create_app(spec, state=StateEngine.from_spec(spec, open_store("memory")))
+        profiler.disable()
+    gc.unfreeze()
+    print("  StateEngine.from_spec + create_app under cProfile, mockserver functions by cumulative time:")
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(r"mockserver", 16)
 
 
 def main() -> None:
@@ -334,7 +349,7 @@ def main() -> None:
         print(f"  {mode:<14} {big:.2f}s / {little:.2f}s = {big / little:.1f}x   "
               f"target {'met' if big <= TARGET_S else 'MISSED'}")
     if args.profile:
-        profile_full(full)
+        profile_full(full, probes[full])
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
 """The `docmock serve` command: build the mock from docs or an OpenAPI file, print what it serves, run uvicorn."""
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import logging
 import os
 import socket
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +75,12 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
                "state": None if no_state else state_option,
                "overrides": str(state_overrides) if state_overrides else None}
     try:
-        spec = load_spec(spec_file) if spec_file is not None else _spec_from_docs(paths or (DEFAULT_DOCS,))
-        app = _build_app(spec, options)
+        if spec_file is None:
+            spec = _spec_from_docs(paths or (DEFAULT_DOCS,))  # parsing pages makes garbage: collect as usual
+        with _collector_paused():
+            if spec_file is not None:
+                spec = load_spec(spec_file)
+            app = _build_app(spec, options)
     except MockServerError as exc:
         raise click.ClickException(str(exc)) from exc
     for line in app.report.lines():
@@ -95,6 +102,25 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
         os.environ[_WORKER_CONFIG] = json.dumps({"spec": str(spec_path), **options})
         uvicorn.run("docmock.serve:worker_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", access_log=False, lifespan="on")
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Load the spec and build the app with the cyclic garbage collector paused, then freeze what was built.
+
+    Start-up allocates millions of objects that live as long as the server (the parsed spec, routes, the state
+    inference) and leaves next to no cyclic garbage, yet every burst of allocations made the collector walk
+    all of them again: about 0.8 s of a 3,300-operation start-up. Frozen, they are also skipped by every
+    collection while the server runs.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+        gc.freeze()
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _bind_with_nodelay(uvicorn: Any) -> None:
@@ -126,4 +152,5 @@ def worker_app() -> Any:
     config = json.loads(os.environ[_WORKER_CONFIG])
     logging.basicConfig(level=logging.WARNING if config["quiet"] else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(process)d %(message)s")
-    return _build_app(load_spec(Path(config.pop("spec"))), config)
+    with _collector_paused():
+        return _build_app(load_spec(Path(config.pop("spec"))), config)

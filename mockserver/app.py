@@ -7,9 +7,10 @@ import logging
 import os
 import random
 import re
+import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs
@@ -28,7 +29,7 @@ from .routing import Ambiguity, Found, MethodNotAllowed, Mismatch, Route, Router
 from .seeding import request_seed
 from .spec import OperationSpec, iter_operations, normalise
 from .state import GENERATE, NO_BODY, SESSION_HEADER, Action, Entity, StateEngine, session_name
-from .validation import RequestValidator, SchemaCompiler
+from .validation import RequestValidator, SchemaCompiler, check_refs, malformed_schemas
 
 logger = logging.getLogger("docmock.mockserver")
 
@@ -58,6 +59,7 @@ class StartupReport:
     ambiguities: tuple[Ambiguity, ...]
     overlaps: tuple[Ambiguity, ...]
     state: tuple[str, ...] = ()
+    malformed: tuple[str, ...] = ()  # schemas that are not JSON Schemas: their operations answer 500
 
     def lines(self) -> list[str]:
         out = [f"{len(self.operations)} operations from {self.title!r}:"]
@@ -70,21 +72,33 @@ class StartupReport:
         if self.overlaps:
             out.append(f"{len(self.overlaps)} overlaps resolved by parameter type (more specific type wins):")
             out.extend("  " + a.format() for a in self.overlaps)
+        if self.malformed:
+            out.append(f"warning: {len(self.malformed)} malformed schema(s); the operations using them answer 500 "
+                       f"until the spec is fixed:")
+            out.extend("  " + problem for problem in self.malformed)
         out.extend(self.state)
         return out
 
 
 @dataclass(frozen=True, slots=True)
-class Endpoint:
-    """Everything compiled for one operation."""
+class Compiled:
+    """What an operation's requests need beyond routing: built on its first request (`MockApp.compiled`)."""
 
-    op: OperationSpec
     validator: RequestValidator
-    policy: AuthPolicy
     success: StatusPlan | None
     plans: Mapping[str, StatusPlan]
+
+
+@dataclass(slots=True, eq=False)
+class Endpoint:
+    """One routed operation. Its request checks and response plans are compiled on first use, because
+    compiling them for all 3,300 operations of a large spec took most of a second of start-up."""
+
+    op: OperationSpec
+    policy: AuthPolicy
     has_cookies: bool
     op_id_header: bytes
+    compiled: Compiled | None = field(default=None, repr=False)  # filled by MockApp.compiled
 
 
 @dataclass(slots=True)
@@ -117,23 +131,29 @@ class MockApp:
         self.cors_any = "*" in cors_origins
         self.cors_origins = frozenset(cors_origins)
         self.factory = DataFactory(doc, seed)
-        compiler = SchemaCompiler(doc)
-        self.xml = compiler.xml
-        planner = ResponsePlanner(doc, self.factory, self.xml)
+        self._compiler = SchemaCompiler(doc)
+        self.xml = self._compiler.xml
+        self._planner = ResponsePlanner(doc, self.factory, self.xml)
+        self._compile_lock = threading.Lock()
+        self._compiled_count = 0
         self.negotiator = Negotiator()
         schemes = ((doc.get("components") or {}).get("securitySchemes") or {})
+        policies: dict[tuple[int, ...], AuthPolicy] = {}
         routes: list[Route[Endpoint]] = []
         ops: list[OperationSpec] = []
         try:
             for op in iter_operations(doc):
-                plans = {code: planner.plan(op, code) for code in op.responses}
-                success = success_code(op)
+                # Compiling waits for the first request, but a $ref it would fail on fails start-up, as before.
+                self._planner.check(op)
+                check_refs(op, self._compiler)
+                # Operations usually share the document's `security` list: compile each list once.
+                key = tuple(map(id, op.security or ()))
+                policy = policies.get(key)
+                if policy is None:
+                    policy = policies[key] = compile_policy(op.security, schemes)
                 endpoint = Endpoint(
                     op=op,
-                    validator=RequestValidator(op, compiler),
-                    policy=compile_policy(op.security, schemes),
-                    success=plans.get(success) if success else None,
-                    plans=plans,
+                    policy=policy,
                     has_cookies=any(p.location == "cookie" for p in op.parameters),
                     op_id_header=op.operation_id.encode("latin-1", "replace"),
                 )
@@ -158,10 +178,51 @@ class MockApp:
             tuple(a for a in self.router.ambiguities if a.kind == "unresolved"),
             tuple(a for a in self.router.ambiguities if a.kind != "unresolved"),
             tuple(state.describe()) if state is not None else (),
+            tuple(malformed_schemas(doc)),
         )
         self.documents = SpecDocuments(spec)
         self._title = title
         self._index_html: str | None = None  # built on the first request for `/`
+
+    # -- compiling operations on first use -----------------------------------------------------------
+
+    @property
+    def compiled_operations(self) -> int:
+        """How many operations have had their request checks and response plans compiled so far."""
+        return self._compiled_count
+
+    def compiled(self, endpoint: Endpoint) -> Compiled:
+        """The endpoint's request validator and response plans, compiled on the first call and kept.
+
+        Compiling is deterministic and order-independent (generators are pure functions of their schema), so
+        an answer does not depend on which operations were requested before it.
+        """
+        compiled = endpoint.compiled
+        if compiled is None:
+            # A SQLite-backed state calls back from worker threads: one compiles, the others wait for it.
+            with self._compile_lock:
+                compiled = endpoint.compiled
+                if compiled is None:
+                    compiled = endpoint.compiled = self._compile(endpoint.op)
+                    self._compiled_count += 1
+        return compiled
+
+    def compile_all(self) -> None:
+        """Compile every operation now (what start-up did before compiling became lazy): for callers who
+        want each operation checked, or its first answer as fast as later ones."""
+        for endpoint in self.endpoints.values():
+            self.compiled(endpoint)
+
+    def _compile(self, op: OperationSpec) -> Compiled:
+        try:
+            plans = {code: self._planner.plan(op, code) for code in op.responses}
+            validator = RequestValidator(op, self._compiler)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise SpecError(f"cannot compile {op.operation_id}: {exc!r}") from exc
+        except SpecError as exc:
+            raise SpecError(f"cannot compile {op.operation_id}: {exc}") from exc
+        success = success_code(op)
+        return Compiled(validator, plans.get(success) if success else None, plans)
 
     # -- ASGI --------------------------------------------------------------------------------------
 
@@ -278,9 +339,14 @@ class MockApp:
                                          "Authorization header (Basic, Bearer, ...) or an API key"
                                          + (" with an accepted value" if self.credentials else ""),
                                     headers=(("WWW-Authenticate", endpoint.policy.challenge),)))
-        checked = endpoint.validator.check(path_params, query, headers, cookies, headers.get("content-type"), body)
+        try:
+            compiled = self.compiled(endpoint)
+        except SpecError as exc:  # a flaw start-up does not look for: say what it is, as start-up used to
+            logger.error("%s", exc)
+            return _problem(Problem(500, f"the spec is broken for this operation: {exc}"))
+        checked = compiled.validator.check(path_params, query, headers, cookies, headers.get("content-type"), body)
         if checked.unsupported_media is not None:
-            offered = ", ".join(endpoint.validator.media_types)
+            offered = ", ".join(compiled.validator.media_types)
             return _problem(Problem(415, f"Content-Type {checked.unsupported_media} is not accepted; "
                                          f"send one of: {offered}"))
         if checked.violations:
@@ -288,9 +354,9 @@ class MockApp:
             return _problem(Problem(400, f"the request has {n} problem{'s' if n > 1 else ''}; see errors",
                                     checked.violations))
         prefs = parse_prefer(headers.get("prefer"))
-        plan = endpoint.success
+        plan = compiled.success
         if prefs.code is not None:
-            plan = _plan_for_code(endpoint, prefs.code)
+            plan = _plan_for_code(compiled, prefs.code)
             if plan is None:
                 codes = ", ".join(endpoint.op.responses)
                 return _problem(Problem(400, f"Prefer: code={prefs.code} is not documented for "
@@ -298,7 +364,8 @@ class MockApp:
                                         (Violation("header.Prefer", f"code={prefs.code} is not documented"),)))
         action = self.actions.get(endpoint.op.operation_id) if prefs.code is None and prefs.example is None else None
         if action is not None:
-            reply = await self._stateful(action, endpoint, path_params, query, headers, body, checked.body)
+            reply = await self._stateful(action, endpoint, compiled, path_params, query, headers, body,
+                                         checked.body)
             if reply is not None:
                 return reply
         if plan is None or not plan.has_body:
@@ -330,12 +397,12 @@ class MockApp:
 
     # -- state ---------------------------------------------------------------------------------------
 
-    async def _stateful(self, action: Action, endpoint: Endpoint, path_params: dict[str, str],
+    async def _stateful(self, action: Action, endpoint: Endpoint, compiled: Compiled, path_params: dict[str, str],
                         query: dict[str, list[str]], headers: dict[str, str], raw_body: bytes,
                         body: Any) -> _Reply | None:
         """Applies a write or answers a read from the state; None means: generate the documented answer."""
         assert self.state is not None
-        plan = endpoint.success
+        plan = compiled.success
         if raw_body.strip() and not _JSON_MEDIA.match(media_key(headers.get("content-type") or "")):
             # XML and form bodies are only checked for well-formedness: their values are text, not the
             # spec's types, so remembering them would make later answers break the spec.
@@ -356,12 +423,12 @@ class MockApp:
                                  query, body, headers.get("content-type"),
                                  functools.partial(self._base_record, action.entity), base_list)
         # SQLite may wait for another process's lock: keep the event loop free meanwhile.
-        outcome = await run_in_threadpool(call) if self.state.blocking else call()
+        outcome = await run_in_threadpool(call) if self.state.blocks(action) else call()
         if outcome.problem is not None:
             return _problem(Problem(outcome.status, outcome.problem))
         if outcome.value is GENERATE:
             return None
-        answer = endpoint.plans.get(str(outcome.status)) or plan
+        answer = compiled.plans.get(str(outcome.status)) or plan
         if outcome.value is NO_BODY or answer is None or not answer.has_body:
             return _Reply(outcome.status, [], b"")
         media = self.negotiator.choose(headers.get("accept"), answer.offers)
@@ -386,13 +453,20 @@ class MockApp:
         return fill_ids(mp.gen(random.Random(seed), 0), plan, path_params)
 
     def _base_record(self, entity: Entity, ident: Any) -> Any:
-        """The generated record for an id: what the entity's read operation answers for it."""
-        endpoint = self.endpoints.get(entity.base_operation or "")
-        if endpoint is None or endpoint.success is None:
-            return {}
-        params = {entity.base_param: str(ident)} if entity.base_param else {}
-        record = self._generated(endpoint, endpoint.success, params, {}, b"")
-        return record if isinstance(record, dict) else {}
+        """The generated record for an id: what the entity's read operation answers for it.
+
+        A list answer is made of these records, one per row, so the recent ones are remembered (as JSON text:
+        every caller gets its own copy to change) in a bounded cache that keeps memory flat."""
+        return json.loads(self._base_record_text(entity.base_operation or "", entity.base_param, str(ident)))
+
+    @functools.lru_cache(maxsize=4096)
+    def _base_record_text(self, operation_id: str, param: str | None, ident: str) -> str:
+        endpoint = self.endpoints.get(operation_id)
+        success = self.compiled(endpoint).success if endpoint is not None else None
+        if endpoint is None or success is None:
+            return "{}"
+        record = self._generated(endpoint, success, {param: ident} if param else {}, {}, b"")
+        return json.dumps(record if isinstance(record, dict) else {})
 
     def _admin(self, method: str, path: str, scope: Scope) -> _Reply:
         """`POST /__docmock/reset[?session=]` and `GET /__docmock/state[?session=]`."""
@@ -432,8 +506,8 @@ def _example(plan: StatusPlan, chosen: Any, name: str) -> Any:
     return _MISSING
 
 
-def _plan_for_code(endpoint: Endpoint, code: str) -> StatusPlan | None:
-    plans = endpoint.plans
+def _plan_for_code(compiled: Compiled, code: str) -> StatusPlan | None:
+    plans = compiled.plans
     if code in plans:
         return plans[code]
     if code.isdigit():

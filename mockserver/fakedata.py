@@ -66,6 +66,9 @@ _NUMBER_BY_SUFFIX: tuple[tuple[str, tuple[float, float]], ...] = (
     ("percent", (0.0, 100.0)), ("amount", (10.0, 10_000.0)), ("price", (1.0, 2_000.0)),
     ("cost", (1.0, 5_000.0)), ("rate", (0.0, 1.0)), ("probability", (0.0, 100.0)),
 )
+# The keywords DataFactory compiles into subschema generators (`check` walks the same ones).
+_SUBSCHEMA_KEYS = ("items", "additionalProperties")
+_SUBSCHEMA_LIST_KEYS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _FUTURE_HINTS = ("expir", "deadline", "due", "end", "until", "scheduled", "next")
 
 
@@ -146,6 +149,7 @@ class DataFactory:
         self._cache: dict[tuple[int, str], tuple[Any, Gen]] = {}
         self._refs: dict[tuple[str, str], Gen] = {}
         self._kinds: dict[str, Callable[[random.Random], str]] = {}
+        self._checked_refs: set[str] = set()
 
     def generator(self, schema: Any, name: str = "") -> Gen:
         """The generator for `schema`; `name` is the property name that hints at realistic values."""
@@ -163,6 +167,33 @@ class DataFactory:
 
     def generate(self, schema: Any, r: random.Random) -> Any:
         return self.generator(schema)(r, 0)
+
+    def check(self, schema: Any) -> None:
+        """Raise the SpecError that compiling `schema` would raise (a dangling or external $ref), without
+        compiling it: the server compiles generators on an operation's first request, but a broken spec must
+        still fail at start-up. Walks the keywords the compiler follows, each $ref target once; it may also meet a
+        $ref the compiler skips (past a `const` or `enum`, deep in a oneOf branch after the first)."""
+        stack = [schema]
+        while stack:
+            s = stack.pop()
+            if not (type(s) is dict or isinstance(s, Mapping)):  # the exact type first: the ABC check is slow
+                continue
+            ref = s.get("$ref")
+            if isinstance(ref, str):
+                if ref not in self._checked_refs:
+                    self._checked_refs.add(ref)
+                    stack.append(resolve_pointer(self.doc, ref))
+                if len(s) == 1:
+                    continue  # a bare $ref, as most response schemas are: nothing else to walk
+            for key in _SUBSCHEMA_KEYS:
+                sub = s.get(key)
+                if sub is not None:
+                    stack.append(sub)
+            for key in _SUBSCHEMA_LIST_KEYS:
+                if isinstance(s.get(key), list):
+                    stack.extend(s[key])
+            if isinstance(s.get("properties"), Mapping):
+                stack.extend(s["properties"].values())
 
     # -- compiling -------------------------------------------------------------------------------
 

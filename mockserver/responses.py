@@ -94,8 +94,7 @@ class ResponsePlanner:
     def plan(self, op: OperationSpec, code: str) -> StatusPlan:
         response = deref(self.doc, op.responses.get(code) or {})
         media: dict[str, MediaPlan] = {}
-        for raw_media, obj in (response.get("content") or {}).items() if isinstance(response, Mapping) else ():
-            obj = obj if isinstance(obj, Mapping) else {}
+        for raw_media, obj in _contents(response):
             key = media_key(raw_media)
             schema = obj.get("schema", {})
             examples: dict[str, Any] = {}
@@ -109,14 +108,31 @@ class ResponsePlanner:
             kind = _serializer(answer)
             charset = "; charset=utf-8" if kind in ("json", "xml", "text") else ""
             media[key] = MediaPlan(key, answer + charset, kind, schema, self.factory.generator(schema), examples)
-        headers = tuple(
-            (name, self.factory.generator(deref(self.doc, h).get("schema", {}), name))
-            for name, h in ((response.get("headers") or {}).items() if isinstance(response, Mapping) else ())
-            if isinstance(deref(self.doc, h), Mapping) and name.lower() != "content-type"
-            and deref(self.doc, h).get("required", False)
-        )
+        headers = tuple((name, self.factory.generator(h.get("schema", {}), name))
+                        for name, h in self._required_headers(response))
         return StatusPlan(status_for(code), media, tuple(media), headers, self._id_fill(op, media),
                           self._select_info(media))
+
+    def check(self, op: OperationSpec) -> None:
+        """Raise the SpecError `plan` would raise for any of `op`'s responses (a dangling, external or circular
+        $ref), without compiling generators: start-up runs this, `plan` waits for the operation's first request."""
+        for code in op.responses:
+            response = deref(self.doc, op.responses.get(code) or {})
+            for _, obj in _contents(response):
+                self.factory.check(obj.get("schema", {}))
+                for ex in (obj.get("examples") or {}).values():
+                    deref(self.doc, ex)
+            for _, h in self._required_headers(response):
+                self.factory.check(h.get("schema", {}))
+
+    def _required_headers(self, response: Any) -> list[tuple[str, Mapping[str, Any]]]:
+        """The response headers an answer must carry (Content-Type is the answer's own), $refs resolved."""
+        out = []
+        for name, h in (response.get("headers") or {}).items() if isinstance(response, Mapping) else ():
+            h = deref(self.doc, h)
+            if isinstance(h, Mapping) and name.lower() != "content-type" and h.get("required", False):
+                out.append((name, h))
+        return out
 
     def _select_info(self, media: Mapping[str, MediaPlan]) -> Mapping[str, tuple[bool, bool]]:
         if not media:
@@ -162,6 +178,13 @@ class ResponsePlanner:
                 bounds = (max(low, (bounds or (low, high))[0]), min(high, (bounds or (low, high))[1]))
             out.append((p.name, target, kind, bounds))
         return tuple(out)
+
+
+def _contents(response: Any) -> list[tuple[str, Mapping[str, Any]]]:
+    """(media type, media type object) of a response; a malformed media type object counts as empty."""
+    if not isinstance(response, Mapping):
+        return []
+    return [(media, obj if isinstance(obj, Mapping) else {}) for media, obj in (response.get("content") or {}).items()]
 
 
 def _resolve(doc: Mapping[str, Any], schema: Any) -> Mapping[str, Any]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -14,7 +14,7 @@ from referencing.jsonschema import DRAFT202012
 
 from .negotiation import media_key
 from .problems import Violation
-from .spec import OperationSpec, Parameter, follow_refs
+from .spec import OperationSpec, Parameter, RefFollower
 from .xmlcodec import XmlBodyError, XmlWriter, coerce_scalar, parse_xml
 
 SPEC_URI = "urn:docmock:spec"
@@ -42,6 +42,7 @@ class SchemaCompiler:
 
     def __init__(self, doc: Mapping[str, Any]) -> None:
         self.doc = doc
+        self._follow = RefFollower(doc)
         self.registry: Registry = Registry().with_resource(SPEC_URI, DRAFT202012.create_resource(doc))
         self.xml = XmlWriter(doc)
 
@@ -49,7 +50,7 @@ class SchemaCompiler:
         return Draft202012Validator(_absolute_refs(schema), registry=self.registry, format_checker=FORMAT_CHECKER)
 
     def resolve(self, schema: Any) -> Mapping[str, Any]:
-        schema = follow_refs(self.doc, schema)
+        schema = self._follow(schema)
         return schema if isinstance(schema, Mapping) else {}
 
 
@@ -149,17 +150,13 @@ class CheckedRequest:
 
 
 class RequestValidator:
-    """All checks for one operation, compiled at start-up."""
+    """All checks for one operation, compiled once (on the operation's first request, see MockApp.compiled)."""
 
     def __init__(self, op: OperationSpec, compiler: SchemaCompiler) -> None:
         self.compiler = compiler
         self.params: list[_ParamCheck] = []
-        for p in op.parameters:
-            if p.location == "header" and p.name.lower() in _IGNORED_HEADERS:
-                continue
-            schema = compiler.resolve(p.schema)
-            kind = _first_type(schema)
-            item_kind = _first_type(compiler.resolve(schema.get("items", {}))) if kind == "array" else "string"
+        for p in _checked_params(op):
+            kind, item_kind = _param_kinds(p, compiler)
             validator = None if _is_trivial(p.schema) else compiler.validator(p.schema)
             self.params.append(_ParamCheck(p, kind, item_kind, validator, f"{p.location}.{p.name}"))
         self.body_required = False
@@ -168,9 +165,8 @@ class RequestValidator:
         body = op.request_body
         if body is not None:
             self.body_required = bool(body.get("required", False))
-            for media, obj in (body.get("content") or {}).items():
+            for media, schema in _body_schemas(body):
                 key = media_key(media)
-                schema = obj.get("schema", {}) if isinstance(obj, Mapping) else {}
                 parser = _parser_for(key)
                 validator = compiler.validator(schema) if parser in _SCHEMA_CHECKED else None
                 props = compiler.resolve(schema).get("properties") or {}
@@ -286,6 +282,72 @@ class RequestValidator:
             kind = next(_first_type(self.compiler.resolve(b)) for key in ("anyOf", "oneOf")
                         for b in schema.get(key) or () if _first_type(self.compiler.resolve(b)) != "null")
         return coerce_scalar(raw, kind)
+
+
+def malformed_schemas(doc: Mapping[str, Any]) -> list[str]:
+    """`where: what is wrong` for every schema in the document that is not a JSON Schema (2020-12, which a
+    normalised document uses). Compiling waits for an operation's first request; this lets start-up say
+    which schemas (`required: 5`) will break the operations that use them. jsonschema-rs checks the full
+    SuperOffice spec in about 0.1 s."""
+    import jsonschema_rs  # only start-up needs it
+
+    problems = []
+    for where, schema in _places_of_schemas(doc):
+        if isinstance(schema, (dict, bool)) and jsonschema_rs.meta.is_valid(schema):
+            continue
+        try:
+            jsonschema_rs.meta.validate(schema)
+            message = "not a schema object"
+        except jsonschema_rs.ValidationError as exc:
+            message = exc.message
+        except Exception as exc:  # not even JSON-like: report it the same way
+            message = str(exc)
+        problems.append(f"{where}: {message}")
+    return problems
+
+
+def _places_of_schemas(doc: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(where, schema) for every schema the mock compiles: components, and under `schema` keys in paths."""
+    for name, schema in ((doc.get("components") or {}).get("schemas") or {}).items():
+        yield f"components/schemas/{name}", schema
+    stack: list[tuple[str, Any]] = [("paths", doc.get("paths") or {})]
+    while stack:
+        where, node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "schema":
+                    yield f"{where}/schema", value
+                elif key not in ("example", "examples"):  # example values are data, not the spec's structure
+                    stack.append((f"{where}/{key}", value))
+        elif isinstance(node, list):
+            stack.extend((f"{where}/{index}", value) for index, value in enumerate(node))
+
+
+def check_refs(op: OperationSpec, compiler: SchemaCompiler) -> None:
+    """Raise the SpecError that compiling `op`'s RequestValidator would raise (a $ref it follows is dangling or
+    external), without building validators: start-up runs this, the validator waits for the first request."""
+    for p in _checked_params(op):
+        _param_kinds(p, compiler)
+    if op.request_body is not None:
+        for _, schema in _body_schemas(op.request_body):
+            compiler.resolve(schema)
+
+
+def _checked_params(op: OperationSpec) -> list[Parameter]:
+    return [p for p in op.parameters if not (p.location == "header" and p.name.lower() in _IGNORED_HEADERS)]
+
+
+def _param_kinds(p: Parameter, compiler: SchemaCompiler) -> tuple[str, str]:
+    """The type a parameter's text is coerced to, and that of its items when it is an array."""
+    schema = compiler.resolve(p.schema)
+    kind = _first_type(schema)
+    item_kind = _first_type(compiler.resolve(schema.get("items", {}))) if kind == "array" else "string"
+    return kind, item_kind
+
+
+def _body_schemas(body: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    return [(media, obj.get("schema", {}) if isinstance(obj, Mapping) else {})
+            for media, obj in (body.get("content") or {}).items()]
 
 
 _BRACKETS = re.compile(r"\[([^\[\]]*)\]")

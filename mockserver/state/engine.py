@@ -95,8 +95,16 @@ class StateEngine:
 
     @property
     def blocking(self) -> bool:
-        """Whether a call may wait on another process (a shared SQLite file): callers then use a thread."""
-        return not isinstance(self.store, MemoryStore)
+        """Whether some call may wait on another process (a shared SQLite file): see `blocks` per action."""
+        return self.store.reads_block or self.store.writes_block
+
+    def blocks(self, action: Action) -> bool:
+        """Whether handling `action` may wait on another process, so that a caller on an event loop should use a
+        thread. Reads (READ, LIST) only read the store, which never waits under SQLite's WAL and costs a few
+        microseconds, far less than a thread hop; writes may wait for another worker's transaction."""
+        if action.role in (Role.READ, Role.LIST):
+            return self.store.reads_block
+        return self.store.writes_block
 
     def action_for(self, operation_id: str) -> Action | None:
         """The compiled stateful action of an operation, or None when the operation is stateless."""

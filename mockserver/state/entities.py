@@ -9,7 +9,7 @@ from typing import Any
 
 from ..responses import success_code, status_for
 from ..errors import SpecError
-from ..spec import OperationSpec, follow_refs, iter_operations, normalise, ref_name
+from ..spec import OperationSpec, RefFollower, iter_operations, normalise, ref_name
 from .errors import OverridesError
 
 # Ids the server hands out for POST/Create start here: the data generator draws ids from 1..99,999, so a created
@@ -126,21 +126,28 @@ class Inference:
 
 
 class _Schemas:
+    """Schema questions inference asks many times over: every $ref chain is followed once and remembered."""
+
     def __init__(self, doc: Mapping[str, Any]) -> None:
         self.doc = doc
         self.components: Mapping[str, Any] = (doc.get("components") or {}).get("schemas") or {}
+        self._follow = RefFollower(doc)
+        self._names: dict[str, dict[str, str]] = {}  # $ref -> all_names' finds from it
 
     def resolve(self, schema: Any) -> Mapping[str, Any]:
         try:
-            schema = follow_refs(self.doc, schema)
+            schema = self._follow(schema)
         except SpecError:  # a dangling reference: nothing to infer from
             return {}
-        if isinstance(schema, Mapping) and isinstance(schema.get("allOf"), list):
+        # `type(...) is dict` first: the ABC check alone was a tenth of inference on a large spec.
+        if not (type(schema) is dict or isinstance(schema, Mapping)):
+            return {}
+        if isinstance(schema.get("allOf"), list):
             props: dict[str, Any] = {}
             for sub in schema["allOf"]:
                 props.update(self.resolve(sub).get("properties") or {})
             return {"type": "object", "properties": {**props, **(schema.get("properties") or {})}}
-        return schema if isinstance(schema, Mapping) else {}
+        return schema
 
     @staticmethod
     def name(schema: Any) -> str | None:
@@ -175,21 +182,39 @@ class _Schemas:
         s = self.resolve(schema)
         return s.get("items") if self.kind(s) == "array" else None
 
-    def all_names(self, schema: Any, out: dict[str, str], depth: int = 0,
-                  seen: set[int] | None = None) -> None:
+    def all_names(self, schema: Any, out: dict[str, str]) -> None:
         """Every property name reachable from `schema` (lower -> spelling), for case-insensitive patch paths."""
-        seen = set() if seen is None else seen
-        s = self.resolve(schema)
-        if depth > 6 or id(s) in seen:  # each schema once: shared components would be walked again and again
-            return
-        seen.add(id(s))
-        for k, v in (s.get("properties") or {}).items():
-            out.setdefault(k.lower(), k)
-            self.all_names(v, out, depth + 1, seen)
-        if isinstance(s.get("items"), Mapping):
-            self.all_names(s["items"], out, depth + 1, seen)
-        if isinstance(s.get("additionalProperties"), Mapping):
-            self.all_names(s["additionalProperties"], out, depth + 1, seen)
+        ref = schema.get("$ref") if isinstance(schema, Mapping) else None
+        found = self._names.get(ref) if isinstance(ref, str) else None
+        if found is None:
+            # An entity's record and its carriers are usually the same $ref: walk each once.
+            found = self._walk_names(schema)
+            if isinstance(ref, str):
+                self._names[ref] = found
+        for lower, name in found.items():
+            out.setdefault(lower, name)
+
+    def _walk_names(self, schema: Any) -> dict[str, str]:
+        """lower -> first spelling of each property reachable within 6 levels (depth first, each schema once)."""
+        found: dict[str, str] = {}
+        seen: set[int] = set()
+
+        def visit(s: Mapping[str, Any], depth: int) -> None:
+            if id(s) in seen:  # each schema once: shared components would be walked again and again
+                return
+            seen.add(id(s))
+            deeper = depth < 6
+            for k, v in (s.get("properties") or {}).items():
+                found.setdefault(k.lower(), k)
+                if deeper:
+                    visit(self.resolve(v), depth + 1)
+            if deeper and isinstance(s.get("items"), Mapping):
+                visit(self.resolve(s["items"]), depth + 1)
+            if deeper and isinstance(s.get("additionalProperties"), Mapping):
+                visit(self.resolve(s["additionalProperties"]), depth + 1)
+
+        visit(self.resolve(schema), 0)
+        return found
 
 
 def _media_schema(content: Any) -> Any:
@@ -210,10 +235,16 @@ class _Op:
     response: Any
     status: int
     has_body: bool
+    prefix: str         # the lower-case path: what a collection's operations share
+    parent_prefix: str  # the same without the last segment: what an item's operations share with it
 
     @property
     def id(self) -> str:
         return self.spec.operation_id
+
+
+def _prefix(segments: tuple[str, ...]) -> str:
+    return "/" + "/".join(segments).lower()
 
 
 def _compile_op(op: OperationSpec) -> _Op:
@@ -221,15 +252,18 @@ def _compile_op(op: OperationSpec) -> _Op:
     response = op.responses.get(code) if code else None
     content = response.get("content") if isinstance(response, Mapping) else None
     schema = _media_schema(content)
+    segments = tuple(s for s in op.path.split("/") if s)
     return _Op(
         spec=op,
-        segments=tuple(s for s in op.path.split("/") if s),
+        segments=segments,
         path_params={p.name: p.schema for p in op.parameters if p.location == "path"},
         query_params=tuple(p.name for p in op.parameters if p.location == "query"),
         body=_media_schema((op.request_body or {}).get("content")),
         response=schema,
         status=status_for(code) if code else 200,
         has_body=bool(content),
+        prefix=_prefix(segments),
+        parent_prefix=_prefix(segments[:-1]),
     )
 
 
@@ -250,8 +284,17 @@ class _Inferrer:
         self.s = _Schemas(doc)
         self.ops = [_compile_op(op) for op in iter_operations(doc)]
         self.by_id = {op.id: op for op in self.ops}
+        # Each entity's REST operations are those at its path prefix or one segment below: index them once
+        # (in document order) instead of scanning every operation per entity.
+        self.by_prefix: dict[str, list[_Op]] = {}
+        for op in self.ops:
+            if op.segments:
+                self.by_prefix.setdefault(op.prefix, []).append(op)
+            if len(op.segments) >= 2:
+                self.by_prefix.setdefault(op.parent_prefix, []).append(op)
         self.overrides = overrides
         self.notes: list[str] = []
+        self._id_names_of: dict[Entity, set[str]] = {}
 
     # entities ---------------------------------------------------------------------------------------------------
 
@@ -265,10 +308,6 @@ class _Inferrer:
         if "enum" in schema or self.s.kind(schema) not in ("integer", "string", None):
             return None
         return m.group(1)
-
-    @staticmethod
-    def _prefix(segments: tuple[str, ...]) -> str:
-        return "/" + "/".join(segments).lower()
 
     def _id_field(self, props: Mapping[str, Any], candidates: Iterable[str]) -> str | None:
         lower = {k.lower(): k for k in props}
@@ -319,11 +358,11 @@ class _Inferrer:
             prefix = op.segments[:-1]
             if not prefix or any(_PARAM.match(s) for s in prefix):
                 continue  # nested resources (/Person/{id}/Consent/{purpose}) are not entities
-            items.setdefault(self._prefix(prefix), []).append(op)
+            items.setdefault(op.parent_prefix, []).append(op)
         collections: dict[str, list[_Op]] = {}
         for op in self.ops:
             if op.segments and not _PARAM.match(op.segments[-1]):
-                collections.setdefault(self._prefix(op.segments), []).append(op)
+                collections.setdefault(op.prefix, []).append(op)
         found: dict[str, tuple[Entity, str]] = {}
         for prefix, ops in items.items():
             get = next((o for o in ops if o.spec.method == "GET" and self.s.is_record(o.response)), None)
@@ -396,12 +435,10 @@ class _Inferrer:
 
     def rest_actions(self, entity: Entity, prefix: str) -> list[Action]:
         out = []
-        for op in self.ops:
+        for op in self.by_prefix.get(prefix, ()):
             segs = op.segments
-            if not segs:
-                continue
             method = op.spec.method
-            if self._prefix(segs) == prefix:
+            if op.prefix == prefix:
                 if method == "POST":
                     out.append(self._action(op, entity, Role.CREATE))
                 elif method == "GET" and (self.s.is_envelope(op.response) or self.s.kind(op.response) == "array"):
@@ -409,7 +446,7 @@ class _Inferrer:
                     out.append(self._action(op, entity, Role.LIST, filters=filters, ignored=ignored,
                                             paging=self._paging(op)))
                 continue
-            if len(segs) < 2 or self._prefix(segs[:-1]) != prefix or not _PARAM.match(segs[-1]):
+            if len(segs) < 2 or op.parent_prefix != prefix or not _PARAM.match(segs[-1]):
                 continue
             param = _PARAM.match(segs[-1]).group(1)  # type: ignore[union-attr]
             if self._item_param(op) is None or (method == "GET" and self.s.kind(op.response) == "array"):
@@ -429,21 +466,27 @@ class _Inferrer:
         return "$top" in op.query_params or "$skip" in op.query_params
 
     def _id_names(self, entity: Entity) -> set[str]:
-        names = {"id", entity.name.lower() + "id", entity.id_field.lower()}
-        names.update(stem(c).lower() + "id" for c in entity.carriers)
+        names = self._id_names_of.get(entity)
+        if names is None:  # asked once per agent operation and entity: thousands of times on a large spec
+            names = {"id", entity.name.lower() + "id", entity.id_field.lower()}
+            names.update(stem(c).lower() + "id" for c in entity.carriers)
+            self._id_names_of[entity] = names
         return names
 
-    def _carrier_prop(self, op: _Op, entity: Entity) -> tuple[bool, str | None]:
+    def _body_carriers(self, op: _Op) -> list[tuple[str | None, str | None]]:
+        """(wrapping field or None for the body itself, the schema name there): where a record may ride."""
+        return [(None, self.s.name(op.body)), *((k, self.s.name(v)) for k, v in self.s.props(op.body).items())]
+
+    @staticmethod
+    def _carrier_prop(body_carriers: list[tuple[str | None, str | None]], entity: Entity) -> tuple[bool, str | None]:
         """Whether the body carries a record of `entity`, and the wrapping field (None: the body is the record)."""
-        carriers = set(entity.carriers)
-        if self.s.name(op.body) in carriers:
-            return True, None
-        for k, v in self.s.props(op.body).items():
-            if self.s.name(v) in carriers:
-                return True, k
+        for prop, name in body_carriers:
+            if name is not None and name in entity.carriers:
+                return True, prop
         return False, None
 
-    def agent_action(self, op: _Op, entities: list[Entity]) -> Action | None:
+    def agent_action(self, op: _Op, entities: list[Entity], by_carrier: Mapping[str, Entity]) -> Action | None:
+        """`by_carrier` maps each of `entities`' carriers to its entity (the last entity listing it wins)."""
         if op.spec.method != "POST" or not op.segments or _PARAM.match(op.segments[-1]):
             return None
         m = _VERB.match(op.segments[-1])
@@ -452,12 +495,12 @@ class _Inferrer:
         verb, noun = m.group(1), m.group(2)
         if noun.startswith("Default"):
             return None  # CreateDefaultX answers a blank template; nothing is stored
-        by_carrier = {c: e for e in entities for c in e.carriers}
         response_carrier = self.s.name(op.response) or self.s.name(self.s.items(op.response))
         body_props = self.s.props(op.body)
         if verb in ("Create", "Start", "Add", "Insert", "Update", "Save", "Store"):
+            body_carriers = self._body_carriers(op)
             for e in entities:
-                carries, prop = self._carrier_prop(op, e)
+                carries, prop = self._carrier_prop(body_carriers, e)
                 if carries:
                     role = {"Update": Role.REPLACE, "Save": Role.UPSERT, "Store": Role.UPSERT}.get(verb, Role.CREATE)
                     return self._action(op, e, role, body_prop=prop)
@@ -585,10 +628,11 @@ class _Inferrer:
                 for a in self.rest_actions(entity, prefixes[key]):
                     actions[a.operation_id] = a
         ordered = list(entities.values())
+        by_carrier = {c: e for e in ordered for c in e.carriers}
         for op in self.ops:
             if op.id in actions:
                 continue
-            a = self.agent_action(op, ordered)
+            a = self.agent_action(op, ordered, by_carrier)
             if a is not None:
                 actions[op.id] = a
         for op_id, spec in ov_ops.items():

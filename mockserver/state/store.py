@@ -4,7 +4,11 @@ A store maps (session, entity, key) to a record (any JSON value) or to DELETED (
 generated data and was deleted). Keys are strings. Records are kept as JSON text in both backends, so what
 a caller gets back is always a fresh object it may modify. Every read-modify-write happens inside
 `transaction(session)`, which is the unit of atomicity (a lock in memory; BEGIN IMMEDIATE in sqlite), and
-ids are allocated inside it, so concurrent writers never lose an update or share an id.
+ids are allocated inside it, so concurrent writers never lose an update or share an id. Plain reads (`get`,
+`entries`, `dump`) take no write lock in either backend: in sqlite they run under WAL beside a writer.
+
+`reads_block` / `writes_block` say whether those calls may wait on another process. A caller on an event
+loop should hop to a thread only for calls that may wait: a thread hop costs far more than a sqlite read.
 """
 from __future__ import annotations
 
@@ -58,6 +62,11 @@ class Store(ABC):
     """Session-partitioned record storage. Implementations must be safe for concurrent threads."""
 
     kind = "abstract"
+    #: Whether `get`, `entries` and `dump` may wait for a lock held by another process or thread.
+    reads_block = True
+    #: Whether `transaction` and `reset` may wait for a lock held by another process (not just a brief one
+    #: held by a thread of this process).
+    writes_block = True
 
     @abstractmethod
     def get(self, session: str, entity: str, key: str) -> Any:
@@ -120,6 +129,8 @@ class MemoryStore(Store):
     """The default: a dict per session and entity, one lock for writers; reads take no lock."""
 
     kind = "memory"
+    reads_block = False
+    writes_block = False
 
     def __init__(self) -> None:
         self._data: dict[str, dict[str, dict[str, str | None]]] = {}
@@ -217,9 +228,17 @@ class SqliteStore(Store):
     WAL lets readers run beside the one writer; writers serialise on BEGIN IMMEDIATE (taken before the first
     read of a read-modify-write, so two writers never both read the old value) and wait up to `timeout`
     seconds for each other instead of failing with "database is locked".
+
+    Reads (`get`, `entries`) are single autocommit SELECTs: no BEGIN, so they never take the write lock, and
+    under WAL they never wait for a writer of this or another process either (they read the last committed
+    snapshot). `dump` reads two tables inside one deferred (read-only) transaction for a consistent snapshot.
+    Hence `reads_block = False`: a GET costs a few microseconds and need not leave the event loop, while
+    writes may wait up to `timeout` for another worker and belong on a thread (`writes_block = True`).
     """
 
     kind = "sqlite"
+    reads_block = False
+    writes_block = True
 
     def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
         self.path = str(path)
@@ -241,9 +260,14 @@ class SqliteStore(Store):
         conn = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == os.getpid():
             return conn
+        # isolation_level=None: autocommit, so the module never opens a transaction behind our back; reads run
+        # without BEGIN and every write transaction is the explicit BEGIN IMMEDIATE of `transaction`.
         conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
         conn.execute("PRAGMA journal_mode=WAL")
+        # Under WAL, synchronous=NORMAL fsyncs only at checkpoints, not at every commit: a commit survives a crash
+        # of the process (what a mock server needs); only a power loss or OS crash may drop the last commits,
+        # never corrupt the file. FULL would fsync the WAL on every write request.
         conn.execute("PRAGMA synchronous=NORMAL")
         self._local.conn = conn
         self._local.pid = os.getpid()
@@ -252,6 +276,7 @@ class SqliteStore(Store):
         return conn
 
     def get(self, session: str, entity: str, key: str) -> Any:
+        # One autocommit SELECT (a read snapshot under WAL; statements are cached per connection).
         return _row(self._conn().execute(
             "SELECT body FROM docmock_records WHERE session=? AND entity=? AND key=?",
             (session, entity, key)).fetchone())
@@ -290,8 +315,17 @@ class SqliteStore(Store):
     def dump(self, session: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
         conn = self._conn()
         where, args = ("WHERE session=?", (session,)) if session is not None else ("", ())
-        rows = conn.execute(f"SELECT session, entity, key, body FROM docmock_records {where}", args).fetchall()
-        counters = conn.execute(f"SELECT session, entity, next FROM docmock_counters {where}", args).fetchall()
+        # Both tables from one snapshot: a deferred transaction that only reads never takes the write lock.
+        # (Inside a transaction of this thread, that transaction is the snapshot already.)
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN DEFERRED")
+        try:
+            rows = conn.execute(f"SELECT session, entity, key, body FROM docmock_records {where}", args).fetchall()
+            counters = conn.execute(f"SELECT session, entity, next FROM docmock_counters {where}", args).fetchall()
+        finally:
+            if own:
+                conn.execute("COMMIT")
         return _assemble(rows, {(s, e): n for s, e, n in counters})
 
     def close(self) -> None:

@@ -187,3 +187,23 @@ def test_xml_writes_are_answered_but_not_remembered(seeds):
                        headers={"Content-Type": "application/xml"})
     assert reply.status_code == 200
     assert seeds.get("/__docmock/state").json()["sessions"] == {}
+
+
+def test_base_records_are_remembered_as_copies_in_a_bounded_cache(corpus_spec):
+    app = create_app(corpus_spec, state=StateEngine.from_spec(corpus_spec, open_store("memory")))
+    entities = {action.entity.name: action.entity for action in app.actions.values()}
+    assert {"Person", "BatchTask"} <= set(entities)
+    for entity in entities.values():
+        first = app._base_record(entity, 7)
+        first["changed"] = True  # a caller changing its copy...
+        for value in first.values():
+            if isinstance(value, dict):
+                value["changed"] = True
+        second = app._base_record(entity, 7)
+        assert "changed" not in second  # ...changes nothing that later callers get
+        assert all("changed" not in v for v in second.values() if isinstance(v, dict))
+    assert app._base_record_text.cache_info().maxsize == 4096
+    with TestClient(app, headers=AUTH) as client:  # and a list row is still what a read of its id answers
+        rows = client.get("/api/v1/BatchTask/Failed").json()
+        assert rows and all({**client.get(f"/api/v1/BatchTask/{row['Id']}").json(), "State": "Failed"} == row
+                            for row in rows)

@@ -254,3 +254,23 @@ def test_generate_when_the_documented_answer_is_not_a_record(corpus):
                                lambda i: {"Id": i}, lambda: [])
     assert (out.status, out.value) == (200, GENERATE)
     assert corpus.call("v1Batch_GetBatchTaskInfo", {"id": str(CREATED_ID_START)}).value["Name"] == "x"
+
+
+def test_only_writes_to_a_shared_sqlite_file_leave_the_event_loop(tmp_path):
+    # Reads under WAL never wait for another process, and a thread hop costs more than the read itself.
+    from mockserver.state import MemoryStore, StateEngine
+    from mockserver.state.entities import Role
+    from mockserver.state.store import SqliteStore
+
+    from testdata import SEEDS
+    from generator import build_spec
+
+    spec = build_spec([SEEDS], workers=1).spec
+    shared = StateEngine.from_spec(spec, SqliteStore(tmp_path / "state.sqlite3"))
+    local = StateEngine.from_spec(spec, MemoryStore())
+    actions = {op_id: shared.action_for(op_id) for op_id in shared.actions}
+    roles = {action.role for action in actions.values()}
+    assert {Role.READ, Role.LIST, Role.CREATE} <= roles
+    for action in actions.values():
+        assert shared.blocks(action) == (action.role not in (Role.READ, Role.LIST))
+        assert not local.blocks(action)

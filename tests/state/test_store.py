@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -170,3 +171,82 @@ def test_worker_processes_share_sqlite_without_lost_updates(corpus_spec, tmp_pat
         f"p{n}-{t}-{i}" for n in range(processes) for t in range(threads) for i in range(rounds)}
     assert len(engine.snapshot("shared")["sessions"]["shared"]["Person"]["records"]) == total + 1
     engine.close()
+
+
+def test_blocking_flags():
+    # A caller on an event loop hops to a thread only for calls that may wait on another process.
+    assert (MemoryStore.reads_block, MemoryStore.writes_block) == (False, False)
+    assert (SqliteStore.reads_block, SqliteStore.writes_block) == (False, True)
+
+
+def test_sqlite_reads_do_not_wait_for_another_process_writer(tmp_path):
+    """Reads take no write lock: with busy_timeout 0 they still succeed while another connection (another worker
+    process, as far as sqlite can tell) holds an uncommitted write transaction, and see the committed snapshot."""
+    path = tmp_path / "state.db"
+    store = SqliteStore(path, timeout=0)
+    with store.transaction("s") as tx:
+        tx.put("E", "1", {"v": 1})
+        tx.next_id("E", 10)
+    writer = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("INSERT OR REPLACE INTO docmock_records VALUES ('s','E','1','{\"v\":2}')")
+        writer.execute("INSERT OR REPLACE INTO docmock_records VALUES ('s','E','2',NULL)")
+        assert store.get("s", "E", "1") == {"v": 1}
+        assert store.get("s", "E", "2") is None
+        assert store.entries("s", "E") == {"1": {"v": 1}}
+        assert store.dump("s") == {"s": {"E": {"records": {"1": {"v": 1}}, "deleted": [], "next_id": 11}}}
+        # Writes still serialise: a second writer cannot start while the first holds the lock.
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            with store.transaction("s") as tx:
+                tx.put("E", "3", {"v": 3})
+        writer.execute("COMMIT")
+    finally:
+        writer.close()
+    # The other connection's commit is visible at once, and the failed transaction left nothing behind.
+    assert store.get("s", "E", "1") == {"v": 2} and store.get("s", "E", "2") is DELETED
+    assert store.entries("s", "E") == {"1": {"v": 2}, "2": DELETED}
+    with store.transaction("s") as tx:  # the store's own connection is usable again
+        assert tx.next_id("E", 10) == 11
+    store.close()
+
+
+def test_sqlite_reads_beside_an_open_transaction_of_another_thread(tmp_path):
+    store = SqliteStore(tmp_path / "state.db", timeout=0)
+    with store.transaction("s") as tx:
+        tx.put("E", "1", {"v": 1})
+    inside, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            with store.transaction("s") as tx:
+                tx.put("E", "1", {"v": 2})
+                inside.set()
+                release.wait(30)
+        except BaseException as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        assert inside.wait(30)
+        assert store.get("s", "E", "1") == {"v": 1}  # the committed value, without waiting for the writer
+        assert store.entries("s", "E") == {"1": {"v": 1}}
+        assert store.dump("s")["s"]["E"]["records"] == {"1": {"v": 1}}
+    finally:
+        release.set()
+        thread.join()
+    assert not errors
+    assert store.get("s", "E", "1") == {"v": 2}
+    store.close()
+
+
+def test_sqlite_dump_inside_a_transaction(tmp_path):
+    # dump opens its own read snapshot, or uses the transaction this thread already has open.
+    store = SqliteStore(tmp_path / "state.db")
+    with store.transaction("s") as tx:
+        tx.put("E", "1", {"v": 1})
+        assert store.dump("s")["s"]["E"]["records"] == {"1": {"v": 1}}
+    assert store.dump() == {"s": {"E": {"records": {"1": {"v": 1}}, "deleted": [], "next_id": None}}}
+    store.close()
