@@ -202,7 +202,7 @@ def test_base_records_are_remembered_as_copies_in_a_bounded_cache(corpus_spec):
         second = app._base_record(entity, 7)
         assert "changed" not in second  # ...changes nothing that later callers get
         assert all("changed" not in v for v in second.values() if isinstance(v, dict))
-    assert app._base_record_text.cache_info().maxsize == 4096
+    assert app._base_record_text.cache_info().maxsize == 1024
     with TestClient(app, headers=AUTH) as client:  # and a list row is still what a read of its id answers
         rows = client.get("/api/v1/BatchTask/Failed").json()
         assert rows and all({**client.get(f"/api/v1/BatchTask/{row['Id']}").json(), "State": "Failed"} == row
