@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from generator import DocsError, Severity, build_spec
+from generator import DocsError, Severity
+from generator.incremental import generate as generate_document
 from generator.cache import default_cache_dir
 
 # Exit codes of `docmock generate`, as documented in the README.
@@ -54,8 +55,9 @@ def generate(paths: tuple[Path, ...], output: str, fmt: str | None, strict: bool
     inputs = list(paths) or [Path("docs_src")]
     started = time.perf_counter()
     cache = None if no_cache else (cache_dir or default_cache_dir())
+    fmt = fmt or ("json" if output.lower().endswith(".json") else "yaml")
     try:
-        result = build_spec(inputs, progress=_progress_bar, cache_dir=cache, workers=workers)
+        result = generate_document(inputs, fmt=fmt, progress=_progress_bar, cache_dir=cache, workers=workers)
     except DocsError as exc:
         for diagnostic in exc.diagnostics:
             click.echo(diagnostic.format(), err=True)
@@ -64,8 +66,7 @@ def generate(paths: tuple[Path, ...], output: str, fmt: str | None, strict: bool
     for diagnostic in result.diagnostics:
         if diagnostic.severity is not Severity.NOTE or not quiet:
             click.echo(diagnostic.format(), err=True)
-    fmt = fmt or ("json" if output.lower().endswith(".json") else "yaml")
-    text = result.render(fmt)
+    text = result.text
     if output == "-":
         click.echo(text, nl=False)
     else:
@@ -74,11 +75,12 @@ def generate(paths: tuple[Path, ...], output: str, fmt: str | None, strict: bool
         except OSError as exc:
             click.echo(f"error: cannot write {output}: {exc.strerror}", err=True)
             sys.exit(EXIT_NOTHING)
-    problems = result.count(Severity.WARNING) + result.count(Severity.ERROR)
+    problems = sum(1 for d in result.diagnostics if d.severity in (Severity.WARNING, Severity.ERROR))
     if not quiet:
         elapsed = time.perf_counter() - started
-        click.echo(f"{len(result.model.operations)} operations, {len(result.model.schemas)} schemas from "
-                   f"{result.pages} pages ({result.merged} merged) in {elapsed:.2f}s; {problems} problem(s)"
+        how = " (only the changed pages' operations redone)" if result.incremental else ""
+        click.echo(f"{result.operations} operations, {result.schemas} schemas from {result.pages} pages "
+                   f"({result.merged} merged) in {elapsed:.2f}s{how}; {problems} problem(s)"
                    + ("" if output == "-" else f"; wrote {output}"), err=True)
     if strict and problems:
         sys.exit(EXIT_STRICT)

@@ -36,6 +36,11 @@ def _parser_fingerprint() -> bytes:
 _FINGERPRINT = _parser_fingerprint()
 
 
+def fingerprint() -> bytes:
+    """Identifies the code and library versions that read pages: what any cached result depends on."""
+    return _FINGERPRINT
+
+
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "docmock"

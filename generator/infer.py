@@ -1,6 +1,7 @@
 """Turns one EndpointDoc into an Operation: parameters, bodies, responses and their schemas."""
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import PurePosixPath
@@ -101,14 +102,26 @@ class PageDraft:
     diagnostics: tuple[Diagnostic, ...]
     page_line: int  # where the page starts, and whether it is text copied from the web page: for merge notes
     copied_from_web: bool
+    # What other pages see of this one: its proposals and enum notes, hashed without and with their source
+    # lines (lines only reach the document through diagnostics). Equal digests, equal registry.
+    digest: str = ""
+    lines_digest: str = ""
 
 
 def draft_operation(doc: EndpointDoc) -> PageDraft:
     recorder = PageRecorder()
     sink = DiagnosticSink(doc.path)
     operation = infer_operation(doc, "", recorder, sink)
-    return PageDraft(operation, tuple(recorder.proposals), recorder.enum_notes, tuple(sink.items), doc.line,
-                     doc.copied_from_web)
+    proposals = tuple(recorder.proposals)
+    shapes = [(p.name, p.schema, p.documented, p.parent, p.anonymous, p.ref) for p in proposals]
+    notes = sorted(recorder.enum_notes.items())
+    return PageDraft(operation, proposals, recorder.enum_notes, tuple(sink.items), doc.line, doc.copied_from_web,
+                     _digest((shapes, notes)), _digest([p.source.line for p in proposals]))
+
+
+def _digest(value: Any) -> str:
+    # repr, not pickle: it depends only on the values, not on which equal objects happen to be shared.
+    return hashlib.sha256(repr(value).encode("utf-8")).hexdigest()
 
 
 def _split_description(cell: str) -> tuple[str, bool]:

@@ -75,7 +75,8 @@ def _parameter(p: Parameter) -> dict[str, Any]:
     return out
 
 
-def _operation(op: Operation, secured_api: bool) -> dict[str, Any]:
+def operation_dict(op: Operation, secured_api: bool) -> dict[str, Any]:
+    """One operation as the document states it; `secured_api`: whether the document declares security."""
     out: dict[str, Any] = {"operationId": op.operation_id}
     if op.tags:
         out["tags"] = list(op.tags)
@@ -109,7 +110,7 @@ def to_openapi(model: ApiModel, version: str = "1.0.0") -> dict[str, Any]:
     secured = any(op.secured for op in model.operations)
     paths: dict[str, dict[str, Any]] = {}
     for op in sorted(model.operations, key=lambda o: (o.path, _METHOD_ORDER.get(o.method, 99), o.method)):
-        paths.setdefault(op.path, {})[op.method] = _operation(op, secured)
+        paths.setdefault(op.path, {})[op.method] = operation_dict(op, secured)
     doc: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": model.title, "version": version,

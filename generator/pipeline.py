@@ -10,7 +10,7 @@ from stat import S_ISREG
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -179,8 +179,10 @@ def _read_batch(batch: list[tuple[str, bytes]]) -> list[PageRead]:
 
 
 def read_pages(files: list[PageFile], *, cache: PageCache | None = None, workers: int | None = None,
-               progress: Progress | None = None) -> list[tuple[PageFile, PageRead]]:
-    """Parses every page, reusing cached results and spreading the rest over worker processes."""
+               progress: Progress | None = None) -> list[tuple[PageFile, str, PageRead]]:
+    """Parses every page, reusing cached results and spreading the rest over worker processes.
+
+    Returns each file with its page key ("" when it cannot be read) and what reading it gave."""
     results: dict[int, PageRead] = {}
     todo: list[tuple[int, str, bytes]] = []
     for index, file in enumerate(files):
@@ -202,7 +204,7 @@ def read_pages(files: list[PageFile], *, cache: PageCache | None = None, workers
         results[index] = result
     if cache is not None:
         cache.put_many({keys[index]: results[index] for index, _, _ in todo})
-    return [(file, results[index]) for index, file in enumerate(files)]
+    return [(file, keys.get(index, ""), results[index]) for index, file in enumerate(files)]
 
 
 def _parse_all(pages: list[tuple[str, bytes]], workers: int | None,
@@ -231,6 +233,36 @@ def _flatten_progress(batches: Iterable[list[Any]], progress: Progress, total: i
         pass
 
 
+@record()
+class PageTrace:
+    """What a build decided for one reference page, for regenerating after it alone changed (incremental.py)."""
+
+    key: str
+    digest: str
+    lines_digest: str
+    method: str
+    path: str
+    operation_id: str  # as the page names it; `final_id` after duplicate ids were renamed
+    final_id: str
+    secured: bool
+    resolved: dict[str, str]  # the page's local references -> final names
+    tag: str
+    source: str
+    own: tuple[Diagnostic, ...]  # the page's parse and inference diagnostics
+    alone: bool  # registered from its draft, and the only page documenting its method and path
+
+
+@dataclass
+class BuildTrace:
+    """Filled by `build_spec(trace=...)`: what incremental regeneration needs to know of a full build."""
+
+    files: list[tuple[str, str]] = field(default_factory=list)  # (display, page key) of every input file
+    link_checks: list[tuple[str, bool]] = field(default_factory=list)  # overview links' targets, found or not
+    pages: dict[str, PageTrace] = field(default_factory=dict)
+    rest: list[Diagnostic] = field(default_factory=list)  # the diagnostics that are not a page's own
+    enum_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
 @contextmanager
 def _without_cycle_collection() -> Iterator[None]:
     """Generation allocates millions of small objects and frees them by reference counting alone (the
@@ -247,7 +279,7 @@ def _without_cycle_collection() -> Iterator[None]:
 
 def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "SuperOffice WebAPI",
                progress: Progress | None = None, cache_dir: Path | None = None,
-               workers: int | None = None) -> GenerationResult:
+               workers: int | None = None, trace: BuildTrace | None = None) -> GenerationResult:
     """Generates one OpenAPI 3.1 document from every page under `inputs`.
 
     Problems with single pages become diagnostics and the other pages still generate; DocsError is raised
@@ -255,12 +287,15 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
     parsed pages are remembered there; `workers` caps the processes used to parse (default: one per core).
     """
     with _without_cycle_collection():
-        return _build_spec(inputs, title, progress, cache_dir, workers)
+        return _build_spec(inputs, title, progress, cache_dir, workers, trace)
 
 
 def _build_spec(inputs: Sequence[str | Path], title: str, progress: Progress | None, cache_dir: Path | None,
-                workers: int | None) -> GenerationResult:
+                workers: int | None, trace: BuildTrace | None) -> GenerationResult:
+    trace = trace if trace is not None else BuildTrace()
     files, diagnostics = find_pages(inputs)
+    trace.rest.extend(diagnostics)
+    own: dict[str, list[Diagnostic]] = {}
     pages: list[tuple[PageFile, PageRead, PageDraft]] = []
     indexes: dict[str, IndexDoc] = {}
     cache = PageCache(cache_dir) if cache_dir is not None else None
@@ -269,36 +304,50 @@ def _build_spec(inputs: Sequence[str | Path], title: str, progress: Progress | N
     finally:
         if cache is not None:
             cache.close()
-    for file, page in read:
+    for file, key, page in read:
+        trace.files.append((file.display, key))
         diagnostics.extend(page.diagnostics)
+        own[file.display] = list(page.diagnostics)
         if page.index is not None:
             indexes[file.folder] = page.index
-            diagnostics.extend(_broken_links(file, page.index))
+            broken = _broken_links(file, page.index, trace.link_checks)
+            diagnostics.extend(broken)
+            trace.rest.extend(broken)
         elif page.draft is not None:
             pages.append((file, page, page.draft))
+        if page.draft is None:  # overview pages and pages that are no reference: their diagnostics stay put
+            trace.rest.extend(page.diagnostics)
 
     # Every page was inferred on its own when it was read. The registry first learns what all pages say of
     # the carriers and enum types they name, then takes each page's proposals in page order, so that a type
     # guessed from a sample key can tell whether it is a type another page named or only shares its name.
     registry = SchemaRegistry.from_pages((draft.proposals, draft.enum_notes) for _, _, draft in pages)
     placed: list[tuple[PageFile, PageDraft, Operation, dict[str, str]]] = []
+    direct: set[str] = set()  # pages inferred against the registry, not registered from their drafts
     for file, page, draft in pages:
         diagnostics.extend(draft.diagnostics)
+        own[file.display].extend(draft.diagnostics)
         local = registry.add_page(draft.proposals)
         if local is None:
             operation = infer_operation(page.endpoint_doc(), "", registry, DiagnosticSink(file.display))
             local = {}
+            direct.add(file.display)
         else:
             operation = draft.operation
         placed.append((file, draft, operation, local))
     schemas, renames, conflicts = registry.finalize()
-    diagnostics.extend(Diagnostic(c.source.path, c.source.line, Severity.WARNING, c.message) for c in conflicts)
+    found = [Diagnostic(c.source.path, c.source.line, Severity.WARNING, c.message) for c in conflicts]
+    diagnostics.extend(found)
+    trace.rest.extend(found)
     drafts = [PlacedOperation(file.display, draft.page_line, draft.copied_from_web,
-                              _finish(operation, local, renames, registry.enum_types,
+                              finish_operation(operation, local, renames, registry.enum_types,
                                       _tag_for(file, operation.path, indexes), file.source))
               for file, draft, operation, local in placed]
     operations, merged, merge_notes = _merge_duplicates(drafts)
     diagnostics.extend(merge_notes)
+    trace.rest.extend(merge_notes)
+    _trace_pages(trace, placed, drafts, operations, renames, direct, own)
+    trace.enum_types = dict(registry.enum_types)
     diagnostics.sort(key=lambda d: (d.path, d.line, d.severity.value, d.message))
     if not operations:
         raise DocsError("no operation could be generated from the given pages", tuple(diagnostics))
@@ -310,7 +359,7 @@ def _build_spec(inputs: Sequence[str | Path], title: str, progress: Progress | N
     return GenerationResult(spec, model, tuple(diagnostics), len(files), merged)
 
 
-def _finish(operation: Operation, local: dict[str, str], renames: dict[str, str],
+def finish_operation(operation: Operation, local: dict[str, str], renames: dict[str, str],
             enum_types: dict[str, tuple[str, ...]], tag: str, source: str) -> Operation:
     """The operation with its final names and enum values, its tag and its source as the spec names it."""
     resolved = {ref: renames.get(target, target) for ref, target in local.items()} if local else renames
@@ -318,11 +367,43 @@ def _finish(operation: Operation, local: dict[str, str], renames: dict[str, str]
                    sources=(replace(operation.sources[0], path=source),))
 
 
-def _broken_links(file: PageFile, index: IndexDoc) -> list[Diagnostic]:
-    """An overview page's links to pages that are not there: worth knowing, not an error in the spec."""
-    return [Diagnostic(file.display, link.line, Severity.NOTE, f"links to {link.target}, which does not exist")
-            for link in index.links
-            if "://" not in link.target and not (file.path.parent / link.target.split("#")[0]).exists()]
+def _trace_pages(trace: BuildTrace, placed: list[tuple[PageFile, PageDraft, Operation, dict[str, str]]],
+                 finished: list[PlacedOperation], operations: list[Operation], renames: dict[str, str],
+                 direct: set[str], own: dict[str, list[Diagnostic]]) -> None:
+    documented_by: dict[tuple[str, str], int] = {}
+    for page in finished:
+        key = (page.operation.method, page.operation.path)
+        documented_by[key] = documented_by.get(key, 0) + 1
+    final_ids = {(op.method, op.path): op.operation_id for op in operations}
+    for (file, draft, operation, local), page in zip(placed, finished):
+        op = page.operation
+        trace.pages[file.display] = PageTrace(
+            key="", digest=draft.digest, lines_digest=draft.lines_digest, method=op.method, path=op.path,
+            operation_id=op.operation_id, final_id=final_ids[(op.method, op.path)], secured=op.secured,
+            resolved={ref: renames.get(target, target) for ref, target in local.items()}, tag=op.tags[0] if op.tags else "",
+            source=file.source, own=tuple(own[file.display]),
+            alone=file.display not in direct and documented_by[(op.method, op.path)] == 1)
+    keys = dict(trace.files)
+    for display, page_trace in trace.pages.items():
+        trace.pages[display] = replace(page_trace, key=keys[display])
+
+
+def _broken_links(file: PageFile, index: IndexDoc, checks: list[tuple[str, bool]] | None = None) -> list[Diagnostic]:
+    """An overview page's links to pages that are not there: worth knowing, not an error in the spec.
+
+    `checks` collects each target looked for and whether it was there."""
+    broken = []
+    for link in index.links:
+        if "://" in link.target:
+            continue
+        target = file.path.parent / link.target.split("#")[0]
+        exists = target.exists()
+        if checks is not None:
+            checks.append((str(target), exists))
+        if not exists:
+            broken.append(Diagnostic(file.display, link.line, Severity.NOTE,
+                                     f"links to {link.target}, which does not exist"))
+    return broken
 
 
 def _tag_for(file: PageFile, url: str, indexes: dict[str, IndexDoc]) -> str:

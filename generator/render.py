@@ -48,6 +48,13 @@ def yaml_block(value: Any) -> str:
     return "\n" + "\n".join(lines)
 
 
+def yaml_lines(mapping: dict[str, Any], pad: str) -> str:
+    """The lines `mapping`'s entries take in a block at indent `pad`, as `block` writes them."""
+    lines: list[str] = []
+    _write_block(mapping, pad, lines, {}, {})
+    return "\n".join(lines)
+
+
 def _is_block(value: Any) -> bool:
     return isinstance(value, (dict, list, tuple)) and bool(value)
 

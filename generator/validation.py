@@ -93,6 +93,16 @@ def _dangling_refs(spec: dict[str, Any]) -> Iterator[str]:
             yield f"$ref {ref} points at no component"
 
 
+def component_stubs(value: Any) -> dict[str, dict[str, Any]]:
+    """An empty stand-in for every component `value` refers to: what a fragment of a document needs beside it
+    to be checked on its own (the components themselves are checked with the document they belong to)."""
+    stubs: dict[str, dict[str, Any]] = {}
+    for ref in sorted(set(_LOCAL_REF.findall(json.dumps(value)))):
+        kind, _, name = ref[len(_COMPONENT_REF):].partition("/")
+        stubs.setdefault(kind, {})[name.replace("~1", "/").replace("~0", "~")] = {}
+    return stubs
+
+
 def validate_document(spec: dict[str, Any]) -> None:
     """Raises DocsError naming every violation (up to a limit) when the document is not valid OpenAPI 3.1."""
     violations = list(_schema_violations(spec)) + list(_rule_violations(spec))

@@ -72,3 +72,11 @@ def test_missing_input_and_unwritable_output_exit_2(tmp_path):
     assert missing.exit_code == 2 and "does not exist" in missing.stderr
     unwritable = run(str(SEEDS), "-o", str(tmp_path / "no" / "such" / "dir" / "out.yaml"))
     assert unwritable.exit_code == 2 and "cannot write" in unwritable.stderr
+
+
+def test_a_second_run_with_the_cache_says_it_redid_only_what_changed(tmp_path):
+    cache = str(tmp_path / "cache")
+    first = run(str(SEEDS), "-o", str(tmp_path / "a.yaml"), "--cache-dir", cache)
+    second = run(str(SEEDS), "-o", str(tmp_path / "b.yaml"), "--cache-dir", cache)
+    assert "redone" not in first.stderr and "only the changed pages' operations redone" in second.stderr
+    assert (tmp_path / "a.yaml").read_text() == (tmp_path / "b.yaml").read_text()
