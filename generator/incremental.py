@@ -156,8 +156,7 @@ def _regenerate(inputs: Sequence[str | Path], cache_dir: Path, snapshot_file: Pa
             return None  # the full build says what is wrong
         items[operation.path] = json.dumps(item)
         edits[operation.path] = yaml_lines({operation.path: item}, "  ")
-        pages[display] = replace(before, key=key, lines_digest=page.draft.lines_digest,
-                                 own=page.diagnostics + page.draft.diagnostics)
+        pages[display] = replace(before, key=key, own=page.diagnostics + page.draft.diagnostics)
         reads[key] = page
     text, spans = _splice(snapshot.text, snapshot.spans, edits)
     if changed:
@@ -184,8 +183,8 @@ def _redone(display: str, before: PageTrace | None, page: Any, snapshot: Snapsho
     if (operation.method, operation.path, operation.operation_id, operation.secured) != \
             (before.method, before.path, before.operation_id, before.secured):
         return None
-    if draft.lines_digest != before.lines_digest and any(d.path == display for d in snapshot.rest):
-        return None  # a contradiction or merge note names the lines of this page's tables: they moved
+    if any(d.path == display or display in d.message or before.source in d.message for d in snapshot.rest):
+        return None  # a contradiction or a rename names a line of this page, which may have moved
     finished = finish_operation(operation, before.resolved, {}, snapshot.enum_types, before.tag, before.source)
     return finished if finished.operation_id == before.final_id else replace(finished, operation_id=before.final_id)
 

@@ -102,10 +102,9 @@ class PageDraft:
     diagnostics: tuple[Diagnostic, ...]
     page_line: int  # where the page starts, and whether it is text copied from the web page: for merge notes
     copied_from_web: bool
-    # What other pages see of this one: its proposals and enum notes, hashed without and with their source
-    # lines (lines only reach the document through diagnostics). Equal digests, equal registry.
+    # What other pages see of this one: its proposals and enum notes, hashed without their source lines
+    # (lines only reach the document through diagnostics). Equal digests, equal registry.
     digest: str = ""
-    lines_digest: str = ""
 
 
 def draft_operation(doc: EndpointDoc) -> PageDraft:
@@ -116,7 +115,7 @@ def draft_operation(doc: EndpointDoc) -> PageDraft:
     shapes = [(p.name, p.schema, p.documented, p.parent, p.anonymous, p.ref) for p in proposals]
     notes = sorted(recorder.enum_notes.items())
     return PageDraft(operation, proposals, recorder.enum_notes, tuple(sink.items), doc.line, doc.copied_from_web,
-                     _digest((shapes, notes)), _digest([p.source.line for p in proposals]))
+                     _digest((shapes, notes)))
 
 
 def _digest(value: Any) -> str:

@@ -239,7 +239,6 @@ class PageTrace:
 
     key: str
     digest: str
-    lines_digest: str
     method: str
     path: str
     operation_id: str  # as the page names it; `final_id` after duplicate ids were renamed
@@ -378,7 +377,7 @@ def _trace_pages(trace: BuildTrace, placed: list[tuple[PageFile, PageDraft, Oper
     for (file, draft, operation, local), page in zip(placed, finished):
         op = page.operation
         trace.pages[file.display] = PageTrace(
-            key="", digest=draft.digest, lines_digest=draft.lines_digest, method=op.method, path=op.path,
+            key="", digest=draft.digest, method=op.method, path=op.path,
             operation_id=op.operation_id, final_id=final_ids[(op.method, op.path)], secured=op.secured,
             resolved={ref: renames.get(target, target) for ref, target in local.items()}, tag=op.tags[0] if op.tags else "",
             source=file.source, own=tuple(own[file.display]),

@@ -102,3 +102,16 @@ def test_a_damaged_snapshot_means_a_full_build(docs, tmp_path):
         snapshot.write_bytes(b"not a snapshot")
     assert not regenerate(docs, cache).incremental
     assert regenerate(docs, cache).incremental
+
+
+def test_a_page_another_diagnostic_points_into_rebuilds_in_full(docs, tmp_path):
+    # Typing Id as a string on one page makes BatchTaskInfo contradict itself: the warning on one page names
+    # a line of another. Lines added to that other page must move the warning's text, so: a full build.
+    edit(docs / ONE_TASK, "| Id | int32 | Id of the task. |", "| Id | string | Id of the task. |")
+    cache = tmp_path / "cache"
+    first = regenerate(docs, cache)
+    contradictions = [d for d in first.diagnostics if "contradicts" in d.message]
+    assert contradictions
+    named = next(p for p in sorted(docs.rglob("*.md")) if p.relative_to(docs).as_posix() in contradictions[0].message)
+    named.write_text(named.read_text().replace("\n\n", "\n\nA new first paragraph.\n\n", 1))
+    assert not regenerate(docs, cache).incremental
