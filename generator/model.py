@@ -181,5 +181,19 @@ def _map(value: Any, visit: Callable[[Any], Any], done: dict[int, Any]) -> Any:
 def share_equal(value: Any) -> Any:
     """`value` with equal schemas and properties made one object each: a page's tree repeats the same few
     shapes (`TableRight`, `FieldProperties`) many times, and shared objects are pickled, loaded and renamed once."""
-    seen: dict[Any, Any] = {}
-    return map_schemas(value, lambda node: seen.setdefault(node, node))
+    seen: dict[tuple[Any, ...], Any] = {}
+
+    def canonical(node: Any) -> Any:
+        # The node's children are canonical already (inner nodes are visited first), so equal children are the
+        # same object and the node's key can name them by identity: no subtree is hashed again at every level.
+        if isinstance(node, Schema):
+            key: tuple[Any, ...] = (
+                node.type, node.format, node.enum,
+                None if node.properties is None else tuple(map(id, node.properties)),
+                None if node.items is None else id(node.items),
+                None if node.additional is None else id(node.additional), node.ref, node.description)
+        else:
+            key = (node.name, id(node.schema), node.description)
+        return seen.setdefault(key, node)
+
+    return map_schemas(value, canonical)
