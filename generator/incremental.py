@@ -16,6 +16,7 @@ which leaves a new snapshot. The tests compare both with a cold build, byte for 
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +58,7 @@ class Generated:
 
 @record()
 class Snapshot:
-    files: tuple[tuple[str, str], ...]  # (display, page key) of every input file, in order
+    files: tuple[tuple[str, str, str, str], ...]  # (display, folder, source, page key) of every input file, in order
     link_checks: tuple[tuple[str, bool], ...]
     pages: dict[str, PageTrace]
     rest: tuple[Diagnostic, ...]  # every diagnostic that is not a reference page's own
@@ -88,9 +90,26 @@ def generate(inputs: Sequence[str | Path], *, fmt: str = "yaml", title: str = "S
     return Generated(text, result.diagnostics, *counts, incremental=False)
 
 
+@functools.lru_cache(maxsize=1)
+def _output_fingerprint() -> bytes:
+    """Everything that turns pages into the document: the generator package's code, template and schemas, and
+    the libraries it leans on. A snapshot another version made is never spliced into."""
+    digest = hashlib.sha256(fingerprint())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".j2", ".json") and path.is_file():
+            digest.update(path.relative_to(package).as_posix().encode("utf-8") + b"\0" + path.read_bytes())
+    for name in ("docmock", "Jinja2", "jsonschema-rs"):
+        try:
+            digest.update(f"{name}={metadata.version(name)};".encode())
+        except metadata.PackageNotFoundError:
+            continue
+    return digest.digest()
+
+
 def _snapshot_file(cache_dir: Path, inputs: Sequence[str | Path], title: str) -> Path:
     # Diagnostics name files relative to the current folder, so it is part of what a snapshot is for.
-    digest = hashlib.sha256(fingerprint())
+    digest = hashlib.sha256(_output_fingerprint())
     for part in (title, str(Path.cwd().resolve()), *sorted(str(Path(i).resolve()) for i in inputs)):
         digest.update(part.encode("utf-8") + b"\0")
     return cache_dir / f"{_SNAPSHOT_PREFIX}{digest.hexdigest()[:24]}.pickle"
@@ -125,12 +144,14 @@ def _regenerate(inputs: Sequence[str | Path], cache_dir: Path, snapshot_file: Pa
     if snapshot is None:
         return None
     files, problems = find_pages(inputs)
-    if problems or [f.display for f in files] != [display for display, _ in snapshot.files]:
+    # The same files, named the same way: with overlapping inputs, which input reaches a page first decides its
+    # folder (so its tag) and its source.
+    if problems or [(f.display, f.folder, f.source) for f in files] != [entry[:3] for entry in snapshot.files]:
         return None
     if any(os.path.exists(target) != found for target, found in snapshot.link_checks):
         return None
     changed = []
-    for file, (display, old_key) in zip(files, snapshot.files):
+    for file, (display, _, _, old_key) in zip(files, snapshot.files):
         try:
             data = file.path.read_bytes()
         except OSError:
@@ -160,15 +181,14 @@ def _regenerate(inputs: Sequence[str | Path], cache_dir: Path, snapshot_file: Pa
         reads[key] = page
     text, spans = _splice(snapshot.text, snapshot.spans, edits)
     if changed:
-        keys = dict(snapshot.files)
-        keys.update((display, key) for display, key, _ in changed)
+        keys = {display: key for display, key, _ in changed}
         cache = PageCache(cache_dir)
         try:
             cache.put_many(reads)
         finally:
             cache.close()
-        _save(snapshot_file, replace(snapshot, files=tuple(keys.items()), pages=pages, text=text, spans=spans,
-                                     items=items))
+        files_now = tuple((*entry[:3], keys.get(entry[0], entry[3])) for entry in snapshot.files)
+        _save(snapshot_file, replace(snapshot, files=files_now, pages=pages, text=text, spans=spans, items=items))
     diagnostics = sorted([*snapshot.rest, *(d for page in pages.values() for d in page.own)],
                          key=lambda d: (d.path, d.line, d.severity.value, d.message))
     return Generated(text, tuple(diagnostics), *snapshot.counts, incremental=True)

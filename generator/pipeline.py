@@ -255,7 +255,8 @@ class PageTrace:
 class BuildTrace:
     """Filled by `build_spec(trace=...)`: what incremental regeneration needs to know of a full build."""
 
-    files: list[tuple[str, str]] = field(default_factory=list)  # (display, page key) of every input file
+    # (display, folder, source, page key) of every input file: how it is named and what it held
+    files: list[tuple[str, str, str, str]] = field(default_factory=list)
     link_checks: list[tuple[str, bool]] = field(default_factory=list)  # overview links' targets, found or not
     pages: dict[str, PageTrace] = field(default_factory=dict)
     rest: list[Diagnostic] = field(default_factory=list)  # the diagnostics that are not a page's own
@@ -304,7 +305,7 @@ def _build_spec(inputs: Sequence[str | Path], title: str, progress: Progress | N
         if cache is not None:
             cache.close()
     for file, key, page in read:
-        trace.files.append((file.display, key))
+        trace.files.append((file.display, file.folder, file.source, key))
         diagnostics.extend(page.diagnostics)
         own[file.display] = list(page.diagnostics)
         if page.index is not None:
@@ -382,7 +383,7 @@ def _trace_pages(trace: BuildTrace, placed: list[tuple[PageFile, PageDraft, Oper
             resolved={ref: renames.get(target, target) for ref, target in local.items()}, tag=op.tags[0] if op.tags else "",
             source=file.source, own=tuple(own[file.display]),
             alone=file.display not in direct and documented_by[(op.method, op.path)] == 1)
-    keys = dict(trace.files)
+    keys = {display: key for display, _, _, key in trace.files}
     for display, page_trace in trace.pages.items():
         trace.pages[display] = replace(page_trace, key=keys[display])
 
