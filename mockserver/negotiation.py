@@ -7,6 +7,15 @@ JSON_PREFERENCE = ("application/json", "text/json")
 _CACHE_LIMIT = 4096
 
 
+def structured_kind(media: str) -> str | None:
+    """"json" or "xml" for a media type (a media key) that carries one of them, else None."""
+    if media in ("application/json", "text/json") or media.endswith("+json"):
+        return "json"
+    if media in ("application/xml", "text/xml") or media.endswith("+xml"):
+        return "xml"
+    return None
+
+
 def media_key(value: str) -> str:
     """`Application/JSON; charset=utf-8` -> `application/json`."""
     return value.split(";", 1)[0].strip().lower()

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .fakedata import DataFactory, Gen
-from .negotiation import media_key
-from .spec import OperationSpec, deref, ref_name
+from .negotiation import media_key, structured_kind
+from .spec import OperationSpec, declared_type, deref, ref_name
 from .xmlcodec import XmlWriter
 
 _INT = re.compile(r"[+-]?\d+\Z")
@@ -27,13 +27,7 @@ _WILDCARD_ANSWER = {"image/*": "image/png", "*/*": "application/octet-stream", "
 
 
 def _serializer(media: str) -> str:
-    if media in ("application/json", "text/json") or media.endswith("+json"):
-        return "json"
-    if media in ("application/xml", "text/xml") or media.endswith("+xml"):
-        return "xml"
-    if media.startswith("text/"):
-        return "text"
-    return "binary"
+    return structured_kind(media) or ("text" if media.startswith("text/") else "binary")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +132,7 @@ class ResponsePlanner:
         if not media:
             return {}
         resolved = _resolve(self.doc, next(iter(media.values())).schema)
-        if _type_of(resolved) == "array":
+        if declared_type(resolved) == "array":
             resolved = _resolve(self.doc, resolved.get("items", {}))
         props = resolved.get("properties") if isinstance(resolved.get("properties"), Mapping) else {}
         required = set(resolved.get("required") or ())
@@ -197,13 +191,6 @@ def _resolve(doc: Mapping[str, Any], schema: Any) -> Mapping[str, Any]:
             props.update(_resolve(doc, sub).get("properties") or {})
         return {"type": "object", "properties": {**props, **(schema.get("properties") or {})}}
     return schema if isinstance(schema, Mapping) else {}
-
-
-def _type_of(schema: Mapping[str, Any]) -> str | None:
-    t = schema.get("type")
-    if isinstance(t, list):
-        return next((x for x in t if x != "null"), None)
-    return t if isinstance(t, str) else None
 
 
 def _nullable(doc: Mapping[str, Any], schema: Any) -> bool:

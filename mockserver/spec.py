@@ -50,6 +50,15 @@ def check_version(spec: Mapping[str, Any]) -> str:
     raise SpecError(f"unsupported or missing 'openapi' version: {version!r}")
 
 
+def declared_type(schema: Mapping[str, Any], all_null: str | None = None) -> str | None:
+    """The schema's `type`, or the first non-null one of a type list (`all_null` when it lists only null);
+    None when it declares none."""
+    t = schema.get("type")
+    if isinstance(t, list):
+        return next((x for x in t if x != "null"), all_null)
+    return t if isinstance(t, str) else None
+
+
 def normalise(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The document with JSON Schema 2020-12 schemas: a 3.0 document is deep-copied and rewritten
     (nullable, exclusive*); a 3.1 document already is, and is only read from here on, so it is not copied

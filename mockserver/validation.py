@@ -12,9 +12,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from .negotiation import media_key
+from .negotiation import media_key, structured_kind
 from .problems import Violation
-from .spec import OperationSpec, Parameter, RefFollower
+from .spec import OperationSpec, Parameter, RefFollower, declared_type
 from .xmlcodec import XmlBodyError, XmlWriter, coerce_scalar, parse_xml
 
 SPEC_URI = "urn:docmock:spec"
@@ -70,10 +70,8 @@ def _is_trivial(schema: Mapping[str, Any]) -> bool:
 
 
 def _first_type(schema: Mapping[str, Any]) -> str:
-    t = schema.get("type")
-    if isinstance(t, list):
-        t = next((x for x in t if x != "null"), "null")
-    if isinstance(t, str):
+    t = declared_type(schema, all_null="null")
+    if t is not None:
         return t
     if "enum" in schema and schema["enum"] and all(isinstance(v, int) and not isinstance(v, bool)
                                                    for v in schema["enum"]):
@@ -117,12 +115,6 @@ class _BodyCheck:
 
 
 # How each media type's body is turned into a value before schema validation.
-_PARSERS: dict[str, str] = {
-    "application/json": "json", "text/json": "json", "application/json-patch+json": "json",
-    "application/merge-patch+json": "json", "application/problem+json": "json",
-    "application/xml": "xml", "text/xml": "xml",
-    "application/x-www-form-urlencoded": "form",
-}
 # XML and form encodings cannot carry JSON types faithfully (a one-item list looks like a scalar, an
 # empty element is "", {} or [] alike), so their bodies are parsed but not judged by the JSON Schema:
 # a strict check would reject valid requests.
@@ -130,13 +122,7 @@ _SCHEMA_CHECKED = frozenset({"json"})
 
 
 def _parser_for(media: str) -> str:
-    if media in _PARSERS:
-        return _PARSERS[media]
-    if media.endswith("+json"):
-        return "json"
-    if media.endswith("+xml"):
-        return "xml"
-    return "raw"
+    return structured_kind(media) or ("form" if media == "application/x-www-form-urlencoded" else "raw")
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from .spec import follow_refs, ref_name
+from .spec import declared_type, follow_refs, ref_name
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _NAME_OK = re.compile(r"[A-Za-z_][\w.-]*\Z")
@@ -158,10 +158,8 @@ def _item_name(items: Any, w: XmlWriter) -> str:
 
 
 def _kind(schema: Mapping[str, Any]) -> str:
-    t = schema.get("type")
-    if isinstance(t, list):
-        t = next((x for x in t if x != "null"), "null")
-    if isinstance(t, str):
+    t = declared_type(schema, all_null="null")
+    if t is not None:
         return t
     if "properties" in schema or "additionalProperties" in schema:
         return "object"

@@ -292,13 +292,7 @@ class StateEngine:
             if raw is None:
                 return Outcome(400, NO_BODY, f"the {entity.name} to update has no {entity.id_field}")
             return self._missing(entity, raw)
-        with self.store.transaction(session) as tx:
-            current = self._current(tx.get(entity.name, key[1]), entity, key[0], base)
-            if current is None:
-                return self._missing(entity, key[0])
-            self._stamp(entity, record, key[0], current)
-            tx.put(entity.name, key[1], record)
-        return self._reply(action, record, key[0])
+        return self._rewrite(action, session, key, base, lambda current: record)
 
     def _patch(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
                content_type: str, base: Base, base_list: BaseList) -> Outcome:
@@ -308,24 +302,38 @@ class StateEngine:
             return key
         media = content_type.split(";", 1)[0].strip().lower()
         merge = "merge-patch" in media or ("json-patch" not in media and isinstance(body, Mapping))
-        with self.store.transaction(session) as tx:
-            current = self._current(tx.get(entity.name, key[1]), entity, key[0], base)
-            if current is None:
-                return self._missing(entity, key[0])
+
+        def patched(current: dict[str, Any]) -> Any:
             try:
                 if merge:
-                    patched = apply_merge_patch(current, body, names=entity.names)
+                    result = apply_merge_patch(current, body, names=entity.names)
                 else:
-                    patched = apply_json_patch(current, body, names=entity.names, allowed=SUPEROFFICE_PATCH_OPS)
+                    result = apply_json_patch(current, body, names=entity.names, allowed=SUPEROFFICE_PATCH_OPS)
             except PatchConflict as exc:
                 return Outcome(409, NO_BODY, str(exc))
             except PatchError as exc:
                 return Outcome(400, NO_BODY, str(exc))
-            if not isinstance(patched, dict):
+            if not isinstance(result, dict):
                 return Outcome(400, NO_BODY, f"the patch would turn the {entity.name} into a non-object")
-            self._stamp(entity, patched, key[0], current)
-            tx.put(entity.name, key[1], patched)
-        return self._reply(action, patched, key[0])
+            return result
+
+        return self._rewrite(action, session, key, base, patched)
+
+    def _rewrite(self, action: Action, session: str, key: tuple[Any, str], base: Base,
+                 change: Callable[[dict[str, Any]], Any]) -> Outcome:
+        """Replaces the record `key` names by `change(current)` in one transaction, so concurrent writers never
+        lose an update; an Outcome from `change` is answered instead and nothing is written."""
+        entity = action.entity
+        with self.store.transaction(session) as tx:
+            current = self._current(tx.get(entity.name, key[1]), entity, key[0], base)
+            if current is None:
+                return self._missing(entity, key[0])
+            record = change(current)
+            if isinstance(record, Outcome):
+                return record
+            self._stamp(entity, record, key[0], current)
+            tx.put(entity.name, key[1], record)
+        return self._reply(action, record, key[0])
 
     def _delete(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
                 content_type: str, base: Base, base_list: BaseList) -> Outcome:

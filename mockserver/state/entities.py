@@ -9,7 +9,7 @@ from typing import Any
 
 from ..responses import success_code, status_for
 from ..errors import SpecError
-from ..spec import OperationSpec, RefFollower, iter_operations, normalise, ref_name
+from ..spec import OperationSpec, RefFollower, declared_type, iter_operations, normalise, ref_name
 from .errors import OverridesError
 
 # Ids the server hands out for POST/Create start here: the data generator draws ids from 1..99,999, so a created
@@ -161,12 +161,8 @@ class _Schemas:
 
     def kind(self, schema: Any) -> str | None:
         s = self.resolve(schema)
-        t = s.get("type")
-        if isinstance(t, list):
-            t = next((x for x in t if x != "null"), None)
-        if t is None and "properties" in s:
-            t = "object"
-        return t if isinstance(t, str) else None
+        t = declared_type(s)
+        return "object" if t is None and "properties" in s else t
 
     def is_record(self, schema: Any) -> bool:
         """An object with properties that is not a list envelope."""
