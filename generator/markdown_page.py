@@ -2,20 +2,26 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from .elements import Code, Element, Heading, Link, Page, Paragraph, Row, Table
+from .block_state import use_line_markers
 from .errors import DiagnosticSink
+from .table_rule import table_as_one_token
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.S)
 _LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]+)\)")
 
 # One parser for the whole process: building MarkdownIt compiles its rule chains. Pages are read from the
-# block tokens and the raw text of their inline tokens, so the inline pass (a third of parsing) is skipped.
-_MD = MarkdownIt("commonmark", {"html": True}).enable("table").disable("inline")
+# block tokens and the raw text of their inline tokens, so the inline pass (a third of parsing) is skipped,
+# a table comes as one token with its cells (table_rule.py) instead of a dozen tokens per row, and the lines
+# are marked with string methods (block_state.py).
+_MD = use_line_markers(MarkdownIt("commonmark", {"html": True}).enable("table").disable("inline"))
+_MD.block.ruler.at("table", table_as_one_token, {"alt": ["paragraph", "reference"]})
 # libyaml's loader when PyYAML was built with it: the same YAML, parsed in C.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PROSE_OPENERS = {"paragraph_open", "bullet_list_open", "ordered_list_open", "blockquote_open"}
@@ -70,7 +76,7 @@ def parse_markdown_page(path: str, text: str, sink: DiagnosticSink) -> Page:
             continue
         elif token.type in _PROSE_OPENERS:
             close = _matching_close(tokens, i)
-            inline = " ".join(t.content for t in tokens[i:close] if t.type == "inline")
+            inline = " ".join(_inline_texts(tokens[i:close]))
             for n, text_line in enumerate(lines[start:end]):
                 links.extend(Link(line + n, m.group(1), m.group(2)) for m in _LINK.finditer(text_line))
             elements.append(Paragraph(line, inline.strip(), source))
@@ -89,28 +95,19 @@ def _matching_close(tokens: list[Token], i: int) -> int:
     return len(tokens) - 1
 
 
+def _inline_texts(tokens: list[Token]) -> Iterator[str]:
+    """The raw text of each inline token, a table's cells included (a table inside a list item)."""
+    for token in tokens:
+        if token.type == "inline":
+            yield token.content
+        elif token.type == "table_open":
+            yield from token.meta["header"]
+            for _, cells in token.meta["rows"]:
+                yield from cells
+
+
 def _read_table(tokens: list[Token], i: int, offset: int) -> tuple[Table, int]:
-    table_line = tokens[i].map[0] + 1 + offset if tokens[i].map else 0
-    header: tuple[str, ...] = ()
-    rows: list[Row] = []
-    cells: list[str] = []
-    row_line = table_line
-    in_head = False
-    while tokens[i].type != "table_close":
-        token = tokens[i]
-        if token.type == "thead_open":
-            in_head = True
-        elif token.type == "thead_close":
-            in_head = False
-        elif token.type == "tr_open":
-            cells = []
-            row_line = (token.map[0] + 1 + offset) if token.map else row_line + 1
-        elif token.type == "inline":
-            cells.append(token.content.strip())
-        elif token.type == "tr_close":
-            if in_head:
-                header = tuple(cells)
-            else:
-                rows.append(Row(row_line, tuple(cells)))
-        i += 1
-    return Table(table_line, header, tuple(rows)), i + 1
+    token = tokens[i]
+    rows = tuple(Row(line + 1 + offset, tuple(cell.strip() for cell in cells)) for line, cells in token.meta["rows"])
+    header = tuple(cell.strip() for cell in token.meta["header"])
+    return Table(token.map[0] + 1 + offset, header, rows), i + 2

@@ -122,8 +122,10 @@ class ApiModel:
 
 # A node of a schema tree: what `map_schemas` calls its visitor with.
 Node = Schema | Property
-# The fields of each record type, looked up once per type.
+# The fields of each record type that can hold records or tuples (none for other types), found once per type.
 _FIELDS: dict[type, tuple[str, ...]] = {}
+# Fields declared with these types hold no schema, so the walk does not look at them.
+_SCALAR_TYPES = frozenset({"str", "int", "bool", "str | None", "int | None"})
 
 
 def map_schemas(value: Any, visit: Callable[[Any], Any]) -> Any:
@@ -136,7 +138,8 @@ def map_schemas(value: Any, visit: Callable[[Any], Any]) -> Any:
 
 
 def _map(value: Any, visit: Callable[[Any], Any], done: dict[int, Any]) -> Any:
-    if isinstance(value, Schema):
+    cls = type(value)
+    if cls is Schema:
         found = done.get(id(value))
         if found is not None:
             return found
@@ -149,7 +152,7 @@ def _map(value: Any, visit: Callable[[Any], Any], done: dict[int, Any]) -> Any:
                           additional=additional, ref=value.ref, description=value.description)
         done[id(value)] = result = visit(node)
         return result
-    if isinstance(value, Property):
+    if cls is Property:
         found = done.get(id(value))
         if found is not None:
             return found
@@ -157,25 +160,30 @@ def _map(value: Any, visit: Callable[[Any], Any], done: dict[int, Any]) -> Any:
         node = value if schema is value.schema else Property(value.name, schema, value.description)
         done[id(value)] = result = visit(node)
         return result
-    if isinstance(value, tuple):
+    if cls is tuple:
         mapped = [_map(item, visit, done) for item in value]
         for old, new in zip(value, mapped):
             if old is not new:
                 return tuple(mapped)
         return value
-    names = _FIELDS.get(type(value))
+    names = _FIELDS.get(cls)
     if names is None:
-        if not dataclasses.is_dataclass(value) or isinstance(value, type):
-            return value
-        names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+        names = _FIELDS[cls] = _nested_fields(cls)
     changes: dict[str, Any] = {}
     for name in names:
         inner = getattr(value, name)
-        if isinstance(inner, tuple) or dataclasses.is_dataclass(inner):
+        if inner is not None:
             new = _map(inner, visit, done)
             if new is not inner:
                 changes[name] = new
     return dataclasses.replace(value, **changes) if changes else value
+
+
+def _nested_fields(cls: type) -> tuple[str, ...]:
+    """A record type's fields that may hold schemas; none for a plain value (str, dict, list)."""
+    if not dataclasses.is_dataclass(cls):
+        return ()
+    return tuple(f.name for f in dataclasses.fields(cls) if f.type not in _SCALAR_TYPES)
 
 
 def share_equal(value: Any) -> Any:

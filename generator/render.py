@@ -27,7 +27,13 @@ def _escape_unprintable(text: str) -> str:
     return _YAML_UNPRINTABLE.sub(escape, text)
 
 
+# What json.dumps(text, ensure_ascii=False) does for a string, without building an encoder per call.
+_json_string = json.encoder.encode_basestring
+
+
 def yaml_scalar(value: Any) -> str:
+    if isinstance(value, str):
+        return _escape_unprintable(_json_string(value))
     return _escape_unprintable(json.dumps(value, ensure_ascii=False))
 
 
@@ -55,8 +61,11 @@ def yaml_lines(mapping: dict[str, Any], pad: str) -> str:
     return "\n".join(lines)
 
 
+_CONTAINERS = (dict, list, tuple)
+
+
 def _is_block(value: Any) -> bool:
-    return isinstance(value, (dict, list, tuple)) and bool(value)
+    return isinstance(value, _CONTAINERS) and bool(value)
 
 
 def _write_block(value: Any, pad: str, lines: list[str], scalars: dict[str, str], keys: dict[str, str]) -> None:
@@ -66,7 +75,7 @@ def _write_block(value: Any, pad: str, lines: list[str], scalars: dict[str, str]
             text = keys.get(key)
             if text is None:
                 text = keys[key] = yaml_key(key)
-            if _is_block(item):
+            if item and isinstance(item, _CONTAINERS):
                 lines.append(f"{pad}{text}:")
                 _write_block(item, pad + "  ", lines, scalars, keys)
             else:
@@ -86,12 +95,19 @@ def _write_block(value: Any, pad: str, lines: list[str], scalars: dict[str, str]
 
 
 def _scalar(value: Any, seen: dict[str, str]) -> str:
+    if value is True or value is False or value is None:
+        return _CONSTANTS[value]
+    if type(value) is int:
+        return str(value)
     if not isinstance(value, str):
         return yaml_scalar(value)
     text = seen.get(value)
     if text is None:
         text = seen[value] = yaml_scalar(value)
     return text
+
+
+_CONSTANTS = {True: "true", False: "false", None: "null"}
 
 
 _ENV = Environment(loader=PackageLoader("generator", "templates"), undefined=StrictUndefined, autoescape=False)
