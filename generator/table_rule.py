@@ -17,6 +17,7 @@ import re
 from markdown_it.common.utils import mdTrim
 from markdown_it.rules_block.state_block import StateBlock
 
+_DELIMITER_STARTS = ("|", "-", ":")
 _DELIMITER_ROW = re.compile(r"[-:|][-:| \t]+")
 _DELIMITER_CELL = re.compile(r":?-+:?")
 # As markdown-it: a table stops taking rows once this many cells had to be made up for short rows.
@@ -27,9 +28,11 @@ def table_as_one_token(state: StateBlock, start_line: int, end_line: int, silent
     if start_line + 2 > end_line:
         return False
     delimiter_line = start_line + 1
+    delimiter = _line(state, delimiter_line)
+    if delimiter[:1] not in _DELIMITER_STARTS:  # the usual case: not a table, known from one character
+        return False
     if state.sCount[delimiter_line] < state.blkIndent or state.is_code_block(delimiter_line):
         return False
-    delimiter = _line(state, delimiter_line)
     # '|', '-' or ':' then only those and blanks; a '-' and a blank would start a list item instead.
     if not _DELIMITER_ROW.fullmatch(delimiter) or (delimiter[0] == "-" and delimiter[1] in " \t"):
         return False
@@ -79,12 +82,12 @@ def table_as_one_token(state: StateBlock, start_line: int, end_line: int, silent
             break
         if len(cells) < width:
             cells.extend([""] * (width - len(cells)))
-        rows.append((line, tuple(mdTrim(cell) for cell in cells[:width])))
+        rows.append((line, tuple([mdTrim(cell) for cell in cells[:width]])))
         line += 1
 
     token = state.push("table_open", "table", 1)
     token.map = [start_line, line]
-    token.meta = {"header": tuple(mdTrim(cell) for cell in header), "rows": tuple(rows)}
+    token.meta = {"header": tuple([mdTrim(cell) for cell in header]), "rows": tuple(rows)}
     state.push("table_close", "table", -1)
     state.parentType = old_parent
     state.line = line
