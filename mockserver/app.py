@@ -410,14 +410,9 @@ class MockApp:
 
         def base_list() -> Any:
             # Paging applies to one list: the rows do not depend on $top/$skip.
-            unpaged = {k: v for k, v in query.items() if k.lower() not in ("$top", "$skip")}
-            value = self._generated(endpoint, plan, path_params, unpaged, raw_body) if plan is not None else []
-            if isinstance(value, list):
-                # Each generated row is the record `GET .../{id}` answers for its id, so list and read agree.
-                id_field = action.entity.id_field
-                value = [self._base_record(action.entity, row[id_field])
-                         if isinstance(row, dict) and row.get(id_field) is not None else row for row in value]
-            return value
+            unpaged = tuple((k, tuple(v)) for k, v in query.items() if k.lower() not in ("$top", "$skip"))
+            return json.loads(self._base_list_text(endpoint, action.entity, tuple(path_params.items()), unpaged,
+                                                   raw_body))
 
         call = functools.partial(self.state.handle, action, session_name(headers.get(SESSION_HEADER)), path_params,
                                  query, body, headers.get("content-type"),
@@ -459,6 +454,22 @@ class MockApp:
         every caller gets its own copy to change). The cache is bounded to keep memory flat: a thousand
         records cover the pages a client lists and reads, and cost about 10 MB on the SuperOffice spec."""
         return json.loads(self._base_record_text(entity.base_operation or "", entity.base_param, str(ident)))
+
+    @functools.lru_cache(maxsize=256)
+    def _base_list_text(self, endpoint: Endpoint, entity: Entity, path_params: tuple[tuple[str, str], ...],
+                        query: tuple[tuple[str, tuple[str, ...]], ...], body: bytes) -> str:
+        """The generated list a request gets before the state is applied, as JSON text: a pure function of
+        the request, so a client polling a list neither generates its rows nor looks up their records again.
+        Bounded like the base records: 256 lists of the SuperOffice spec's sizes stay within a few MB."""
+        plan = self.compiled(endpoint).success
+        value = self._generated(endpoint, plan, dict(path_params), {k: list(v) for k, v in query}, body) \
+            if plan is not None else []
+        if isinstance(value, list):
+            # Each generated row is the record `GET .../{id}` answers for its id, so list and read agree.
+            id_field = entity.id_field
+            value = [self._base_record(entity, row[id_field])
+                     if isinstance(row, dict) and row.get(id_field) is not None else row for row in value]
+        return json.dumps(value)
 
     @functools.lru_cache(maxsize=1024)
     def _base_record_text(self, operation_id: str, param: str | None, ident: str) -> str:

@@ -207,3 +207,24 @@ def test_base_records_are_remembered_as_copies_in_a_bounded_cache(corpus_spec):
         rows = client.get("/api/v1/BatchTask/Failed").json()
         assert rows and all({**client.get(f"/api/v1/BatchTask/{row['Id']}").json(), "State": "Failed"} == row
                             for row in rows)
+
+
+def test_a_polled_list_is_generated_once_and_still_follows_the_state(seeds_spec, monkeypatch):
+    app = create_app(seeds_spec, state=StateEngine.from_spec(seeds_spec, open_store("memory")))
+    generated = []
+    original = app._generated
+    monkeypatch.setattr(app, "_generated", lambda *args: generated.append(args[0].op.operation_id) or original(*args))
+    lists = lambda: generated.count("v1Batch_GetBatchTaskInfosByState")  # noqa: E731
+    with TestClient(app, headers=AUTH) as client:
+        first = client.get("/api/v1/BatchTask/Failed").json()
+        assert client.get("/api/v1/BatchTask/Failed").json() == first
+        assert lists() == 1  # the second request reused the first one's rows
+        # A write shows in the list answered from the remembered rows...
+        new_id = client.post("/api/v1/BatchTask", json={"Name": "Nightly export", "State": "Failed"}).json()
+        assert [row["Id"] for row in client.get("/api/v1/BatchTask/Failed").json()] == [
+            *(row["Id"] for row in first), new_id]
+        # ...and changes nothing remembered: after a reset the list is the generated one again.
+        assert client.post("/__docmock/reset").status_code == 204
+        assert client.get("/api/v1/BatchTask/Failed").json() == first
+        assert lists() == 1
+    assert app._base_list_text.cache_info().maxsize == 256
