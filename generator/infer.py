@@ -1,6 +1,7 @@
 """Turns one EndpointDoc into an Operation: parameters, bodies, responses and their schemas."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import pickle
@@ -125,6 +126,7 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(pickle.dumps(value, protocol=5)).hexdigest()
 
 
+@functools.lru_cache(maxsize=8192)  # repeated wording, as clean_text
 def _split_description(cell: str) -> tuple[str, bool]:
     required = bool(_REQUIRED.search(cell))
     return one_line(_REQUIRED.sub("", cell)), required

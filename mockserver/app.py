@@ -89,6 +89,10 @@ class Compiled:
     plans: Mapping[str, StatusPlan]
 
 
+# Stateful list requests with larger bodies (agent searches) are answered without remembering the list.
+_REMEMBERED_BODY_LIMIT = 4096
+
+
 @dataclass(slots=True, eq=False)
 class Endpoint:
     """One routed operation. Its request checks and response plans are compiled on first use, because
@@ -410,9 +414,11 @@ class MockApp:
 
         def base_list() -> Any:
             # Paging applies to one list: the rows do not depend on $top/$skip.
-            unpaged = tuple((k, tuple(v)) for k, v in query.items() if k.lower() not in ("$top", "$skip"))
-            return json.loads(self._base_list_text(endpoint, action.entity, tuple(path_params.items()), unpaged,
-                                                   raw_body))
+            unpaged = {k: v for k, v in query.items() if k.lower() not in ("$top", "$skip")}
+            if len(raw_body) > _REMEMBERED_BODY_LIMIT:  # the body would be kept in memory as part of the key
+                return self._base_list(endpoint, action.entity, path_params, unpaged, raw_body)
+            return json.loads(self._base_list_text(endpoint, action.entity, tuple(path_params.items()),
+                                                   tuple((k, tuple(v)) for k, v in unpaged.items()), raw_body))
 
         call = functools.partial(self.state.handle, action, session_name(headers.get(SESSION_HEADER)), path_params,
                                  query, body, headers.get("content-type"),
@@ -458,18 +464,22 @@ class MockApp:
     @functools.lru_cache(maxsize=256)
     def _base_list_text(self, endpoint: Endpoint, entity: Entity, path_params: tuple[tuple[str, str], ...],
                         query: tuple[tuple[str, tuple[str, ...]], ...], body: bytes) -> str:
-        """The generated list a request gets before the state is applied, as JSON text: a pure function of
-        the request, so a client polling a list neither generates its rows nor looks up their records again.
-        Bounded like the base records: 256 lists of the SuperOffice spec's sizes stay within a few MB."""
+        """`_base_list` as JSON text, remembered: it is a pure function of the request, so a client polling a
+        list neither generates its rows nor looks up their records again. Bounded like the base records, and
+        only requests with small bodies are remembered: 256 lists of the SuperOffice spec take a few MB."""
+        return json.dumps(self._base_list(endpoint, entity, dict(path_params), {k: list(v) for k, v in query}, body))
+
+    def _base_list(self, endpoint: Endpoint, entity: Entity, path_params: Mapping[str, str],
+                   query: Mapping[str, list[str]], body: bytes) -> Any:
+        """The generated list a request gets before the state is applied."""
         plan = self.compiled(endpoint).success
-        value = self._generated(endpoint, plan, dict(path_params), {k: list(v) for k, v in query}, body) \
-            if plan is not None else []
+        value = self._generated(endpoint, plan, path_params, query, body) if plan is not None else []
         if isinstance(value, list):
             # Each generated row is the record `GET .../{id}` answers for its id, so list and read agree.
             id_field = entity.id_field
             value = [self._base_record(entity, row[id_field])
                      if isinstance(row, dict) and row.get(id_field) is not None else row for row in value]
-        return json.dumps(value)
+        return value
 
     @functools.lru_cache(maxsize=1024)
     def _base_record_text(self, operation_id: str, param: str | None, ident: str) -> str:

@@ -228,3 +228,19 @@ def test_a_polled_list_is_generated_once_and_still_follows_the_state(seeds_spec,
         assert client.get("/api/v1/BatchTask/Failed").json() == first
         assert lists() == 1
     assert app._base_list_text.cache_info().maxsize == 256
+
+
+def test_lists_asked_for_with_large_bodies_are_not_remembered(seeds_spec):
+    app = create_app(seeds_spec, state=StateEngine.from_spec(seeds_spec, open_store("memory")))
+    agent = "/api/v1/Agents/Batch/GetBatchTaskInfosByAssociatesAndState"
+    app._base_list_text.cache_clear()  # one cache for every app in the process: other tests fill it
+    remembered = lambda: app._base_list_text.cache_info().currsize  # noqa: E731
+    with TestClient(app, headers=AUTH) as client:
+        before = remembered()
+        small = client.post(agent, json={"AssociateIds": [7], "State": "New"})
+        assert small.status_code == 200 and remembered() == before + 1
+        large = client.post(agent, json={"AssociateIds": list(range(1, 2000)), "State": "New"})
+        assert large.status_code == 200 and large.json()
+        # The body (kilobytes, up to the body limit) would stay in memory as the key of a remembered list.
+        assert remembered() == before + 1
+        assert client.post(agent, json={"AssociateIds": list(range(1, 2000)), "State": "New"}).json() == large.json()
