@@ -8,8 +8,6 @@ from pathlib import Path
 import click
 
 from generator import DocsError, Severity
-from generator.incremental import generate as generate_document
-from generator.cache import default_cache_dir
 
 # Exit codes of `docmock generate`, as documented in the README.
 EXIT_OK, EXIT_STRICT, EXIT_NOTHING = 0, 1, 2
@@ -52,6 +50,10 @@ def main() -> None:
 def generate(paths: tuple[Path, ...], output: str, fmt: str | None, strict: bool, quiet: bool,
              cache_dir: Path | None, no_cache: bool, workers: int | None) -> None:
     """Generate one OpenAPI 3.1 document from every page under PATHS (default: docs_src/)."""
+    # Imported here, not at the top: the worker processes that read pages start by importing this module.
+    from generator.cache import default_cache_dir
+    from generator.incremental import generate as generate_document
+
     inputs = list(paths) or [Path("docs_src")]
     started = time.perf_counter()
     cache = None if no_cache else (cache_dir or default_cache_dir())

@@ -32,7 +32,8 @@ from typing import Any
 from .cache import KEEP_DAYS, PageCache, fingerprint, page_key
 from .errors import Diagnostic, DocsError
 from .openapi import OPENAPI_VERSION, SECURITY_SCHEMES, operation_dict
-from .pipeline import BuildTrace, PageTrace, Progress, build_spec, find_pages, finish_operation, read_page_bytes
+from .pipeline import BuildTrace, PageTrace, Progress, build_spec, find_pages, finish_operation
+from .reading import read_page_bytes
 from .records import record
 from .render import yaml_key, yaml_lines
 from .validation import component_stubs, validate_document

@@ -1,37 +1,31 @@
 """Runs the whole generator: find pages, parse, extract, infer, merge, render, validate."""
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
-import pickle
 import re
 from stat import S_ISREG
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from .cache import PageCache, page_key
-from .elements import Page
 from .errors import Diagnostic, DiagnosticSink, DocsError, Severity
-from .extract import EndpointDoc, IndexDoc, extract_endpoint, extract_index, is_index_page
-from .infer import PageDraft, draft_operation, infer_operation, merge_operations
-from .markdown_page import parse_markdown_page
-from .model import ApiModel, Operation, Tag, share_equal
+from .extract import IndexDoc
+from .infer import PageDraft, infer_operation, merge_operations
+from .model import ApiModel, Operation, Tag
 from .openapi import to_openapi
+from .reading import PageRead, read_batch, read_page_bytes, without_cycle_collection
 from .records import record
 from .registry import SchemaRegistry, rename_refs
 from .render import render_yaml, to_json
 from .text import clean_text
-from .text_page import looks_copied_from_web, parse_text_page
 from .validation import validate_document
 
 PAGE_SUFFIXES = (".md", ".txt")
 _API_PREFIX = re.compile(r"^/api/v\d+/")
-_HTTP_FENCE = re.compile(r"^```http[ \t]*\n\s*(?:[A-Z]+[ \t]+)?/", re.M)
 
 
 @record()
@@ -52,7 +46,7 @@ class GenerationResult:
 
     def render(self, fmt: str) -> str:
         """The document as text: `yaml` (block style, rendered by the Jinja2 template) or `json`."""
-        with _without_cycle_collection():
+        with without_cycle_collection():
             return render_yaml(self.spec) if fmt == "yaml" else to_json(self.spec)
 
     @property
@@ -110,36 +104,10 @@ def _display(path: Path) -> str:
         return path.as_posix()
 
 
-def parse_page(display: str, text: str, sink: DiagnosticSink) -> Page | None:
-    text = text.replace("\r\n", "\n").lstrip("\ufeff")
-    if looks_copied_from_web(text):
-        return parse_text_page(display, text, sink)
-    if not text.lstrip().startswith("---") and not _HTTP_FENCE.search(text):
-        return None  # not a reference page (a README, a manifest): nothing to say about it
-    return parse_markdown_page(display, text, sink)
-
-
 # A callable that wraps an iterable of `total` items to show progress (the CLI passes a progress bar).
 Progress = Callable[[Iterable[Any], int], Iterable[Any]]
 # Below this many pages to parse, starting worker processes costs more than it saves.
 _PARALLEL_THRESHOLD = 150
-
-
-@record()
-class PageRead:
-    """Everything known about one page on its own: a pure function of its name and bytes, so cacheable.
-
-    A reference page is kept as its draft, which is all a run needs, and as its EndpointDoc pickled, for the
-    rare page whose draft cannot be used: loading every page's parse from the cache would double the time.
-    """
-
-    diagnostics: tuple[Diagnostic, ...]
-    index: IndexDoc | None = None
-    draft: PageDraft | None = None
-    endpoint: bytes = b""
-
-    def endpoint_doc(self) -> EndpointDoc:
-        return pickle.loads(self.endpoint)
 
 
 @record()
@@ -150,32 +118,6 @@ class PlacedOperation:
     page_line: int
     copied_from_web: bool
     operation: Operation
-
-
-def read_page_bytes(display: str, data: bytes) -> PageRead:
-    """Parses one page and infers its operation as far as the page alone allows."""
-    sink = DiagnosticSink(display)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        sink.error(1 + data[: exc.start].count(b"\n"), f"not UTF-8 text ({exc.reason} at byte {exc.start}); page skipped")
-        return PageRead(tuple(sink.items))
-    page = parse_page(display, text, sink)
-    if page is None:
-        sink.note(1, "not an API reference page (no front matter, no endpoint); skipped")
-        return PageRead(tuple(sink.items))
-    if is_index_page(page):
-        return PageRead(tuple(sink.items), index=extract_index(page))
-    doc = extract_endpoint(page, sink)
-    if doc is None:
-        return PageRead(tuple(sink.items))
-    return PageRead(tuple(sink.items), draft=share_equal(draft_operation(doc)),
-                    endpoint=pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def _read_batch(batch: list[tuple[str, bytes]]) -> list[PageRead]:
-    with _without_cycle_collection():
-        return [read_page_bytes(display, data) for display, data in batch]
 
 
 def read_pages(files: list[PageFile], *, cache: PageCache | None = None, workers: int | None = None,
@@ -219,7 +161,7 @@ def _parse_all(pages: list[tuple[str, bytes]], workers: int | None,
     batches = [pages[start:start + size] for start in range(0, len(pages), size)]
     # Spawned (not forked) workers: forking a process that may hold threads (the server) is unsafe.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        done: Iterable[list[Any]] = pool.map(_read_batch, batches)
+        done: Iterable[list[Any]] = pool.map(read_batch, batches)
         if progress:
             done = _flatten_progress(done, progress, len(pages))
         return [result for batch in done for result in batch]
@@ -265,20 +207,6 @@ class BuildTrace:
     enum_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-@contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """Generation allocates millions of small objects and frees them by reference counting alone (the
-    records form trees, not cycles), yet every allocation burst triggers the cycle collector, which then
-    walks the whole heap: a third of a warm run on a large input. It is paused, and resumed as it was."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "SuperOffice WebAPI",
                progress: Progress | None = None, cache_dir: Path | None = None,
                workers: int | None = None, trace: BuildTrace | None = None) -> GenerationResult:
@@ -288,7 +216,7 @@ def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "Su
     only when no operation at all could be generated or the result is not valid OpenAPI. With `cache_dir`,
     parsed pages are remembered there; `workers` caps the processes used to parse (default: one per core).
     """
-    with _without_cycle_collection():
+    with without_cycle_collection():
         return _build_spec(inputs, title, progress, cache_dir, workers, trace)
 
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
 import pytest
 
 from testdata import CORPUS_PAGES, SEEDS
-from generator import build_spec
+from generator import build_spec, cache
 
 
 @pytest.fixture()
@@ -107,3 +109,14 @@ def test_cache_files_of_other_versions_go_when_left_alone_for_a_month(tmp_path):
     page_cache.PageCache(folder).close()
     assert not stale.exists() and recent.exists()
     assert len(list(folder.glob("pages-*.sqlite3"))) == 1  # this version's own file
+
+
+def test_the_cache_key_covers_every_module_a_page_read_runs():
+    # What a worker imports to read pages is what a cached read depends on: a change to any of them must miss.
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, generator.reading; "
+                               "print(' '.join(m for m in sys.modules if m.startswith('generator.')))"],
+        capture_output=True, text=True, check=True).stdout.split()
+    modules = {name.split(".", 1)[1] + ".py" for name in imported}
+    assert "markdown_page.py" in modules and "render.py" not in modules
+    assert modules <= set(cache._PARSER_MODULES)
