@@ -1,14 +1,16 @@
 """Regeneration with a cache gives byte for byte what a cold run gives, whatever changed in between."""
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
+import threading
 
 import pytest
 
 from testdata import CORPUS_PAGES, SEEDS
-from generator import build_spec, cache
+from generator import build_spec, cache, pipeline
 
 
 @pytest.fixture()
@@ -68,9 +70,36 @@ def test_parallel_parsing_gives_the_same_document(docs):
     serial = build_spec([docs], workers=1)
     for n in range(160):  # over the threshold for worker processes
         (docs / f"copy{n:03}.txt").write_text((docs / "000_8ca6e1fa67161f5d.txt").read_text())
+    expected = build_spec([docs], workers=1).render("yaml")
     parallel = build_spec([docs], workers=2)
-    assert build_spec([docs], workers=1).render("yaml") == parallel.render("yaml")
+    assert parallel.render("yaml") == expected
     assert len(parallel.diagnostics) > len(serial.diagnostics)  # the copies are reported as duplicates
+    # With another thread running, the workers are spawned instead of forked: the same document.
+    with _another_thread():
+        assert pipeline.worker_start().get_start_method() == "spawn"
+        assert build_spec([docs], workers=2).render("yaml") == expected
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers are forked on Linux only")
+def test_workers_are_forked_only_from_a_single_threaded_process():
+    started = subprocess.run([sys.executable, "-c", "import generator.pipeline as p; "
+                                                    "print(p.worker_start().get_start_method())"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    assert started == "fork"  # `docmock generate`: one thread
+    with _another_thread():  # a server, or any program that runs threads, spawns them
+        assert pipeline.worker_start().get_start_method() == "spawn"
+
+
+@contextlib.contextmanager
+def _another_thread():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def test_cache_forgets_what_has_not_been_used_for_a_month(docs, tmp_path, monkeypatch):
