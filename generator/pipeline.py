@@ -173,7 +173,8 @@ def worker_start() -> multiprocessing.context.BaseContext:
     starts an interpreter and imports the parser first (0.1 s). Forking is only safe in a process that runs
     no other thread (a thread may hold a lock the copy never sees released: the server runs several), and
     on macOS system libraries forbid it, so workers are forked only on Linux from a single-threaded process
-    (`docmock generate`)."""
+    (`docmock generate`). A forked worker ends with `os._exit`, so it never closes the parent's open page
+    cache connection."""
     if sys.platform.startswith("linux") and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
