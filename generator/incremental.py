@@ -83,7 +83,8 @@ def generate(inputs: Sequence[str | Path], *, fmt: str = "yaml", title: str = "S
         if done is not None:
             return done
     trace = BuildTrace()
-    result = build_spec(inputs, title=title, progress=progress, cache_dir=cache_dir, workers=workers, trace=trace)
+    result = build_spec(inputs, title=title, progress=progress, cache_dir=cache_dir, workers=workers, trace=trace,
+                        render=fmt)
     text = result.render(fmt)
     counts = (len(result.model.operations), len(result.model.schemas), result.pages, result.merged)
     if snapshot_file is not None:

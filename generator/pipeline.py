@@ -1,11 +1,10 @@
 """Runs the whole generator: find pages, parse, extract, infer, merge, render, validate."""
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import re
-import sys
-import threading
 from stat import S_ISREG
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import forking
 from .cache import PageCache, page_key
 from .errors import Diagnostic, DiagnosticSink, DocsError, Severity
 from .extract import IndexDoc
@@ -45,9 +45,12 @@ class GenerationResult:
     diagnostics: tuple[Diagnostic, ...]
     pages: int
     merged: int
+    rendered: dict[str, str] = field(default_factory=dict)  # format -> text, when build_spec rendered it
 
     def render(self, fmt: str) -> str:
         """The document as text: `yaml` (block style, rendered by the Jinja2 template) or `json`."""
+        if fmt in self.rendered:
+            return self.rendered[fmt]
         with without_cycle_collection():
             return render_yaml(self.spec) if fmt == "yaml" else to_json(self.spec)
 
@@ -169,15 +172,9 @@ def _parse_all(pages: list[tuple[str, bytes]], workers: int | None,
 
 
 def worker_start() -> multiprocessing.context.BaseContext:
-    """How the worker processes start. Forked, they begin at once with everything imported; spawned, each
-    starts an interpreter and imports the parser first (0.1 s). Forking is only safe in a process that runs
-    no other thread (a thread may hold a lock the copy never sees released: the server runs several), and
-    on macOS system libraries forbid it, so workers are forked only on Linux from a single-threaded process
-    (`docmock generate`). A forked worker ends with `os._exit`, so it never closes the parent's open page
-    cache connection."""
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
+    """How the page workers start: forked where that is safe (see forking.py), so they begin at once with
+    the parser imported; else spawned, each starting an interpreter and importing the parser (0.1 s)."""
+    return multiprocessing.get_context("fork" if forking.can_fork() else "spawn")
 
 
 def _flatten_progress(batches: Iterable[list[Any]], progress: Progress, total: int) -> Iterable[list[Any]]:
@@ -222,19 +219,21 @@ class BuildTrace:
 
 def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "SuperOffice WebAPI",
                progress: Progress | None = None, cache_dir: Path | None = None,
-               workers: int | None = None, trace: BuildTrace | None = None) -> GenerationResult:
+               workers: int | None = None, trace: BuildTrace | None = None,
+               render: str | None = None) -> GenerationResult:
     """Generates one OpenAPI 3.1 document from every page under `inputs`.
 
     Problems with single pages become diagnostics and the other pages still generate; DocsError is raised
     only when no operation at all could be generated or the result is not valid OpenAPI. With `cache_dir`,
     parsed pages are remembered there; `workers` caps the processes used to parse (default: one per core).
+    With `render` ("yaml" or "json"), the document is also rendered as that text while it is checked.
     """
     with without_cycle_collection():
-        return _build_spec(inputs, title, progress, cache_dir, workers, trace)
+        return _build_spec(inputs, title, progress, cache_dir, workers, trace, render)
 
 
 def _build_spec(inputs: Sequence[str | Path], title: str, progress: Progress | None, cache_dir: Path | None,
-                workers: int | None, trace: BuildTrace | None) -> GenerationResult:
+                workers: int | None, trace: BuildTrace | None, render: str | None) -> GenerationResult:
     trace = trace if trace is not None else BuildTrace()
     files, diagnostics = find_pages(inputs)
     trace.rest.extend(diagnostics)
@@ -298,8 +297,13 @@ def _build_spec(inputs: Sequence[str | Path], title: str, progress: Progress | N
     tags = _tags(operations, indexes)
     model = ApiModel(title, tuple(operations), schemas, tags)
     spec = to_openapi(model)
-    validate_document(spec)
-    return GenerationResult(spec, model, tuple(diagnostics), len(files), merged)
+    # The check runs in a forked copy where it may (forking.py), on the other core, while this process renders.
+    checked = forking.start(functools.partial(validate_document, spec))
+    result = GenerationResult(spec, model, tuple(diagnostics), len(files), merged)
+    if render is not None:
+        result.rendered[render] = result.render(render)
+    checked()
+    return result
 
 
 def finish_operation(operation: Operation, local: dict[str, str], renames: dict[str, str],

@@ -1,0 +1,100 @@
+"""Work handed to a forked copy comes back as if it had run here: its value, its exception, or, when the copy
+cannot answer, the work done here. The document check runs that way while the document is rendered."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+
+from testdata import SEEDS
+from generator import build_spec, forking
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="docmock forks on Linux only")
+
+
+def run_alone(code: str) -> str:
+    """Runs `code` in a fresh interpreter: a process with one thread, as `docmock generate` is."""
+    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, cwd=SEEDS.parent)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_a_task_runs_in_a_forked_copy_and_its_value_comes_back():
+    out = run_alone("""
+        import os
+        from generator import forking
+        assert forking.can_fork()
+        result = forking.start(lambda: {"pid": os.getpid(), "value": [1, "two"]})
+        answer = result()
+        print(answer["pid"] != os.getpid(), answer["value"])
+    """)
+    assert out == "True [1, 'two']"
+
+
+def test_what_the_task_raises_is_raised_here():
+    out = run_alone("""
+        from generator import DocsError, forking
+        def broken():
+            raise DocsError("the generated document is not valid OpenAPI 3.1: x")
+        result = forking.start(broken)
+        try:
+            result()
+        except DocsError as exc:
+            print("raised:", exc)
+    """)
+    assert out == "raised: the generated document is not valid OpenAPI 3.1: x"
+
+
+def test_a_copy_that_dies_or_cannot_answer_leaves_the_work_to_this_process():
+    out = run_alone("""
+        import os, threading
+        from generator import forking
+        parent = os.getpid()
+        died = forking.start(lambda: os._exit(3) if os.getpid() != parent else "done here")
+        unpicklable = forking.start(lambda: threading.Lock() if os.getpid() != parent else "done here too")
+        print(died(), "/", unpicklable())
+    """)
+    assert out == "done here / done here too"
+
+
+def test_with_another_thread_running_nothing_is_forked():
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not forking.can_fork()
+        assert forking.start(os.getpid)() == os.getpid()
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_build_spec_checks_the_document_while_rendering_it():
+    # The check in the forked copy still stops a broken document, with every violation named.
+    out = run_alone("""
+        from generator import DocsError, build_spec, forking, pipeline
+        assert forking.can_fork()
+        good = build_spec(["docs_src"], render="yaml")
+        assert good.rendered["yaml"] == build_spec(["docs_src"]).render("yaml")
+        original = pipeline.to_openapi
+        def dangling(model):
+            spec = original(model)
+            spec["components"]["schemas"].pop(next(iter(spec["components"]["schemas"])))
+            return spec
+        pipeline.to_openapi = dangling
+        try:
+            build_spec(["docs_src"], render="yaml")
+        except DocsError as exc:
+            print(str(exc).splitlines()[0], "|", "points at no component" in str(exc))
+    """)
+    assert out == "the generated document is not valid OpenAPI 3.1: | True"
+
+
+def test_a_rendered_result_gives_the_same_text_as_rendering_it_later():
+    result = build_spec([SEEDS], render="json")
+    assert result.rendered == {"json": result.render("json")}
+    assert result.render("json") == build_spec([SEEDS]).render("json")
