@@ -134,7 +134,8 @@ def main() -> None:
               f"{r.get('peak_mb', float('nan')):>9.0f}{r.get('worker_peak_mb', float('nan')):>10.0f}"
               f"{'  incremental' if r.get('incremental') else ''}")
     print("\n(wall = interpreter start to the YAML written; 'vs parse' = wall / markdown-it-py alone; peak MB = the"
-          "\n main process's peak RSS, worker MB = the largest worker process's)")
+          "\n main process's peak RSS, worker MB = the largest child process's: page workers, and the forked copy"
+          "\n that checks the document, whose RSS counts the pages it shares with the main process)")
 
 
 if __name__ == "__main__":
