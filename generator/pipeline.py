@@ -45,7 +45,8 @@ class GenerationResult:
     diagnostics: tuple[Diagnostic, ...]
     pages: int
     merged: int
-    rendered: dict[str, str] = field(default_factory=dict)  # format -> text, when build_spec rendered it
+    # format -> text, when build_spec rendered it; not part of what the result is (equality, repr)
+    rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def render(self, fmt: str) -> str:
         """The document as text: `yaml` (block style, rendered by the Jinja2 template) or `json`."""
@@ -297,11 +298,17 @@ def _build_spec(inputs: Sequence[str | Path], title: str, progress: Progress | N
     tags = _tags(operations, indexes)
     model = ApiModel(title, tuple(operations), schemas, tags)
     spec = to_openapi(model)
+    result = GenerationResult(spec, model, tuple(diagnostics), len(files), merged)
+    if render is None:
+        validate_document(spec)
+        return result
     # The check runs in a forked copy where it may (forking.py), on the other core, while this process renders.
     checked = forking.start(functools.partial(validate_document, spec))
-    result = GenerationResult(spec, model, tuple(diagnostics), len(files), merged)
-    if render is not None:
+    try:
         result.rendered[render] = result.render(render)
+    except BaseException:
+        checked()  # an invalid document is reported as that; and the copy is waited for
+        raise
     checked()
     return result
 

@@ -98,3 +98,71 @@ def test_a_rendered_result_gives_the_same_text_as_rendering_it_later():
     result = build_spec([SEEDS], render="json")
     assert result.rendered == {"json": result.render("json")}
     assert result.render("json") == build_spec([SEEDS]).render("json")
+
+
+def test_the_copy_answers_when_someone_else_reaps_it_or_it_cannot_be_forked():
+    out = run_alone("""
+        import os, signal
+        from generator import forking
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children reaped by the kernel: waitpid finds none
+        first = forking.start(lambda: os.getpid())()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        fds = len(os.listdir("/proc/self/fd"))
+        def no_fork():
+            raise OSError(11, "Resource temporarily unavailable")
+        os.fork = no_fork
+        second = forking.start(lambda: os.getpid())()
+        print(first != os.getpid(), second == os.getpid(), len(os.listdir("/proc/self/fd")) == fds)
+    """)
+    assert out == "True True True"
+
+
+def test_exceptions_come_back_with_the_copys_traceback_or_are_raised_here():
+    out = run_alone("""
+        from generator import forking
+        def fails():
+            raise KeyError("deep inside the check")
+        try:
+            forking.start(fails)()
+        except KeyError as exc:
+            print("fails" in "".join(exc.__notes__))
+        class NeedsTwo(Exception):  # pickles, but does not unpickle: the work is redone here
+            def __init__(self, a, b):
+                super().__init__(a)
+        def raises_needs_two():
+            raise NeedsTwo(1, 2)
+        try:
+            forking.start(raises_needs_two)()
+        except NeedsTwo:
+            print("NeedsTwo")
+    """)
+    assert out == "True\nNeedsTwo"
+
+
+def test_a_failed_rendering_still_waits_for_the_check_and_an_invalid_document_wins():
+    out = run_alone("""
+        import os
+        from generator import DocsError, build_spec, pipeline
+        def broken_renderer(spec):
+            raise RuntimeError("renderer bug")
+        pipeline.render_yaml = broken_renderer
+        try:
+            build_spec(["docs_src"], render="yaml")
+        except RuntimeError as exc:
+            print(exc)
+        original = pipeline.to_openapi
+        def dangling(model):
+            spec = original(model)
+            spec["components"]["schemas"].pop(next(iter(spec["components"]["schemas"])))
+            return spec
+        pipeline.to_openapi = dangling
+        try:
+            build_spec(["docs_src"], render="yaml")
+        except DocsError as exc:
+            print("DocsError")
+        try:
+            os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            print("no copy left behind")
+    """)
+    assert out == "renderer bug\nDocsError\nno copy left behind"
