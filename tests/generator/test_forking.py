@@ -16,9 +16,21 @@ from generator import build_spec, forking
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="docmock forks on Linux only")
 
 
+# Makes the pipeline build documents with a `$ref` to a component that is not there (for run_alone's code).
+BREAK_A_REFERENCE = """
+original = pipeline.to_openapi
+def dangling(model):
+    spec = original(model)
+    spec["components"]["schemas"].pop(next(iter(spec["components"]["schemas"])))
+    return spec
+pipeline.to_openapi = dangling
+"""
+
+
 def run_alone(code: str) -> str:
     """Runs `code` in a fresh interpreter: a process with one thread, as `docmock generate` is."""
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, cwd=SEEDS.parent)
+    code = f"BREAK_A_REFERENCE = {BREAK_A_REFERENCE!r}\n" + textwrap.dedent(code)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=SEEDS.parent)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -80,12 +92,7 @@ def test_build_spec_checks_the_document_while_rendering_it():
         assert forking.can_fork()
         good = build_spec(["docs_src"], render="yaml")
         assert good.rendered["yaml"] == build_spec(["docs_src"]).render("yaml")
-        original = pipeline.to_openapi
-        def dangling(model):
-            spec = original(model)
-            spec["components"]["schemas"].pop(next(iter(spec["components"]["schemas"])))
-            return spec
-        pipeline.to_openapi = dangling
+        exec(BREAK_A_REFERENCE)
         try:
             build_spec(["docs_src"], render="yaml")
         except DocsError as exc:
@@ -150,12 +157,7 @@ def test_a_failed_rendering_still_waits_for_the_check_and_an_invalid_document_wi
             build_spec(["docs_src"], render="yaml")
         except RuntimeError as exc:
             print(exc)
-        original = pipeline.to_openapi
-        def dangling(model):
-            spec = original(model)
-            spec["components"]["schemas"].pop(next(iter(spec["components"]["schemas"])))
-            return spec
-        pipeline.to_openapi = dangling
+        exec(BREAK_A_REFERENCE)
         try:
             build_spec(["docs_src"], render="yaml")
         except DocsError as exc:
