@@ -18,6 +18,12 @@ Only some of the N-process targets, e.g. 2 workers with the SQLite store next to
 
 `--select TEXT` (repeatable) keeps the N-process targets whose name contains TEXT, plus the bare starlette
 target they are compared with; `--repeat N` measures each target N times and keeps the best req/s.
+
+Before and after a change, in the same run: `--against REF` measures the in-process and 1-process HTTP targets
+for the working tree and for the git revision REF (exported to a temporary folder), alternating between the two,
+and prints each one's ratio to the bare endpoint and the ratio of the two:
+
+    .venv/bin/python bench/serve.py --against HEAD~3 --repeat 3 --no-workers
 """
 from __future__ import annotations
 
@@ -41,7 +47,10 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+# Which code is measured: the working tree, or (for --against) another revision exported to a folder.
+CODE_ENV = "DOCMOCK_BENCH_CODE"
+CODE = Path(os.environ.get(CODE_ENV) or REPO)
+sys.path.insert(0, str(CODE))
 
 from mockserver import create_app  # noqa: E402
 
@@ -54,7 +63,7 @@ def seeds_spec() -> dict[str, Any]:
     try:
         from generator import build_spec
 
-        return build_spec([REPO / "docs_src"]).spec
+        return build_spec([CODE / "docs_src"]).spec
     except ImportError:
         return yaml.safe_load(FIXTURE.read_text())
 
@@ -367,6 +376,83 @@ def report(title: str, results: dict[str, tuple[float, float, float]]) -> None:
     print(f"  3200 ops / 10 ops                  = {big / small:.2f}")
 
 
+# -- before and after: the working tree against another revision, in the same run -------------------------------
+
+
+def _export(ref: str) -> Path:
+    """The revision's files in a temporary folder (`git archive`), to import its mockserver from."""
+    folder = Path(tempfile.mkdtemp(prefix="docmock-against-"))
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", ref], check=True, capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def _asgi_in(code: Path, seconds: float) -> dict[str, tuple[float, float, float]]:
+    """The in-process figures of one code tree, measured in a fresh interpreter that imports that tree."""
+    env = {**os.environ, CODE_ENV: str(code)}
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--asgi-json", "--seconds", str(seconds)],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    return {k: tuple(v) for k, v in json.loads(out.splitlines()[-1]).items()}  # type: ignore[misc]
+
+
+def _http_in(code: Path, name: str, seconds: float, connections: int) -> tuple[float, float, float]:
+    """One target over HTTP, its server importing `code` (the spawned process reads CODE_ENV at import)."""
+    ctx = mp.get_context("spawn")
+    port = _free_port()
+    previous = os.environ.get(CODE_ENV)
+    os.environ[CODE_ENV] = str(code)
+    try:
+        server = ctx.Process(target=_serve, args=(name, port), daemon=True)
+        server.start()
+    finally:
+        if previous is None:
+            os.environ.pop(CODE_ENV, None)
+        else:
+            os.environ[CODE_ENV] = previous
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        return _measure(ctx, port, TARGETS[name][1], TARGETS[name][2], seconds, connections)
+    finally:
+        server.terminate()
+        server.join(timeout=10)
+
+
+def bench_against(ref: str, seconds: float, connections: int, repeat: int, http: bool) -> None:
+    old = _export(ref)
+    try:
+        label = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", ref], check=True,
+                               capture_output=True, text=True).stdout.strip()
+        trees = {"working tree": REPO, label: old}
+        kinds = [("in-process ASGI", None)] + ([(f"HTTP, 1 process, {connections} connections", "http")]
+                                                if http else [])
+        for title, kind in kinds:
+            best: dict[tuple[str, str], tuple[float, float, float]] = {}
+            for _ in range(max(1, repeat)):  # alternate the trees, so both see the same machine
+                for tree, code in trees.items():
+                    if kind is None:
+                        figures = _asgi_in(code, seconds)
+                    else:
+                        figures = {name: _http_in(code, name, seconds, connections) for name in TARGETS}
+                    for name, result in figures.items():
+                        if (tree, name) not in best or result[0] > best[(tree, name)][0]:
+                            best[(tree, name)] = result
+            print(f"\n== {title}: working tree against {label} (best of {max(1, repeat)}, alternating)")
+            print(f"{'target':<36} {'tree':<13} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'/ bare':>7} {'new/old':>8}")
+            for name in TARGETS:
+                for tree in trees:
+                    rps, p50, p99 = best[(tree, name)]
+                    bare = best[(tree, "bare starlette (fixed bytes)")][0]
+                    change = f"{rps / best[(label, name)][0]:>8.2f}" if tree == "working tree" else ""
+                    print(f"{name:<36} {tree:<13} {rps:>9.0f} {p50:>8.3f} {p99:>8.3f} {rps / bare:>7.2f} {change}")
+    finally:
+        subprocess.run(["rm", "-rf", str(old)], check=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=3.0)
@@ -379,7 +465,16 @@ def main() -> None:
                              "with the bare target they are compared with")
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="measure each N-process target N times and keep the best req/s")
+    parser.add_argument("--against", metavar="REF",
+                        help="also measure the git revision REF, alternating with the working tree (1 process)")
+    parser.add_argument("--asgi-json", action="store_true", help=argparse.SUPPRESS)  # one tree, for --against
     args = parser.parse_args()
+    if args.asgi_json:
+        print(json.dumps(bench_asgi(args.seconds)))
+        return
+    if args.against:
+        bench_against(args.against, args.seconds, args.connections, args.repeat, not args.no_http)
+        return
     if not args.only_workers:
         report("in-process ASGI (no network)", bench_asgi(args.seconds))
         if not args.no_http:

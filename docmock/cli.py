@@ -15,16 +15,20 @@ _PROGRESS_THRESHOLD = 200  # pages; smaller inputs finish before a bar would be 
 
 
 class _Commands(click.Group):
-    """Imports `serve` (and with it the whole mock server) only when it is the command being run."""
+    """Imports `serve` (and with it the whole mock server) and `verify` only when it is the command being run."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), "serve"})
+        return sorted({*super().list_commands(ctx), "serve", "verify"})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name == "serve":
             from docmock.serve import serve
 
             return serve
+        if name == "verify":
+            from docmock.verify import verify_command
+
+            return verify_command
         return super().get_command(ctx, name)
 
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import click
 
-from mockserver import DEFAULT_MAX_BODY, MockServerError, create_app, load_spec
-from mockserver.state import StateEngine, load_overrides, open_store
+from mockserver import DEFAULT_MAX_BODY, Config, ConfigError, Latency, MockServerError, create_app, load_spec
+from mockserver.config import DEFAULT_JOURNAL_SIZE
 
 DEFAULT_DOCS = Path("docs_src")
-# Worker processes rebuild the app from this (JSON): a spec file and the options, see `worker_app`.
+# Worker processes rebuild the app from this (JSON): the spec file and the Config, see `worker_app`.
 _WORKER_CONFIG = "DOCMOCK_WORKER_CONFIG"
 
 
@@ -38,6 +38,15 @@ def _spec_from_docs(paths: tuple[Path, ...]) -> dict[str, Any]:
     return result.spec
 
 
+def _latency(ctx: click.Context, param: click.Parameter, value: str | None) -> Latency | None:
+    if value is None:
+        return None
+    try:
+        return Latency.parse(value)
+    except ConfigError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @click.command("serve")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--spec", "spec_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -48,7 +57,7 @@ def _spec_from_docs(paths: tuple[Path, ...]) -> dict[str, Any]:
 @click.option("--no-auth", is_flag=True, help="Do not require the credentials the spec declares.")
 @click.option("--cors-origin", "cors_origins", multiple=True, default=("*",), show_default=True,
               help="Origin allowed by CORS (repeatable; * allows any).")
-@click.option("--max-body", default=DEFAULT_MAX_BODY, show_default=True, type=int,
+@click.option("--max-body", default=DEFAULT_MAX_BODY, show_default=True, type=click.IntRange(min=0),
               help="Largest accepted request body in bytes (larger gets 413).")
 @click.option("--credential", "credentials", multiple=True, metavar="VALUE",
               help="Accept only this Authorization header value or API key (repeatable); default: any.")
@@ -57,38 +66,63 @@ def _spec_from_docs(paths: tuple[Path, ...]) -> dict[str, Any]:
               help="Where writes are remembered; a SQLite file keeps them across restarts and shares them "
                    "between workers.")
 @click.option("--no-state", is_flag=True, help="Forget writes: every request gets generated data only.")
-@click.option("--state-overrides", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="YAML file that adds or corrects the entities and operations inferred for state.")
+@click.option("--overrides", "--state-overrides", "overrides", type=click.Path(exists=True, dir_okay=False,
+                                                                               path_type=Path),
+              help="YAML file that corrects the inferred entities and operations, and sets faults per operation.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="Server processes (needs --state sqlite:PATH, so that they share what clients write).")
+@click.option("--journal-size", default=DEFAULT_JOURNAL_SIZE, show_default=True, type=click.IntRange(min=0),
+              help="How many requests /__docmock/requests remembers (per worker process); 0 turns it off.")
+@click.option("--latency", callback=_latency, metavar="RANGE",
+              help="Delay every answer: 100ms, 50..200ms or 1-2s (uniform, seeded). Per request: Prefer: delay=500.")
+@click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1), metavar="SHARE",
+              help="Share of requests that fail: a documented error status, or a dropped connection.")
+@click.option("--fault-seed", type=int, default=None, help="Seed of the fault sequence [default: --seed].")
+@click.option("--proxy", metavar="URL",
+              help="Forward every request to this real server; check requests and answers against the spec and "
+                   "report violations (log, X-Docmock-Violation headers, journal).")
+@click.option("--record", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --proxy: append the real answers to this JSON Lines file (credentials and cookies left "
+                   "out), for --replay.")
+@click.option("--replay", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Answer requests recorded with --record as the real server did (and Prefer: example=recorded-N).")
 def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int, seed: int, no_auth: bool,
-          cors_origins: tuple[str, ...], max_body: int, credentials: tuple[str, ...],
-          quiet: bool, state_option: str, no_state: bool, state_overrides: Path | None, workers: int) -> None:
+          cors_origins: tuple[str, ...], max_body: int, credentials: tuple[str, ...], quiet: bool, state_option: str,
+          no_state: bool, overrides: Path | None, workers: int, journal_size: int, latency: Latency | None,
+          fault_rate: float, fault_seed: int | None, proxy: str | None, record: Path | None,
+          replay: Path | None) -> None:
     """Serve a realistic mock of the API documented in PATH... (default: docs_src/) or in --spec FILE."""
     if spec_file is not None and paths:
         raise click.UsageError("give either docs PATHs or --spec, not both")
     if workers > 1 and not no_state and not state_option.lower().startswith("sqlite:"):
         raise click.UsageError("--workers needs --state sqlite:PATH (or --no-state): workers share state only "
                                "through a SQLite file")
-    options = {"seed": seed, "auth": not no_auth, "cors_origins": list(cors_origins), "max_body": max_body,
-               "credentials": list(credentials), "quiet": quiet,
-               "state": None if no_state else state_option,
-               "overrides": str(state_overrides) if state_overrides else None}
+    if record is not None and proxy is None:
+        raise click.UsageError("--record keeps what a real server answers: it needs --proxy URL")
+    if replay is not None and proxy is not None:
+        raise click.UsageError("--replay answers as the mock; --proxy forwards to a real server: choose one")
+    try:
+        config = Config(host=host, port=port, workers=workers, access_log=not quiet, seed=seed, auth=not no_auth,
+                        credentials=credentials, cors_origins=cors_origins, max_body=max_body,
+                        state=None if no_state else state_option, overrides=str(overrides) if overrides else None,
+                        journal_size=journal_size, latency=latency, fault_rate=fault_rate, fault_seed=fault_seed,
+                        proxy=proxy, record=str(record) if record else None, replay=str(replay) if replay else None)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
     try:
         if spec_file is None:
             spec = _spec_from_docs(paths or (DEFAULT_DOCS,))  # parsing pages makes garbage: collect as usual
         with _collector_paused():
             if spec_file is not None:
                 spec = load_spec(spec_file)
-            app = _build_app(spec, options)
+            app = _build_app(spec, config)
     except MockServerError as exc:
         raise click.ClickException(str(exc)) from exc
     for line in app.report.lines():
         click.echo(line)
     click.echo(f"Serving on http://{host}:{port}/  (spec at /openapi.json, index at /)"
                + (f" with {workers} workers" if workers > 1 else ""))
-    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(message)s")
+    _configure_logging(quiet, "%(asctime)s %(message)s")
     import uvicorn  # imported here so `docmock --help` stays fast
 
     if workers == 1:
@@ -99,9 +133,22 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
     with tempfile.TemporaryDirectory(prefix="docmock-") as folder:
         spec_path = Path(folder) / "openapi.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        os.environ[_WORKER_CONFIG] = json.dumps({"spec": str(spec_path), **options})
+        os.environ[_WORKER_CONFIG] = json.dumps({"spec": str(spec_path), "config": config.to_json()})
         uvicorn.run("docmock.serve:worker_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", access_log=False, lifespan="on")
+
+
+class _DroppedConnections(logging.Filter):
+    """An injected fault drops a connection by ending the answer early; uvicorn reports that as an error of the
+    app, which here it is not (the mock's own log line says `fault=drop`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without completing response" not in record.getMessage()
+
+
+def _configure_logging(quiet: bool, fmt: str) -> None:
+    logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, stream=sys.stderr, format=fmt)
+    logging.getLogger("uvicorn.error").addFilter(_DroppedConnections())
 
 
 @contextlib.contextmanager
@@ -138,19 +185,14 @@ def _bind_with_nodelay(uvicorn: Any) -> None:
     uvicorn.config.Config.bind_socket = bind_socket
 
 
-def _build_app(spec: dict[str, Any], options: dict[str, Any]) -> Any:
-    state = None
-    if options["state"] is not None:
-        overrides = load_overrides(options["overrides"]) if options["overrides"] else None
-        state = StateEngine.from_spec(spec, open_store(options["state"]), overrides)
-    return create_app(spec, seed=options["seed"], auth=options["auth"], cors_origins=options["cors_origins"],
-                      max_body=options["max_body"], credentials=options["credentials"], state=state)
+def _build_app(spec: dict[str, Any], config: Config) -> Any:
+    return create_app(spec, config)
 
 
 def worker_app() -> Any:
-    """The app of one worker process (`--workers N`): built from the configuration the parent wrote."""
-    config = json.loads(os.environ[_WORKER_CONFIG])
-    logging.basicConfig(level=logging.WARNING if config["quiet"] else logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(process)d %(message)s")
+    """The app of one worker process (`--workers N`): built from the spec file and Config the parent wrote."""
+    data = json.loads(os.environ[_WORKER_CONFIG])
+    config = Config.from_json(data["config"])
+    _configure_logging(not config.access_log, "%(asctime)s %(process)d %(message)s")
     with _collector_paused():
-        return _build_app(load_spec(Path(config.pop("spec"))), config)
+        return _build_app(load_spec(Path(data["spec"])), config)

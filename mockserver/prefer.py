@@ -1,4 +1,4 @@
-"""Parsing the Prism-compatible `Prefer` header (`code=404, example=sample, dynamic=true`)."""
+"""Parsing the Prism-compatible `Prefer` header (`code=404, example=sample, dynamic=true`, and `delay=500`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Preferences:
-    """What the client asked for; None means "no preference"."""
+    """What the client asked for; None means "no preference". `delay` is kept as written (`500`, `1.5s`)."""
 
     code: str | None = None
     example: str | None = None
     dynamic: bool = False
+    delay: str | None = None
 
 
 NO_PREFERENCE = Preferences()
@@ -29,4 +30,5 @@ def parse_prefer(header: str | None) -> Preferences:
         code=values.get("code") or None,
         example=values.get("example") or None,
         dynamic=values.get("dynamic", "false").lower() == "true",
+        delay=values.get("delay") or None,
     )

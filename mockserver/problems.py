@@ -16,6 +16,7 @@ _TYPES: dict[int, tuple[str, str]] = {
     413: ("urn:docmock:problem:body-too-large", "Request body too large"),
     415: ("urn:docmock:problem:unsupported-media-type", "Unsupported media type"),
     500: ("urn:docmock:problem:internal-error", "Internal mock server error"),
+    502: ("urn:docmock:problem:bad-gateway", "The proxied server did not answer"),
 }
 
 

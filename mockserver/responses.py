@@ -5,11 +5,11 @@ import json
 import random
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .fakedata import DataFactory, Gen
-from .negotiation import media_key, structured_kind
+from .negotiation import Negotiator, media_key, structured_kind
 from .spec import OperationSpec, declared_type, deref, ref_name
 from .xmlcodec import XmlWriter
 
@@ -273,3 +273,53 @@ def render(plan: MediaPlan, value: Any, xml: XmlWriter, r: random.Random) -> byt
     if isinstance(value, (bytes, bytearray)):
         return bytes(value)
     return r.randbytes(64)
+
+
+def plan_for_code(plans: Mapping[str, StatusPlan], code: str) -> StatusPlan | None:
+    """The plan that answers `Prefer: code=...`: the code itself, its range (`4XX`), or `default`."""
+    if code in plans:
+        return plans[code]
+    if code.isdigit():
+        ranged = f"{code[0]}XX"
+        for key in (ranged, ranged.lower()):
+            if key in plans:
+                return replace(plans[key], status=int(code))
+    if "default" in plans and code.isdigit() and 100 <= int(code) <= 599:
+        return replace(plans["default"], status=int(code))
+    return None
+
+
+def choose_media(negotiator: Negotiator, accept: str | None, plan: StatusPlan) -> MediaPlan | None:
+    """The representation of `plan` to send for this Accept header; None when nothing acceptable is on offer."""
+    media = negotiator.choose(accept, plan.offers)
+    if media is None:
+        return None
+    return plan.media.get(media) or plan.media[next(m for m in plan.offers if m.endswith("/*"))]
+
+
+MISSING_EXAMPLE: Any = object()
+
+
+def example_value(plan: StatusPlan, chosen: MediaPlan, name: str) -> Any:
+    """The documented example `name` (`Prefer: example=`), or MISSING_EXAMPLE."""
+    if name in chosen.examples:
+        return chosen.examples[name]
+    for mp in plan.media.values():  # a sample documented under JSON still answers an XML request
+        if name in mp.examples:
+            return mp.examples[name]
+    return MISSING_EXAMPLE
+
+
+def response_headers(plan: StatusPlan | None, r: random.Random) -> list[tuple[bytes, bytes]]:
+    """The headers the documented response requires, with generated values."""
+    if plan is None or not plan.headers:
+        return []
+    return [(name.lower().encode(), _header_text(gen(r, 0)).encode("latin-1", "replace")) for name, gen in plan.headers]
+
+
+def _header_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return str(value)

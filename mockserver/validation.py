@@ -64,9 +64,20 @@ def _absolute_refs(schema: Any) -> Any:
     return schema
 
 
+_INT_FORMATS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
 def _is_trivial(schema: Mapping[str, Any]) -> bool:
-    return set(schema) <= _TRIVIAL_KEYS and schema.get("type") in (None, "string", ["string"]) and \
-        not (isinstance(schema.get("format"), str))
+    """Whether a parameter's coercion to its type (see `_scalar`) is its whole check, so no validator is needed:
+    a string without a format, or an integer, number or boolean with nothing else but an integer format."""
+    if not set(schema) <= _TRIVIAL_KEYS | {"format"}:
+        return False
+    kind, fmt = schema.get("type"), schema.get("format")
+    if kind in (None, "string", ["string"]):
+        return not isinstance(fmt, str)
+    if kind == "integer":
+        return fmt is None or fmt in _INT_FORMATS
+    return kind in ("number", "boolean") and fmt is None
 
 
 def _first_type(schema: Mapping[str, Any]) -> str:
@@ -83,7 +94,7 @@ def _location_path(prefix: str, path: Sequence[Any]) -> str:
     return ".".join([prefix, *(str(p) for p in path)])
 
 
-def _messages(validator: Draft202012Validator, value: Any, prefix: str) -> list[Violation]:
+def schema_violations(validator: Draft202012Validator, value: Any, prefix: str) -> list[Violation]:
     out: list[Violation] = []
     for err in sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path]):
         path = list(err.absolute_path)
@@ -103,6 +114,7 @@ class _ParamCheck:
     item_kind: str
     validator: Draft202012Validator | None
     location: str
+    bounds: tuple[int, int] | None = None  # an integer format's range, checked without a validator
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +155,10 @@ class RequestValidator:
         self.params: list[_ParamCheck] = []
         for p in _checked_params(op):
             kind, item_kind = _param_kinds(p, compiler)
-            validator = None if _is_trivial(p.schema) else compiler.validator(p.schema)
-            self.params.append(_ParamCheck(p, kind, item_kind, validator, f"{p.location}.{p.name}"))
+            trivial = _is_trivial(p.schema)
+            validator = None if trivial else compiler.validator(p.schema)
+            bounds = _INT_FORMATS.get(p.schema.get("format")) if trivial and kind == "integer" else None
+            self.params.append(_ParamCheck(p, kind, item_kind, validator, f"{p.location}.{p.name}", bounds))
         self.body_required = False
         self.bodies: dict[str, _BodyCheck] = {}
         self.wildcards: dict[str, _BodyCheck] = {}
@@ -192,7 +206,10 @@ class RequestValidator:
                 violations.append(Violation(pc.location, problem))
                 continue
             if pc.validator is not None:
-                violations.extend(_messages(pc.validator, value, pc.location))
+                violations.extend(schema_violations(pc.validator, value, pc.location))
+            elif pc.bounds is not None and not pc.bounds[0] <= value <= pc.bounds[1]:
+                # jsonschema's own words for a format it rejects, so both paths read the same
+                violations.append(Violation(pc.location, f"{value!r} is not a {p.schema['format']!r}"))
             values[p.name] = value
         parsed, body_violations, unsupported = self._check_body(content_type, body)
         violations.extend(body_violations)
@@ -220,7 +237,7 @@ class RequestValidator:
             return None, [Violation("body", str(exc))], None
         if check.validator is None:
             return value, [], None
-        return value, _messages(check.validator, value, "body"), None
+        return value, schema_violations(check.validator, value, "body"), None
 
     def _parse(self, check: _BodyCheck, body: bytes) -> Any:
         if check.parser == "json":

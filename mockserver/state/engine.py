@@ -166,6 +166,8 @@ class StateEngine:
         if raw is None or isinstance(raw, bool):
             return None
         if entity.id_type == "integer":
+            if isinstance(raw, float) and raw.is_integer():
+                raw = int(raw)  # 42.0 is the integer 42 to JSON Schema, so it names the same record
             if isinstance(raw, int):
                 return raw, str(raw)
             text = str(raw).strip()

@@ -9,7 +9,8 @@ import yaml
 
 from .errors import OverridesError
 
-_TOP = frozenset({"entities", "operations"})
+# `faults` belongs to the server (mockserver.faults reads it); the state only lets it through.
+_TOP = frozenset({"entities", "operations", "faults"})
 _ENTITY_KEYS = frozenset({"id", "carriers", "base"})
 _OPERATION_KEYS = frozenset({"entity", "role", "id", "body", "filters"})
 
@@ -23,7 +24,7 @@ def check_overrides(data: Any, where: str = "overrides") -> dict[str, Any]:
     unknown = set(map(str, data)) - _TOP
     if unknown:
         raise OverridesError(f"{where}: unknown top-level key(s) {', '.join(sorted(unknown))}; "
-                             "use 'entities' and 'operations'")
+                             "use 'entities', 'operations' and 'faults'")
     for section, keys in (("entities", _ENTITY_KEYS), ("operations", _OPERATION_KEYS)):
         block = data.get(section) or {}
         if not isinstance(block, Mapping):
@@ -40,14 +41,18 @@ def check_overrides(data: Any, where: str = "overrides") -> dict[str, Any]:
     return {"entities": dict(data.get("entities") or {}), "operations": dict(data.get("operations") or {})}
 
 
-def load_overrides(path: str | Path) -> dict[str, Any]:
-    """Read and check an overrides YAML file (see the README's "Stateful mocking" section for the format)."""
+def read_overrides(path: str | Path) -> Any:
+    """The overrides YAML file as data, unchecked (its sections are checked by the parts that use them)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise OverridesError(f"cannot read the overrides file {path}: {exc}") from exc
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise OverridesError(f"{path}: not valid YAML: {exc}") from exc
-    return check_overrides(data, str(path))
+
+
+def load_overrides(path: str | Path) -> dict[str, Any]:
+    """Read and check an overrides YAML file's state sections (see the README's "Stateful mocking")."""
+    return check_overrides(read_overrides(path), str(path))

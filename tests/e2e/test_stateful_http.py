@@ -151,7 +151,8 @@ def test_no_state_means_no_memory(seeds_spec):
     plain = TestClient(create_app(seeds_spec), headers=AUTH)
     new_id = plain.post("/api/v1/BatchTask", json={"Name": "x"}).json()
     assert plain.get(f"/api/v1/BatchTask/{new_id}").json().get("Name") != "x"
-    assert plain.post("/__docmock/reset").status_code == 404
+    assert plain.get("/__docmock/state").status_code == 404
+    assert plain.post("/__docmock/reset").status_code == 204  # nothing to forget but the fault sequences
 
 
 @pytest.mark.parametrize("store", ["memory", "sqlite"])
@@ -194,15 +195,15 @@ def test_base_records_are_remembered_as_copies_in_a_bounded_cache(corpus_spec):
     entities = {action.entity.name: action.entity for action in app.actions.values()}
     assert {"Person", "BatchTask"} <= set(entities)
     for entity in entities.values():
-        first = app._base_record(entity, 7)
+        first = app.generated.record(entity, 7)
         first["changed"] = True  # a caller changing its copy...
         for value in first.values():
             if isinstance(value, dict):
                 value["changed"] = True
-        second = app._base_record(entity, 7)
+        second = app.generated.record(entity, 7)
         assert "changed" not in second  # ...changes nothing that later callers get
         assert all("changed" not in v for v in second.values() if isinstance(v, dict))
-    assert app._base_record_text.cache_info().maxsize == 1024
+    assert app.generated.record_text.cache_info().maxsize == 1024
     with TestClient(app, headers=AUTH) as client:  # and a list row is still what a read of its id answers
         rows = client.get("/api/v1/BatchTask/Failed").json()
         assert rows and all({**client.get(f"/api/v1/BatchTask/{row['Id']}").json(), "State": "Failed"} == row
@@ -212,8 +213,9 @@ def test_base_records_are_remembered_as_copies_in_a_bounded_cache(corpus_spec):
 def test_a_polled_list_is_generated_once_and_still_follows_the_state(seeds_spec, monkeypatch):
     app = create_app(seeds_spec, state=StateEngine.from_spec(seeds_spec, open_store("memory")))
     generated = []
-    original = app._generated
-    monkeypatch.setattr(app, "_generated", lambda *args: generated.append(args[0].op.operation_id) or original(*args))
+    original = app.generated.value
+    monkeypatch.setattr(app.generated, "value",
+                        lambda *args: generated.append(args[0].op.operation_id) or original(*args))
     lists = lambda: generated.count("v1Batch_GetBatchTaskInfosByState")  # noqa: E731
     with TestClient(app, headers=AUTH) as client:
         first = client.get("/api/v1/BatchTask/Failed").json()
@@ -227,14 +229,13 @@ def test_a_polled_list_is_generated_once_and_still_follows_the_state(seeds_spec,
         assert client.post("/__docmock/reset").status_code == 204
         assert client.get("/api/v1/BatchTask/Failed").json() == first
         assert lists() == 1
-    assert app._base_list_text.cache_info().maxsize == 256
+    assert app.generated.list_text.cache_info().maxsize == 256
 
 
 def test_lists_asked_for_with_large_bodies_are_not_remembered(seeds_spec):
     app = create_app(seeds_spec, state=StateEngine.from_spec(seeds_spec, open_store("memory")))
     agent = "/api/v1/Agents/Batch/GetBatchTaskInfosByAssociatesAndState"
-    app._base_list_text.cache_clear()  # one cache for every app in the process: other tests fill it
-    remembered = lambda: app._base_list_text.cache_info().currsize  # noqa: E731
+    remembered = lambda: app.generated.list_text.cache_info().currsize  # noqa: E731
     with TestClient(app, headers=AUTH) as client:
         before = remembered()
         small = client.post(agent, json={"AssociateIds": [7], "State": "New"})
@@ -244,3 +245,15 @@ def test_lists_asked_for_with_large_bodies_are_not_remembered(seeds_spec):
         # The body (kilobytes, up to the body limit) would stay in memory as the key of a remembered list.
         assert remembered() == before + 1
         assert client.post(agent, json={"AssociateIds": list(range(1, 2000)), "State": "New"}).json() == large.json()
+
+
+def test_each_app_remembers_its_own_generated_data(seeds_spec):
+    first = create_app(seeds_spec, state=StateEngine.from_spec(seeds_spec, open_store("memory")))
+    second = create_app(seeds_spec, seed=1, state=StateEngine.from_spec(seeds_spec, open_store("memory")))
+    with TestClient(first, headers=AUTH) as client:
+        one = client.get("/api/v1/BatchTask/Failed").json()
+    with TestClient(second, headers=AUTH) as client:
+        other = client.get("/api/v1/BatchTask/Failed").json()
+    # A cache shared between apps would answer the second app (another seed) with the first one's rows.
+    assert one != other
+    assert first.generated.list_text.cache_info().currsize == 1 == second.generated.list_text.cache_info().currsize

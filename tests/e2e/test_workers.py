@@ -3,51 +3,19 @@ the file keeps it across a restart."""
 from __future__ import annotations
 
 import concurrent.futures
-import os
-import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 
+from serving import DOCMOCK, free_port, start_docmock, stop
 from testdata import SEEDS
 
 AUTH = {"Authorization": "Basic dXNlcjpwYXNz"}
-DOCMOCK = Path(sys.executable).with_name("docmock")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(port: int, *args: str) -> subprocess.Popen:
-    process = subprocess.Popen([str(DOCMOCK), "serve", str(SEEDS), "--port", str(port), "--quiet", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.2)
-        if process.poll() is not None:
-            break
-    stop(process)
-    pytest.fail(f"docmock serve did not start: {process.stdout.read().decode(errors='replace')[-2000:]}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    os.killpg(process.pid, 15)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, 9)
-        process.wait(timeout=10)
+    return start_docmock(str(SEEDS), "--quiet", *args, port=port)[0]
 
 
 @pytest.mark.skipif(not DOCMOCK.exists(), reason="the docmock command is not installed beside this Python")

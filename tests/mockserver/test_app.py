@@ -180,7 +180,7 @@ def test_spec_documents_and_index_page(seeds: Any, seeds_fixture: Any) -> None:
 
 
 def test_unexpected_errors_become_a_logged_500_problem(seeds: Any, caplog: Any, monkeypatch: Any) -> None:
-    import mockserver.app as app_module
+    import mockserver.steps as app_module
 
     def boom(*a: Any, **k: Any) -> Any:
         raise RuntimeError("kaboom")

@@ -32,7 +32,7 @@ def test_serves_a_spec_file_and_prints_operations_and_ambiguities(captured: dict
     assert "GET     /pets  listPets" in result.output
     assert "unresolved: GET /owners/{name} (getOwnerByName) vs /owners/{login}" in result.output
     assert captured["port"] == 4999 and captured["host"] == "127.0.0.1"
-    assert captured["app"].seed == 3 and captured["app"].auth is False
+    assert captured["app"].config.seed == 3 and captured["app"].config.auth is False
 
 
 def test_unservable_spec_is_a_message_and_exit_code(tmp_path: Path, captured: dict[str, Any]) -> None:

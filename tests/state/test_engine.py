@@ -140,6 +140,18 @@ def test_bad_ids_are_not_found(corpus):
     assert corpus.call("v1BatchAgent_StartBatchJob", body={"BatchTaskInfo": "text"}).status == 400
 
 
+def test_an_integral_float_names_the_same_record(corpus):
+    # 42.0 is an integer to JSON Schema, so the request validator lets it through: it must name task 42.
+    created = corpus.call("v1Batch_StartBatchJob", body={"Name": "float"}).value
+    assert corpus.call("v1BatchAgent_GetBatchTaskInfo", body={"Id": 42.0}).value["Id"] == 42
+    assert corpus.call("v1BatchAgent_GetBatchTaskInfo", body={"Id": float(created)}).value["Name"] == "float"
+    assert corpus.call("v1BatchAgent_UpdateBatchTask",
+                       body={"BatchTaskInfo": {"Id": 43.0, "Name": "renamed"}}).value["Name"] == "renamed"
+    assert corpus.call("v1BatchAgent_DeleteBatchTasks", body={"BatchTaskIds": [44.0]}).status == 204
+    assert corpus.call("v1Batch_GetBatchTaskInfo", {"id": "44"}).status == 404
+    assert corpus.call("v1BatchAgent_GetBatchTaskInfo", body={"Id": 42.5}).status == 404
+
+
 # -- Person on the corpus spec ---------------------------------------------------------------------------------
 
 

@@ -1,0 +1,70 @@
+"""The admin endpoints under `/__docmock/`: the state (reset, snapshot) and the request journal."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from .context import Reply, problem_reply
+from .journal import Journal, Query
+from .problems import Problem, Violation
+from .state import StateEngine
+
+ADMIN_PREFIX = "/__docmock/"
+_ENDPOINTS = {"reset": ("POST",), "state": ("GET",), "requests": ("GET", "DELETE")}
+
+
+def _json(status: int, value: Any) -> Reply:
+    return Reply(status, [(b"content-type", b"application/json")],
+                 json.dumps(value, ensure_ascii=False, default=str).encode())
+
+
+class Admin:
+    """Answers `/__docmock/...` requests. `on_reset` hears every reset (faults start their sequences again)."""
+
+    def __init__(self, state: StateEngine | None, journal: Journal | None,
+                 on_reset: Callable[[str | None], None] | None = None) -> None:
+        self.state = state
+        self.journal = journal
+        self.on_reset = on_reset
+
+    def handle(self, method: str, path: str, query_string: bytes) -> Reply:
+        name = path[len(ADMIN_PREFIX):]
+        allowed = _ENDPOINTS.get(name)
+        if allowed is None:
+            names = ", ".join(ADMIN_PREFIX + n for n in _ENDPOINTS)
+            return problem_reply(Problem(404, f"no admin endpoint {path}; there are {names}"))
+        if method not in allowed:
+            allow = ", ".join(allowed)
+            return problem_reply(Problem(405, f"{method} is not supported for {path}; allowed: {allow}",
+                                         headers=(("Allow", allow),)))
+        params = parse_qs(query_string.decode("latin-1"), keep_blank_values=True)
+        session = (params.get("session") or [None])[-1]
+        if name == "requests":
+            return self._requests(method, params, session)
+        if name == "reset":
+            if self.state is not None:
+                self.state.reset(session)
+            if self.on_reset is not None:
+                self.on_reset(session)
+            return Reply(204, [], b"")
+        if self.state is None:
+            return problem_reply(Problem(404, "this mock keeps no state (started with --no-state)"))
+        return _json(200, self.state.snapshot(session))
+
+    def _requests(self, method: str, params: dict[str, list[str]], session: str | None) -> Reply:
+        journal = self.journal
+        if journal is None:
+            return problem_reply(Problem(404, "the request journal is off (started with --journal-size 0)"))
+        if method == "DELETE":
+            journal.clear(session)
+            return Reply(204, [], b"")
+        try:
+            query = Query.from_params(params)
+        except ValueError as exc:
+            name = str(exc).split("=", 1)[0]
+            return problem_reply(Problem(400, str(exc), (Violation(f"query.{name}", str(exc)),)))
+        entries = journal.entries(query)
+        return _json(200, {"requests": [journal.to_json(e) for e in entries], "count": len(entries),
+                           "lastId": journal.last_id, "capacity": journal.size})

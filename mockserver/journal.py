@@ -1,0 +1,210 @@
+"""The request journal: what the server answered, per session, bounded in memory, queried by tests and tools."""
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import time
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from fnmatch import fnmatchcase
+from typing import Any, NamedTuple
+from urllib.parse import parse_qs
+
+from .context import CONTEXT_KEY, Scope, request_headers
+from .negotiation import media_key, structured_kind
+from .state import SESSION_HEADER, session_name
+
+MAX_BODY_KEPT = 64 * 1024  # a journal of 1,000 uploads stays tens of MB at most
+REDACTED = "[redacted]"
+# Headers that carry credentials whatever the spec says; the spec's API keys are added per app.
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-xsrf-token"})
+
+
+class Entry(NamedTuple):
+    """One answered request, kept raw: it is only turned into JSON when someone asks for it. A tuple of plain
+    values, so the garbage collector stops tracking it: a full journal adds nothing to its walks."""
+
+    id: int
+    time: float
+    session: str
+    operation_id: str
+    method: str
+    path: str
+    query_string: bytes
+    headers: tuple[tuple[bytes, bytes], ...]
+    content_type: str | None
+    body: bytes | None
+    body_size: int
+    status: int
+    duration_ms: float
+    violations: tuple[str, ...]
+    fault: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """Which entries to return: every given filter must match (names and methods without regard to case)."""
+
+    session: str | None = None
+    operation: str | None = None
+    method: str | None = None
+    path: str | None = None      # exact, or a glob with * and ?
+    since: float | None = None   # entries after this time (epoch seconds)
+    after_id: int | None = None  # entries with a larger id
+    limit: int | None = None     # the newest N of those that match
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, list[str]]) -> Query:
+        """From a query string: session, operation, method, path, since (an entry id or an ISO date-time),
+        limit. Raises ValueError naming the parameter that cannot be read."""
+        def last(name: str) -> str | None:
+            values = params.get(name)
+            return values[-1] if values else None
+
+        since_text, limit_text = last("since"), last("limit")
+        since: float | None = None
+        after_id: int | None = None
+        if since_text:
+            if since_text.isdigit():
+                after_id = int(since_text)
+            else:
+                try:
+                    stamp = datetime.fromisoformat(since_text.replace("Z", "+00:00"))
+                except ValueError:
+                    raise ValueError(f"since={since_text!r} is neither an entry id nor an ISO 8601 date-time") \
+                        from None
+                if stamp.tzinfo is None:  # a date-time without an offset is UTC, as the journal writes them
+                    stamp = stamp.replace(tzinfo=timezone.utc)
+                since = stamp.timestamp()
+        limit: int | None = None
+        if limit_text:
+            if not limit_text.isdigit():
+                raise ValueError(f"limit={limit_text!r} is not a whole number")
+            limit = int(limit_text)
+        return cls(last("session"), last("operation"), last("method"), last("path"), since, after_id, limit)
+
+    def matches(self, entry: Entry) -> bool:
+        if self.session is not None and entry.session != self.session:
+            return False
+        if self.operation is not None and entry.operation_id.lower() != self.operation.lower():
+            return False
+        if self.method is not None and entry.method != self.method.upper():
+            return False
+        if self.path is not None and not (entry.path == self.path or fnmatchcase(entry.path, self.path)):
+            return False
+        if self.after_id is not None and entry.id <= self.after_id:
+            return False
+        return self.since is None or entry.time > self.since
+
+
+class Journal:
+    """The last `size` requests, oldest first. Appends come from the event loop; a deque keeps them bounded."""
+
+    def __init__(self, size: int, secret_headers: Iterable[str] = (), secret_query: Iterable[str] = ()) -> None:
+        self.size = size
+        self._entries: deque[Entry] = deque(maxlen=size)
+        self._ids = itertools.count(1)
+        self._last_id = 0
+        self.secret_headers = CREDENTIAL_HEADERS | {h.lower() for h in secret_headers}
+        self.secret_query = frozenset(secret_query)
+
+    @property
+    def last_id(self) -> int:
+        """The id of the newest entry ever added (0 before the first): `since=` this id returns what follows."""
+        return self._last_id
+
+    def record(self, scope: Scope, status: int, duration_ms: float) -> None:
+        headers = request_headers(scope)
+        ctx = scope.get(CONTEXT_KEY)
+        body = ctx.body if ctx is not None else None
+        if ctx is not None and ctx.fault == "drop":
+            status = 0  # the status line went out, but the client never got an answer
+        entry_id = next(self._ids)
+        self._last_id = entry_id
+        self._entries.append(Entry(
+            entry_id, time.time(), session_name(headers.get(SESSION_HEADER)),
+            ctx.operation_id if ctx is not None else "-", scope["method"], scope["path"],
+            scope.get("query_string") or b"", tuple(scope["headers"]), headers.get("content-type"),
+            body[:MAX_BODY_KEPT] if body is not None and len(body) > MAX_BODY_KEPT else body,
+            len(body) if body is not None else 0, status, duration_ms,
+            tuple(ctx.violations) if ctx is not None else (), ctx.fault if ctx is not None else None))
+
+    def entries(self, query: Query | None = None) -> list[Entry]:
+        found = [e for e in self._entries if query is None or query.matches(e)]
+        if query is not None and query.limit is not None:
+            found = found[-query.limit:] if query.limit else []
+        return found
+
+    def clear(self, session: str | None = None) -> int:
+        """Forget every entry, or one session's; returns how many were forgotten."""
+        before = len(self._entries)
+        if session is None:
+            self._entries.clear()
+        else:
+            kept = [e for e in self._entries if e.session != session]
+            self._entries.clear()
+            self._entries.extend(kept)
+        return before - len(self._entries)
+
+    def to_json(self, entry: Entry) -> dict[str, Any]:
+        """The entry as the admin endpoint shows it, credentials replaced by "[redacted]"."""
+        query = parse_qs(entry.query_string.decode("latin-1"), keep_blank_values=True)
+        for name in query:
+            if name in self.secret_query:
+                query[name] = [REDACTED] * len(query[name])
+        headers: dict[str, str] = {}
+        for k, v in entry.headers:
+            name = k.decode("latin-1").lower()
+            value = REDACTED if name in self.secret_headers else v.decode("latin-1")
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        out: dict[str, Any] = {
+            "id": entry.id,
+            "time": datetime.fromtimestamp(entry.time, timezone.utc).isoformat(timespec="milliseconds")
+                            .replace("+00:00", "Z"),
+            "session": entry.session,
+            "operationId": entry.operation_id,
+            "method": entry.method,
+            "path": entry.path,
+            "query": query,
+            "headers": headers,
+            "body": None,
+            "status": entry.status or None,
+            "durationMs": round(entry.duration_ms, 3),
+            "violations": list(entry.violations),
+            "fault": entry.fault,
+        }
+        if entry.body:
+            out.update(_body_json(entry.body, entry.content_type))
+            if entry.body_size > len(entry.body):
+                out["bodyTruncated"] = entry.body_size
+        return out
+
+
+def _body_json(body: bytes, content_type: str | None) -> dict[str, Any]:
+    """A JSON body as its value, other text as a string, anything else as base64."""
+    if content_type is not None and structured_kind(media_key(content_type)) == "json":
+        try:
+            return {"body": json.loads(body)}
+        except ValueError:
+            pass
+    try:
+        return {"body": body.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"body": base64.b64encode(body).decode("ascii"), "bodyEncoding": "base64"}
+
+
+def secret_names(spec: Mapping[str, Any]) -> tuple[set[str], set[str]]:
+    """The header and query parameter names the spec's API-key schemes carry credentials in."""
+    headers: set[str] = set()
+    query: set[str] = set()
+    schemes = (spec.get("components") or {}).get("securitySchemes") or {}
+    for scheme in schemes.values() if isinstance(schemes, Mapping) else ():
+        if isinstance(scheme, Mapping) and scheme.get("type") == "apiKey" and isinstance(scheme.get("name"), str):
+            if scheme.get("in") == "header":
+                headers.add(scheme["name"].lower())
+            elif scheme.get("in") == "query":
+                query.add(scheme["name"])
+    return headers, query

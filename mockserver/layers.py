@@ -1,0 +1,167 @@
+"""The ASGI shell around the mock: one middleware layer per concern, composed the way Starlette composes its own.
+
+Each layer is an ASGI app wrapping the next. A layer that needs to see the answer wraps `send`; one that has
+nothing to do for a request passes it on untouched, so an unused concern costs one call.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from .context import (CONTEXT_KEY, ASGIApp, Message, Receive, Reply, Scope, Send, problem_reply, request_headers,
+                      send_reply)
+from .journal import Journal
+from .problems import Problem
+
+logger = logging.getLogger("docmock.mockserver")
+
+ADMIN_PREFIX = "/__docmock/"
+
+
+class AccessLog:
+    """One line per request at INFO: `GET /api/v1/BatchTask/42 v1Batch_GetBatchTaskInfo 200 0.9ms`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not logger.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def logged(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        await self.app(scope, receive, logged)
+        ctx = scope.get(CONTEXT_KEY)
+        extra = f" fault={ctx.fault}" if ctx is not None and ctx.fault else ""
+        if ctx is not None and ctx.violations:  # the proxy logs what they are, as a warning
+            extra += f" {len(ctx.violations)} violation(s)"
+        logger.info("%s %s %s %d %.1fms%s", scope["method"], scope["path"],
+                    ctx.operation_id if ctx is not None else "-", status,
+                    (time.perf_counter() - started) * 1000, extra)
+
+
+class JournalLayer:
+    """Keeps every answered request in the journal, except the journal's own admin requests."""
+
+    def __init__(self, app: ASGIApp, journal: Journal) -> None:
+        self.app = app
+        self.journal = journal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"].startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def recorded(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recorded)
+        finally:
+            self.journal.record(scope, status, (time.perf_counter() - started) * 1000)
+
+
+class Cors:
+    """Answers preflights and lets the configured origins read answers (`*` echoes any origin)."""
+
+    def __init__(self, app: ASGIApp, origins: tuple[str, ...], methods_for: Callable[[str], tuple[str, ...]]) -> None:
+        self.app = app
+        self.any_origin = "*" in origins
+        self.origins = frozenset(origins)
+        self.methods_for = methods_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = request_headers(scope)
+        origin = headers.get("origin")
+        if origin is None or not (self.any_origin or origin in self.origins):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+            await send_reply(send, self._preflight(scope["path"], headers))
+            return
+        allow = [(b"access-control-allow-origin", origin.encode("latin-1")),
+                 (b"access-control-expose-headers", b"*"), (b"vary", b"Origin")]
+
+        async def allowed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", ()), *allow]
+            await send(message)
+
+        await self.app(scope, receive, allowed)
+
+    def _preflight(self, path: str, headers: dict[str, str]) -> Reply:
+        methods = self.methods_for(path) or ("GET", "POST", "PUT", "PATCH", "DELETE")
+        out = [(b"access-control-allow-methods", ", ".join(methods).encode()),
+               (b"access-control-max-age", b"600"),
+               (b"access-control-allow-origin", headers["origin"].encode("latin-1")),
+               (b"access-control-expose-headers", b"*"), (b"vary", b"Origin")]
+        requested = headers.get("access-control-request-headers")
+        if requested:
+            out.append((b"access-control-allow-headers", requested.encode("latin-1")))
+        return Reply(204, out, b"")
+
+
+class ServerErrors:
+    """A failure inside the mock is logged and answered with a 500 problem, never a traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        except Exception:
+            logger.exception("unhandled error for %s %s", scope["method"], scope["path"])
+            try:
+                await send_reply(send, problem_reply(Problem(500, "The mock server failed unexpectedly; see its log.")))
+            except Exception:  # the answer had begun: the ASGI server closes the connection instead
+                pass
+
+
+class Head:
+    """HEAD gets the headers GET would get (Content-Length included) and no body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def bodiless(message: Message) -> None:
+            if message["type"] == "http.response.body" and message.get("body"):
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app(scope, receive, bodiless)
+
+
+class BodyLimit:
+    """Refuses a body whose Content-Length is over the limit before anything reads it; the steps that read
+    bodies stop at the same limit for bodies sent without a length."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        length = request_headers(scope).get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            await send_reply(send, problem_reply(Problem(
+                413, f"request body of {length} bytes exceeds the limit of {self.limit}")))
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,173 @@
+"""The validating proxy (`docmock serve --proxy URL`): every request goes to a real server, and the request and
+the real answer are checked against the spec. The answer passes through unchanged; what breaks the spec is
+reported in the log, in `X-Docmock-Violation` headers and in the journal, and `--record` keeps the answers."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+
+import httpx
+
+from .config import Config
+from .conformance import ResponseChecker
+from .context import Reply, RequestContext, problem_reply, read_body
+from .endpoints import Endpoint
+from .errors import SpecError
+from .handlers import Services
+from .problems import Problem
+from .recording import Recorder
+from .steps import Handler, ReadBody
+from .validation import RequestValidator
+
+logger = logging.getLogger("docmock.mockserver")
+
+# Headers that belong to one connection (RFC 9110 7.6.1): never forwarded in either direction.
+HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding",
+                        b"upgrade", b"proxy-authenticate", b"proxy-authorization"})
+MAX_VIOLATION_HEADERS = 20
+PROXY_TIMEOUT = 60.0
+
+
+class Proxy:
+    """Forwards to the target with one HTTP client per event loop (a client's connections belong to its loop)."""
+
+    def __init__(self, config: Config, services: Services) -> None:
+        assert config.proxy is not None
+        self.target = config.proxy.rstrip("/")
+        self.services = services
+        self.recorder = Recorder(config.record) if config.record else None
+        self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+
+    def build_handler(self, endpoint: Endpoint, services: Services) -> Handler:
+        """A documented operation: read the body, check the request, forward, check the answer."""
+        op = endpoint.op
+        validator: RequestValidator | None = None
+        try:
+            validator = services.operations.compiled(endpoint).validator
+        except SpecError as exc:
+            logger.error("%s: its requests are forwarded unchecked", exc)
+        checker = ResponseChecker(op, services.operations.compiler)
+        return Handler([ReadBody(services.config.max_body), CheckRequest(validator, endpoint.has_cookies),
+                        Forward(self, checker)])
+
+    async def forward_undocumented(self, ctx: RequestContext, problem: Problem) -> Reply:
+        """A request no documented operation matches: forwarded all the same, and reported."""
+        body = await read_body(ctx.receive, self.services.config.max_body)
+        if body is None:
+            return problem_reply(Problem(413, f"request body exceeds the limit of {self.services.config.max_body} "
+                                              "bytes"))
+        ctx.body = body
+        ctx.violations.append(f"request: {problem.detail}")
+        return await self.forward(ctx, None)
+
+    def client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._clients[loop] = httpx.AsyncClient(timeout=PROXY_TIMEOUT, follow_redirects=False)
+        return client
+
+    async def forward(self, ctx: RequestContext, checker: ResponseChecker | None) -> Reply:
+        scope = ctx.scope
+        url = self.target + (scope.get("raw_path") or ctx.path.encode()).decode("latin-1")
+        if scope.get("query_string"):
+            url += "?" + scope["query_string"].decode("latin-1")
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in HOP_BY_HOP and k.lower() != b"host"]
+        try:
+            request = self.client().build_request(ctx.method, url, headers=headers, content=ctx.body or b"")
+            answer = await self.client().send(request, stream=True)
+            try:
+                raw = b"".join([chunk async for chunk in answer.aiter_raw()])
+            finally:
+                await answer.aclose()
+        except httpx.HTTPError as exc:
+            logger.warning("%s %s: cannot reach %s: %s", ctx.method, ctx.path, self.target, exc)
+            return problem_reply(Problem(502, f"the proxied server {self.target} did not answer: "
+                                              f"{type(exc).__name__}: {exc}"))
+        out_headers = [(k, v) for k, v in answer.headers.raw if k.lower() not in HOP_BY_HOP
+                       and k.lower() != b"content-length"]
+        by_name = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in out_headers}
+        body = _decoded(raw, by_name.get("content-encoding"))
+        if checker is not None:
+            if body is None:
+                ctx.violations.append(f"response.body: not checked, {by_name['content-encoding']} is not decoded here")
+            else:
+                ctx.violations.extend(f"{v.location}: {v.message}"
+                                      for v in checker.check(answer.status_code, by_name, body, ctx.method))
+            if self.recorder is not None and body is not None:
+                self.recorder.record(ctx, answer.status_code, by_name, body)
+        if ctx.violations:
+            logger.warning("%s %s %s %d: %d violation(s) of the spec: %s", ctx.method, ctx.path, ctx.operation_id,
+                           answer.status_code, len(ctx.violations), "; ".join(ctx.violations))
+            out_headers.append((b"x-docmock-violations", str(len(ctx.violations)).encode()))
+            out_headers.extend((b"x-docmock-violation", _header_value(v))
+                               for v in ctx.violations[:MAX_VIOLATION_HEADERS])
+        return Reply(answer.status_code, out_headers, raw)
+
+    async def aclose(self) -> None:
+        for client in self._clients.values():
+            try:
+                await client.aclose()
+            except RuntimeError:  # a client of another, finished event loop
+                pass
+        self._clients.clear()
+        if self.recorder is not None:
+            self.recorder.close()
+
+
+class CheckRequest:
+    """Checks the request like the mock does, but only reports: the real server decides what to answer."""
+
+    __slots__ = ("validator", "cookies")
+
+    def __init__(self, validator: RequestValidator | None, cookies: bool) -> None:
+        self.validator = validator
+        self.cookies = cookies
+
+    def __call__(self, ctx: RequestContext) -> Reply | None:
+        if self.validator is None:
+            return None
+        checked = self.validator.check(ctx.path_params, ctx.query, ctx.headers,
+                                       ctx.cookie_jar() if self.cookies else {}, ctx.headers.get("content-type"),
+                                       ctx.body or b"")
+        if checked.unsupported_media is not None:
+            ctx.violations.append(f"request.header.Content-Type: {checked.unsupported_media} is not documented; "
+                                  f"documented: {', '.join(self.validator.media_types)}")
+        ctx.violations.extend(f"request.{v.location}: {v.message}" for v in checked.violations)
+        return None
+
+
+class Forward:
+    __slots__ = ("proxy", "checker")
+
+    def __init__(self, proxy: Proxy, checker: ResponseChecker) -> None:
+        self.proxy = proxy
+        self.checker = checker
+
+    async def __call__(self, ctx: RequestContext) -> Reply:
+        return await self.proxy.forward(ctx, self.checker)
+
+
+def _decoded(raw: bytes, encoding: str | None) -> bytes | None:
+    """The body as the server meant it, for checking (the client still gets the encoded bytes)."""
+    if not encoding or encoding.strip().lower() == "identity":
+        return raw
+    kind = encoding.strip().lower()
+    try:
+        if kind in ("gzip", "x-gzip"):
+            return zlib.decompress(raw, 16 + zlib.MAX_WBITS)
+        if kind == "deflate":
+            try:
+                return zlib.decompress(raw)
+            except zlib.error:
+                return zlib.decompress(raw, -zlib.MAX_WBITS)
+    except zlib.error:
+        return None
+    return None
+
+
+def _header_value(text: str) -> bytes:
+    """One line of latin-1, at most 300 characters: a header cannot carry more safely."""
+    flat = " ".join(text.split())
+    return (flat[:297] + "..." if len(flat) > 300 else flat).encode("latin-1", "replace")

@@ -1,0 +1,134 @@
+"""The state step: writes overlay the generated data, and reads and lists answer from both.
+
+The state engine (`mockserver.state`) never generates data; `GeneratedData` gives it the records and lists a
+request would get without state, remembered in bounded caches, and `ApplyState` runs an operation's action.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from .context import Reply, RequestContext, problem_reply
+from .endpoints import Compiled, Endpoint, Operations
+from .negotiation import media_key, structured_kind
+from .problems import Problem
+from .responses import StatusPlan, fill_ids
+from .seeding import request_seed
+from .state import GENERATE, Action, Entity, StateEngine
+
+# Stateful list requests with larger bodies (agent searches) are answered without remembering the list: the
+# body would be kept in memory as part of the key.
+REMEMBERED_BODY_LIMIT = 4096
+RECORD_CACHE_SIZE = 1024
+LIST_CACHE_SIZE = 256
+
+
+class GeneratedData:
+    """What a request would get without state: the same seed, the same data.
+
+    A list answer is made of base records, one per row, so the recent ones are remembered, as JSON text (every
+    caller gets its own copy to change). Both caches are bounded to keep memory flat: a thousand records cover
+    the pages a client lists and reads (about 10 MB on the SuperOffice spec), and 256 lists a few MB. Each app
+    has its own caches.
+    """
+
+    def __init__(self, operations: Operations, seed: int) -> None:
+        self.operations = operations
+        self.seed = seed
+        self.record_text = functools.lru_cache(maxsize=RECORD_CACHE_SIZE)(self._record_text)
+        self.list_text = functools.lru_cache(maxsize=LIST_CACHE_SIZE)(self._list_text)
+
+    def value(self, endpoint: Endpoint, plan: StatusPlan, path_params: Mapping[str, str],
+              query: Mapping[str, list[str]], body: bytes) -> Any:
+        """The JSON value a request gets without state."""
+        mp = next((m for m in plan.media.values() if m.kind == "json"), None)
+        if mp is None:
+            return None
+        seed = request_seed(self.seed, endpoint.op.operation_id, plan.status, path_params, query, body)
+        return fill_ids(mp.gen(random.Random(seed), 0), plan, path_params)
+
+    def record(self, entity: Entity, ident: Any) -> Any:
+        """The generated record for an id: what the entity's read operation answers for it (a fresh copy)."""
+        return json.loads(self.record_text(entity.base_operation or "", entity.base_param, str(ident)))
+
+    def list(self, endpoint: Endpoint, entity: Entity, path_params: Mapping[str, str],
+             query: Mapping[str, list[str]], body: bytes) -> Any:
+        """The generated list a request gets before the state is applied (a fresh copy). Paging applies to one
+        list, so the rows do not depend on $top/$skip."""
+        unpaged = {k: v for k, v in query.items() if k.lower() not in ("$top", "$skip")}
+        if len(body) > REMEMBERED_BODY_LIMIT:
+            return self._list(endpoint, entity, path_params, unpaged, body)
+        return json.loads(self.list_text(endpoint, entity, tuple(path_params.items()),
+                                         tuple((k, tuple(v)) for k, v in unpaged.items()), body))
+
+    def _list_text(self, endpoint: Endpoint, entity: Entity, path_params: tuple[tuple[str, str], ...],
+                   query: tuple[tuple[str, tuple[str, ...]], ...], body: bytes) -> str:
+        return json.dumps(self._list(endpoint, entity, dict(path_params), {k: list(v) for k, v in query}, body))
+
+    def _list(self, endpoint: Endpoint, entity: Entity, path_params: Mapping[str, str],
+              query: Mapping[str, list[str]], body: bytes) -> Any:
+        plan = self.operations.compiled(endpoint).success
+        value = self.value(endpoint, plan, path_params, query, body) if plan is not None else []
+        if isinstance(value, list):
+            # Each generated row is the record `GET .../{id}` answers for its id, so list and read agree.
+            id_field = entity.id_field
+            value = [self.record(entity, row[id_field])
+                     if isinstance(row, dict) and row.get(id_field) is not None else row for row in value]
+        return value
+
+    def _record_text(self, operation_id: str, param: str | None, ident: str) -> str:
+        endpoint = self.operations.by_id.get(operation_id)
+        success = self.operations.compiled(endpoint).success if endpoint is not None else None
+        if endpoint is None or success is None:
+            return "{}"
+        record = self.value(endpoint, success, {param: ident} if param else {}, {}, b"")
+        return json.dumps(record if isinstance(record, dict) else {})
+
+
+class ApplyState:
+    """Runs the operation's stateful action: a write is stored, a read or list answers from the store over the
+    generated data. `Prefer: code=` and `example=` bypass the state."""
+
+    __slots__ = ("engine", "action", "endpoint", "compiled", "generated", "blocks")
+
+    def __init__(self, engine: StateEngine, action: Action, endpoint: Endpoint, compiled: Compiled,
+                 generated: GeneratedData) -> None:
+        self.engine = engine
+        self.action = action
+        self.endpoint = endpoint
+        self.compiled = compiled
+        self.generated = generated
+        # SQLite may wait for another process's lock: those calls go to a thread to keep the event loop free.
+        self.blocks = engine.blocks(action)
+
+    async def __call__(self, ctx: RequestContext) -> Reply | None:
+        prefs = ctx.prefs
+        if prefs.code is not None or prefs.example is not None:
+            return None
+        raw = ctx.body or b""
+        content_type = ctx.headers.get("content-type")
+        if raw.strip() and structured_kind(media_key(content_type or "")) != "json":
+            # XML and form bodies are only checked for well-formedness: their values are text, not the spec's
+            # types, so remembering them would make later answers break the spec.
+            return None
+        entity = self.action.entity
+        outcome_call = functools.partial(
+            self.engine.handle, self.action, ctx.session, ctx.path_params, ctx.query, ctx.parsed_body, content_type,
+            functools.partial(self.generated.record, entity),
+            functools.partial(self.generated.list, self.endpoint, entity, ctx.path_params, ctx.query, raw))
+        outcome = await run_in_threadpool(outcome_call) if self.blocks else outcome_call()
+        if outcome.problem is not None:
+            return problem_reply(Problem(outcome.status, outcome.problem))
+        if outcome.value is GENERATE:
+            return None
+        answer = self.compiled.plans.get(str(outcome.status)) or ctx.plan
+        if answer is not ctx.plan:
+            ctx.plan, ctx.media = answer, None
+        ctx.status = outcome.status
+        ctx.value = outcome.value
+        return None

@@ -1,0 +1,65 @@
+"""The typed settings object: parsing latencies, refusing impossible values, and crossing to worker processes."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from mockserver import Config, ConfigError, Latency, MockServerError, create_app
+
+
+@pytest.mark.parametrize(("text", "low", "high"), [
+    ("100ms", 100, 100), ("50..200ms", 50, 200), ("1-2s", 1000, 2000), ("0.5s", 500, 500), ("250", 250, 250),
+    ("50ms..1s", 50, 1000), (" 10 .. 20 ms ", 10, 20),
+])
+def test_latencies_are_read_in_milliseconds(text: str, low: float, high: float) -> None:
+    latency = Latency.parse(text)
+    assert (latency.low_ms, latency.high_ms) == (low, high)
+    assert Latency.parse(str(latency)) == latency  # what is printed reads back the same
+
+
+@pytest.mark.parametrize(("text", "why"), [("fast", "not a duration"), ("200..100ms", "lower bound"),
+                                           ("2min", "not a duration"), ("61s", "at most 60s")])
+def test_impossible_latencies_say_why(text: str, why: str) -> None:
+    with pytest.raises(ConfigError, match=why):
+        Latency.parse(text)
+
+
+def test_a_latency_range_is_drawn_uniformly_and_within_bounds() -> None:
+    latency = Latency.parse("50..200ms")
+    draws = [latency.draw_ms(random.Random(n)) for n in range(200)]
+    assert all(50 <= d <= 200 for d in draws) and max(draws) - min(draws) > 100
+
+
+@pytest.mark.parametrize(("settings", "why"), [
+    ({"fault_rate": 1.5}, "between 0 and 1"), ({"max_body": -1}, "max_body"), ({"journal_size": -5}, "journal"),
+    ({"proxy": "ftp://x"}, "http"), ({"record": "out.jsonl"}, "proxy"), ({"workers": 0}, "workers"),
+])
+def test_impossible_settings_are_refused_with_the_setting_named(settings: dict, why: str) -> None:
+    with pytest.raises(ConfigError, match=why):
+        Config(**settings)
+
+
+def test_a_config_crosses_to_workers_as_json_unchanged() -> None:
+    config = Config(seed=7, credentials=["Basic a"], cors_origins=("*",), latency="10..20ms", fault_rate=0.1,
+                    state="sqlite:/tmp/x.db", journal_size=5, proxy="http://127.0.0.1:9", record="r.jsonl")
+    assert config.credentials == ("Basic a",)  # lists become tuples: the object stays hashable
+    assert Config.from_json(config.to_json()) == config
+    with pytest.raises(ConfigError, match="unknown setting"):
+        Config.from_json({**config.to_json(), "colour": "blue"})
+
+
+def test_create_app_takes_a_config_or_its_fields(seeds_fixture: dict) -> None:
+    by_object = create_app(seeds_fixture, Config(seed=3, journal_size=0))
+    by_keywords = create_app(seeds_fixture, seed=3, journal_size=0)
+    both = create_app(seeds_fixture, Config(seed=3), journal_size=0)
+    assert by_object.config == by_keywords.config == both.config
+    assert by_object.journal is None
+    with pytest.raises(MockServerError, match="unknown setting"):
+        create_app(seeds_fixture, colour="blue")
+
+
+def test_state_is_an_engine_or_where_to_keep_it(seeds_fixture: dict) -> None:
+    assert create_app(seeds_fixture).state is None
+    app = create_app(seeds_fixture, state="memory")
+    assert app.state is not None and app.config.state == "memory" and app.actions
