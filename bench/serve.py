@@ -35,7 +35,6 @@ import json
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -210,24 +209,7 @@ def _measure(ctx: Any, port: int, path: str, headers: dict[str, str], seconds: f
 
 
 def bench_http(seconds: float, connections: int) -> dict[str, tuple[float, float, float]]:
-    results = {}
-    ctx = mp.get_context("spawn")
-    for name, (_, path, headers) in TARGETS.items():
-        port = _free_port()
-        server = ctx.Process(target=_serve, args=(name, port), daemon=True)
-        server.start()
-        try:
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            results[name] = _measure(ctx, port, path, headers, seconds, connections)
-        finally:
-            server.terminate()
-            server.join(timeout=10)
-    return results
+    return {name: _http_in(CODE, name, seconds, connections) for name in TARGETS}
 
 
 # -- N server processes: real `docmock serve --workers N` and `uvicorn --workers N` subprocesses --------------

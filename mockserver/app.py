@@ -45,7 +45,9 @@ class MockApp:
         self.router = self.operations.router
         self.endpoints = self.operations.by_id
         raw_overrides = read_overrides(config.overrides) if config.overrides else None
-        if state is None and config.state is not None:
+        if config.proxy is not None:
+            state = None  # the real server keeps its own state
+        elif state is None and config.state is not None:
             state = StateEngine.from_spec(spec, open_store(config.state),
                                           check_overrides(raw_overrides, str(config.overrides)))
         self.state = state

@@ -1,9 +1,7 @@
 """The request journal: what the server answered, per session, bounded in memory, queried by tests and tools."""
 from __future__ import annotations
 
-import base64
 import itertools
-import json
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -13,8 +11,8 @@ from fnmatch import fnmatchcase
 from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
+from .bodies import body_fields
 from .context import CONTEXT_KEY, Scope, request_headers
-from .negotiation import media_key, structured_kind
 from .state import SESSION_HEADER, session_name
 
 MAX_BODY_KEPT = 64 * 1024  # a journal of 1,000 uploads stays tens of MB at most
@@ -177,23 +175,10 @@ class Journal:
             "fault": entry.fault,
         }
         if entry.body:
-            out.update(_body_json(entry.body, entry.content_type))
+            out.update(body_fields(entry.body, entry.content_type))
             if entry.body_size > len(entry.body):
                 out["bodyTruncated"] = entry.body_size
         return out
-
-
-def _body_json(body: bytes, content_type: str | None) -> dict[str, Any]:
-    """A JSON body as its value, other text as a string, anything else as base64."""
-    if content_type is not None and structured_kind(media_key(content_type)) == "json":
-        try:
-            return {"body": json.loads(body)}
-        except ValueError:
-            pass
-    try:
-        return {"body": body.decode("utf-8")}
-    except UnicodeDecodeError:
-        return {"body": base64.b64encode(body).decode("ascii"), "bodyEncoding": "base64"}
 
 
 def secret_names(spec: Mapping[str, Any]) -> tuple[set[str], set[str]]:

@@ -19,59 +19,65 @@ logger = logging.getLogger("docmock.mockserver")
 ADMIN_PREFIX = "/__docmock/"
 
 
-class AccessLog:
-    """One line per request at INFO: `GET /api/v1/BatchTask/42 v1Batch_GetBatchTaskInfo 200 0.9ms`."""
+class _Watching:
+    """A layer that watches each answer go by: its status and how long it took. `watches` says whether this
+    request is watched at all; `seen` hears about it once it was answered (or failed)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
+    def watches(self, scope: Scope) -> bool:
+        return True
+
+    def seen(self, scope: Scope, status: int, milliseconds: float) -> None:
+        raise NotImplementedError
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not logger.isEnabledFor(logging.INFO):
+        if not self.watches(scope):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
         status = 0
 
-        async def logged(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        await self.app(scope, receive, logged)
-        ctx = scope.get(CONTEXT_KEY)
-        extra = f" fault={ctx.fault}" if ctx is not None and ctx.fault else ""
-        if ctx is not None and ctx.violations:  # the proxy logs what they are, as a warning
-            extra += f" {len(ctx.violations)} violation(s)"
-        logger.info("%s %s %s %d %.1fms%s", scope["method"], scope["path"],
-                    ctx.operation_id if ctx is not None else "-", status,
-                    (time.perf_counter() - started) * 1000, extra)
-
-
-class JournalLayer:
-    """Keeps every answered request in the journal, except the journal's own admin requests."""
-
-    def __init__(self, app: ASGIApp, journal: Journal) -> None:
-        self.app = app
-        self.journal = journal
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["path"].startswith(ADMIN_PREFIX):
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 0
-
-        async def recorded(message: Message) -> None:
+        async def watched(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
 
         try:
-            await self.app(scope, receive, recorded)
+            await self.app(scope, receive, watched)
         finally:
-            self.journal.record(scope, status, (time.perf_counter() - started) * 1000)
+            self.seen(scope, status, (time.perf_counter() - started) * 1000)
+
+
+class AccessLog(_Watching):
+    """One line per request at INFO: `GET /api/v1/BatchTask/42 v1Batch_GetBatchTaskInfo 200 0.9ms`."""
+
+    def watches(self, scope: Scope) -> bool:
+        return logger.isEnabledFor(logging.INFO)
+
+    def seen(self, scope: Scope, status: int, milliseconds: float) -> None:
+        ctx = scope.get(CONTEXT_KEY)
+        extra = f" fault={ctx.fault}" if ctx is not None and ctx.fault else ""
+        if ctx is not None and ctx.violations:  # the proxy logs what they are, as a warning
+            extra += f" {len(ctx.violations)} violation(s)"
+        logger.info("%s %s %s %d %.1fms%s", scope["method"], scope["path"],
+                    ctx.operation_id if ctx is not None else "-", status, milliseconds, extra)
+
+
+class JournalLayer(_Watching):
+    """Keeps every answered request in the journal, except the journal's own admin requests."""
+
+    def __init__(self, app: ASGIApp, journal: Journal) -> None:
+        super().__init__(app)
+        self.journal = journal
+
+    def watches(self, scope: Scope) -> bool:
+        return not scope["path"].startswith(ADMIN_PREFIX)
+
+    def seen(self, scope: Scope, status: int, milliseconds: float) -> None:
+        self.journal.record(scope, status, milliseconds)
 
 
 class Cors:

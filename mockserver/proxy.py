@@ -17,7 +17,7 @@ from .errors import SpecError
 from .handlers import Services
 from .problems import Problem
 from .recording import Recorder
-from .steps import Handler, ReadBody
+from .steps import Delay, Handler, ReadBody, ReadPrefer, Step
 from .validation import RequestValidator
 
 logger = logging.getLogger("docmock.mockserver")
@@ -40,16 +40,23 @@ class Proxy:
         self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
 
     def build_handler(self, endpoint: Endpoint, services: Services) -> Handler:
-        """A documented operation: read the body, check the request, forward, check the answer."""
+        """A documented operation: read the body, check the request, delay or fail it if asked to, forward it,
+        check the answer. The credentials are the real server's business."""
         op = endpoint.op
-        validator: RequestValidator | None = None
         try:
-            validator = services.operations.compiled(endpoint).validator
+            compiled = services.operations.compiled(endpoint)
         except SpecError as exc:
             logger.error("%s: its requests are forwarded unchecked", exc)
-        checker = ResponseChecker(op, services.operations.compiler)
-        return Handler([ReadBody(services.config.max_body), CheckRequest(validator, endpoint.has_cookies),
-                        Forward(self, checker)])
+            return Handler([ReadBody(services.config.max_body), Forward(self, None)])
+        faults = services.faults
+        steps: list[Step] = [ReadBody(services.config.max_body), CheckRequest(compiled.validator, endpoint.has_cookies),
+                             ReadPrefer(),
+                             Delay(faults.settings(op.operation_id).latency, faults.latency_seed(op.operation_id))]
+        injector = faults.injector(op, compiled, services.negotiator, services.operations.xml)
+        if injector is not None:
+            steps.append(injector)
+        steps.append(Forward(self, ResponseChecker(op, services.operations.compiler)))
+        return Handler(steps)
 
     async def forward_undocumented(self, ctx: RequestContext, problem: Problem) -> Reply:
         """A request no documented operation matches: forwarded all the same, and reported."""
@@ -139,9 +146,11 @@ class CheckRequest:
 
 
 class Forward:
+    """Sends the request to the real server and answers with what it answered."""
+
     __slots__ = ("proxy", "checker")
 
-    def __init__(self, proxy: Proxy, checker: ResponseChecker) -> None:
+    def __init__(self, proxy: Proxy, checker: ResponseChecker | None) -> None:
         self.proxy = proxy
         self.checker = checker
 

@@ -8,9 +8,9 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from .bodies import body_bytes, body_fields
 from .config import ConfigError
 from .context import Reply, RequestContext
 from .negotiation import media_key, structured_kind
@@ -38,31 +38,6 @@ def canonical_body(body: bytes, content_type: str | None) -> str:
     return base64.b64encode(body).decode("ascii")
 
 
-def _encode_body(body: bytes, content_type: str | None) -> dict[str, Any]:
-    if not body:
-        return {"body": None}
-    if content_type and structured_kind(media_key(content_type)) == "json":
-        try:
-            return {"body": json.loads(body)}
-        except ValueError:
-            pass
-    try:
-        return {"body": body.decode("utf-8")}
-    except UnicodeDecodeError:
-        return {"body": base64.b64encode(body).decode("ascii"), "bodyEncoding": "base64"}
-
-
-def _decode_body(entry: Mapping[str, Any], content_type: str | None) -> bytes:
-    body = entry.get("body")
-    if body is None:
-        return b""
-    if entry.get("bodyEncoding") == "base64":
-        return base64.b64decode(body)
-    if isinstance(body, str) and not (content_type and structured_kind(media_key(content_type)) == "json"):
-        return body.encode("utf-8")
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-
-
 class Recorder:
     """Appends one JSON line per proxied exchange of a documented operation; safe to call from any thread."""
 
@@ -83,10 +58,10 @@ class Recorder:
             "method": ctx.method,
             "path": ctx.path,
             "query": canonical_query(ctx.scope.get("query_string") or b""),
-            "request": {"contentType": request_type, **_encode_body(ctx.body or b"", request_type)},
+            "request": {"contentType": request_type, **body_fields(ctx.body or b"", request_type)},
             "status": status,
             "headers": {k: v for k, v in headers.items() if k not in _DROPPED_HEADERS},
-            **_encode_body(body, answer_type),
+            **body_fields(body, answer_type),
         }
         text = json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
         with self._lock:
@@ -134,11 +109,11 @@ class Recordings:
                 answer_type = headers.get("content-type")
                 named = self.named.setdefault(operation, {})
                 recording = Recording(f"{EXAMPLE_PREFIX}{len(named) + 1}", int(entry["status"]),
-                                      tuple(headers.items()), _decode_body(entry, answer_type))
+                                      tuple(headers.items()), body_bytes(entry, answer_type))
                 request = entry.get("request") or {}
                 request_type = request.get("contentType")
                 key = (operation, str(entry["method"]).upper(), str(entry["path"]), canonical_query(entry.get("query") or ""),
-                       canonical_body(_decode_body(request, request_type), request_type))
+                       canonical_body(body_bytes(request, request_type), request_type))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise ConfigError(f"{path}:{number}: not a recording ({exc})") from None
             named[recording.name] = recording

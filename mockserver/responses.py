@@ -260,9 +260,13 @@ def apply_select(value: Any, select: str, info: Mapping[str, tuple[bool, bool]])
     return out
 
 
+# What json.dumps(value, ensure_ascii=False, separators=(",", ":")) builds on every call, built once.
+_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def render(plan: MediaPlan, value: Any, xml: XmlWriter, r: random.Random) -> bytes:
     if plan.kind == "json":
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        return _COMPACT_JSON.encode(value).encode()
     if plan.kind == "xml":
         return xml.dumps(plan.schema, value)
     if plan.kind == "text":

@@ -158,11 +158,21 @@ class ApplyPrefer:
         return None
 
 
+class ReadPrefer:
+    """Reads `Prefer` for the steps that follow, choosing no response (the proxy: the real server answers)."""
+
+    __slots__ = ()
+
+    def __call__(self, ctx: RequestContext) -> None:
+        ctx.prefs = parse_prefer(ctx.headers.get("prefer"))
+
+
 class Delay:
     """Holds the answer back: `Prefer: delay=500` (milliseconds, or `1s`, `100..300ms`), else the configured
     latency, drawn from a generator seeded per operation so that a run's delays repeat."""
 
     __slots__ = ("latency", "rng")
+    sleep = staticmethod(asyncio.sleep)  # how the delay is waited out (the tests watch it here)
 
     def __init__(self, latency: Latency | None, seed: int) -> None:
         self.latency = latency
@@ -181,7 +191,7 @@ class Delay:
         else:
             return None
         if ms > 0:
-            await asyncio.sleep(ms / 1000)
+            await self.sleep(ms / 1000)
         return None
 
 

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import httpx
 import pytest
 
 DOCMOCK = Path(sys.executable).with_name("docmock")
+_LOGS: dict[int, Any] = {}  # pid -> the file a started server writes its output to
 
 
 def free_port() -> int:
@@ -29,10 +31,13 @@ def free_port() -> int:
 def start_docmock(*args: str, port: int | None = None, ready: str = "/openapi.json",
                   timeout: float = 60) -> tuple[subprocess.Popen[bytes], str]:
     """`docmock serve ARGS --port P` in its own session; returns the process and its base URL once `ready`
-    answers 200. Its output is kept in `process.stdout` (stdout and stderr together)."""
+    answers 200. Its output (stdout and stderr together) goes to a file, which `stop` reads: a pipe nobody
+    reads would stop a talkative server once it is full."""
     port = port or free_port()
-    process = subprocess.Popen([str(DOCMOCK), "serve", *args, "--port", str(port)], stdout=subprocess.PIPE,
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen([str(DOCMOCK), "serve", *args, "--port", str(port)], stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
+    _LOGS[process.pid] = log
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
@@ -41,8 +46,7 @@ def start_docmock(*args: str, port: int | None = None, ready: str = "/openapi.js
                 return process, base
         except httpx.TransportError:
             time.sleep(0.1)
-    stop(process)
-    output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+    output = stop(process)
     pytest.fail(f"docmock serve {' '.join(args)} did not start:\n{output[-3000:]}")
 
 
@@ -55,7 +59,12 @@ def stop(process: subprocess.Popen[bytes]) -> str:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
-    return process.stdout.read().decode(errors="replace") if process.stdout else ""
+    log = _LOGS.pop(process.pid, None)
+    if log is None:
+        return ""
+    with log:
+        log.seek(0)
+        return log.read().decode(errors="replace")
 
 
 @contextlib.contextmanager

@@ -28,7 +28,7 @@ def delays(monkeypatch: Any) -> list[float]:
 
     async def sleep(seconds: float) -> None:
         asked.append(seconds)
-    monkeypatch.setattr(mockserver.steps.asyncio, "sleep", sleep)
+    monkeypatch.setattr(mockserver.steps.Delay, "sleep", staticmethod(sleep))
     return asked
 
 

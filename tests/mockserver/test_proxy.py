@@ -170,3 +170,25 @@ def test_a_damaged_recording_is_refused_with_its_line(seeds_fixture: dict, tmp_p
     recording.write_text('{"operationId": "x", "method": "GET", "path": "/", "status": 200}\nnot json\n')
     with pytest.raises(ConfigError, match=r"answers.jsonl:2"):
         create_app(copy.deepcopy(seeds_fixture), replay=str(recording))
+
+
+def test_latency_and_faults_apply_in_front_of_the_real_server(seeds_fixture: dict, right_upstream: str,
+                                                              monkeypatch: Any) -> None:
+    import mockserver.steps
+
+    asked: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        asked.append(seconds)
+    monkeypatch.setattr(mockserver.steps.Delay, "sleep", staticmethod(sleep))
+    client = proxy(seeds_fixture, right_upstream, fault_rate=0.5, latency="20ms")
+    outcomes = [client.get(f"/api/v1/BatchTask/{n + 1}") for n in range(20)]
+    assert asked == [0.02] * 20
+    faults = [r for r in outcomes if "x-docmock-fault" in r.headers]
+    assert 0 < len(faults) < 20  # the others reached the real server
+    assert all(r.status_code == 200 and r.json()["Id"] == n + 1 for n, r in enumerate(outcomes)
+               if "x-docmock-fault" not in r.headers)
+    # Prefer is the real server's to read: the proxy takes only its delay, and refuses nothing.
+    passed_on = proxy(seeds_fixture, right_upstream).get(TASK, headers={"Prefer": "code=599, delay=1ms"})
+    assert "Prefer: code=599 is not documented" in passed_on.json()["detail"]  # the real server's own answer
+    assert client.app.state is None  # the real server keeps the state

@@ -1,5 +1,5 @@
-"""Servers for the `docmock verify` tests, each a real process on a free loopback port: the deliberately wrong
-server beside these tests, and `docmock serve` (helpers in verify_support.py)."""
+"""Servers for the `docmock verify` tests, each on a free loopback port: the deliberately wrong server beside
+these tests, and `docmock serve` (helpers in verify_support.py and ../serving.py)."""
 from __future__ import annotations
 
 import sys
@@ -11,15 +11,16 @@ from click.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # test modules import verify_support and wrong_server
 
+from serving import asgi_server  # noqa: E402
 from testdata import CORPUS, SEEDS  # noqa: E402
-from verify_support import HERE, docmock_serve, free_port, running  # noqa: E402
+from verify_support import docmock_serve  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def wrong_server() -> Iterator[str]:
-    port = free_port()
-    with running([sys.executable, "-m", "uvicorn", "wrong_server:app", "--app-dir", str(HERE),
-                  "--port", str(port), "--log-level", "warning"], port) as url:
+    from wrong_server import app
+
+    with asgi_server(app) as url:
         yield url
 
 

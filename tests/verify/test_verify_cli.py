@@ -8,8 +8,9 @@ import xml.etree.ElementTree as ET
 import pytest
 import yaml
 
+from serving import DOCMOCK, free_port
 from testdata import SEEDS
-from verify_support import AUTH, DOCMOCK, THINGS, free_port
+from verify_support import AUTH, THINGS
 
 
 def test_an_unreachable_target_is_one_line_and_exit_2():

@@ -22,20 +22,22 @@ def sections(summary: str) -> dict[str, str]:
     return {block.split()[0]: block for block in blocks}
 
 
-@pytest.fixture(scope="module")
-def seeds_run(wrong_server, verify_cli, tmp_path_factory):
+def _run(source, wrong_server, verify_cli, tmp_path_factory):
+    """`docmock verify SOURCE` against the wrong server: its result and the JUnit file it wrote."""
     junit = tmp_path_factory.mktemp("junit") / "verify.xml"
-    result = verify_cli(str(SEEDS), "--target", wrong_server, "--header", AUTH, "--max-examples", "5",
+    result = verify_cli(str(source), "--target", wrong_server, "--header", AUTH, "--max-examples", "5",
                         "--junit", str(junit))
     return result, junit
+
+
+@pytest.fixture(scope="module")
+def seeds_run(wrong_server, verify_cli, tmp_path_factory):
+    return _run(SEEDS, wrong_server, verify_cli, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def things_run(wrong_server, verify_cli, tmp_path_factory):
-    junit = tmp_path_factory.mktemp("junit") / "verify.xml"
-    result = verify_cli(str(THINGS), "--target", wrong_server, "--header", AUTH, "--max-examples", "5",
-                        "--junit", str(junit))
-    return result, junit
+    return _run(THINGS, wrong_server, verify_cli, tmp_path_factory)
 
 
 def test_the_run_fails(seeds_run, things_run):
