@@ -103,7 +103,10 @@ class Cors:
 
         async def allowed(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *allow]
+                headers = list(message.get("headers", ()))
+                # A proxied server may answer CORS itself: two Allow-Origin headers would make browsers refuse.
+                if not any(k.lower() == b"access-control-allow-origin" for k, _ in headers):
+                    message["headers"] = [*headers, *allow]
             await send(message)
 
         await self.app(scope, receive, allowed)

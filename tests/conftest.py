@@ -13,6 +13,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from testdata import CORPUS, SEEDS  # noqa: E402
 
+# The pytest plugin's tests run whole pytest sessions in temporary projects (tests/plugin).
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(scope="session")
 def seeds_result():

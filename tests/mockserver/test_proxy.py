@@ -192,3 +192,13 @@ def test_latency_and_faults_apply_in_front_of_the_real_server(seeds_fixture: dic
     passed_on = proxy(seeds_fixture, right_upstream).get(TASK, headers={"Prefer": "code=599, delay=1ms"})
     assert "Prefer: code=599 is not documented" in passed_on.json()["detail"]  # the real server's own answer
     assert client.app.state is None  # the real server keeps the state
+
+
+def test_a_real_servers_own_cors_answer_is_not_doubled(seeds_fixture: dict) -> None:
+    async def with_cors(request: Request) -> Response:
+        return JSONResponse({"Id": 1}, headers={"access-control-allow-origin": "https://app.example"})
+
+    with asgi_server(Starlette(routes=[Route("/api/v1/BatchTask/{id:int}", with_cors)])) as upstream:
+        client = proxy(seeds_fixture, upstream, cors_origins=["*"])
+        answer = client.get(TASK, headers={"Origin": "https://app.example"})
+        assert answer.headers.get_list("access-control-allow-origin") == ["https://app.example"]
