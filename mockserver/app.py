@@ -8,8 +8,8 @@ from typing import Any
 
 from .admin import ADMIN_PREFIX, Admin
 from .config import DEFAULT_MAX_BODY, Config
-from .context import CONTEXT_KEY, ASGIApp, Receive, Reply, RequestContext, Scope, Send, problem_reply, request_headers, \
-    send_reply
+from .context import (TRACE_KEY, ASGIApp, Receive, Reply, RequestContext, Scope, Send, Trace, problem_reply,
+                      request_headers, send_reply)
 from .endpoints import Compiled, Endpoint, Operations
 from .errors import MockServerError
 from .fakedata import DataFactory
@@ -143,6 +143,7 @@ class MockApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
+            scope[TRACE_KEY] = Trace()
             await self._stack(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
@@ -151,13 +152,13 @@ class MockApp:
         method: str = scope["method"]
         path: str = scope["path"]
         if path.startswith(ADMIN_PREFIX):
-            await send_reply(send, self.admin.handle(method, path, scope.get("query_string") or b""))
+            await send_reply(scope, send, self.admin.handle(method, path, scope.get("query_string") or b""))
             return
         headers = request_headers(scope)
         if method in ("GET", "HEAD") and self.proxy is None:
             page = self._page(path, headers)
             if page is not None:
-                await send_reply(send, page)
+                await send_reply(scope, send, page)
                 return
         match = self.router.match(method, path)
         if method == "HEAD" and not isinstance(match, Found):
@@ -166,17 +167,17 @@ class MockApp:
                 match = head
         if isinstance(match, Found):
             endpoint: Endpoint = match.payload
-            ctx = scope[CONTEXT_KEY] = RequestContext(scope, receive, headers, endpoint, match.params)
+            ctx = RequestContext(scope, receive, headers, endpoint, match.params)
             handler = endpoint.handler or self.operations.handler(endpoint, self._handler_for)
             reply = await handler(ctx)
             # Tells people (and tests) which operation answered when templates overlap.
             reply.headers.append((b"x-docmock-operation", endpoint.op_id_header))
         elif self.proxy is not None:
-            ctx = scope[CONTEXT_KEY] = RequestContext(scope, receive, headers, None, {})
+            ctx = RequestContext(scope, receive, headers, None, {})
             reply = await self.proxy.forward_undocumented(ctx, _unrouted_problem(method, path, match))
         else:
             reply = problem_reply(_unrouted_problem(method, path, match))
-        await send_reply(send, reply)
+        await send_reply(scope, send, reply)
 
     def _handler_for(self, endpoint: Endpoint) -> Any:
         return self._build_handler(endpoint, self.services)

@@ -22,8 +22,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 Headers = list[tuple[bytes, bytes]]
 
-# Where the layers find what the core learnt about a request (Starlette keeps `scope["route"]` the same way).
-CONTEXT_KEY = "docmock.context"
+# Where the layers find what the dispatcher learnt about a request (Starlette keeps `scope["route"]` the same way).
+TRACE_KEY = "docmock.trace"
 _HEADERS_KEY = "docmock.headers"
 UNSET: Any = type("Unset", (), {"__repr__": lambda self: "UNSET", "__slots__": ()})()
 
@@ -57,7 +57,11 @@ def problem_reply(problem: Problem) -> Reply:
     return Reply(problem.status, headers, problem.body())
 
 
-async def send_reply(send: Send, reply: Reply) -> None:
+async def send_reply(scope: Scope, send: Send, reply: Reply) -> None:
+    """Send the reply, and note its status in the request's trace for the layers outside."""
+    trace = scope.get(TRACE_KEY)
+    if trace is not None:
+        trace.status = 0 if reply.drop else reply.status  # 0: the client never got an answer
     reply.headers.append((b"content-length", str(len(reply.body)).encode()))
     await send({"type": "http.response.start", "status": reply.status, "headers": reply.headers})
     if reply.drop:
@@ -67,6 +71,27 @@ async def send_reply(send: Send, reply: Reply) -> None:
     await send({"type": "http.response.body", "body": reply.body})
 
 
+class Trace:
+    """A request's record for the layers outside the dispatcher (the journal, the access log): which operation
+    answered, the body it read, the status sent, what a proxied exchange broke of the spec, the fault injected.
+    The app puts one in the scope of every request; whoever answers fills it in (see `send_reply`), so no layer
+    has to wrap `send` to learn the status.
+
+    It is kept apart from the RequestContext on purpose: the context holds the scope and `receive` (which holds
+    the scope again), so a context kept in the scope would make every request a reference cycle, left for the
+    garbage collector to find (hundreds of collections a minute at full load).
+    """
+
+    __slots__ = ("operation_id", "body", "status", "violations", "fault")
+
+    def __init__(self) -> None:
+        self.operation_id = "-"
+        self.body: bytes | None = None
+        self.status = 0
+        self.violations: list[str] = []
+        self.fault: str | None = None
+
+
 class RequestContext:
     """One request as the per-operation steps see it; each step reads what earlier steps filled in.
 
@@ -74,11 +99,16 @@ class RequestContext:
     """
 
     __slots__ = ("scope", "receive", "method", "path", "headers", "endpoint", "path_params", "query", "cookies",
-                 "body", "parsed_body", "prefs", "plan", "status", "media", "value", "rng", "violations",
-                 "fault")
+                 "parsed_body", "prefs", "plan", "status", "media", "value", "rng", "trace")
 
     def __init__(self, scope: Scope, receive: Receive, headers: dict[str, str], endpoint: Any,
                  path_params: dict[str, str]) -> None:
+        trace = scope.get(TRACE_KEY)
+        if trace is None:
+            trace = scope[TRACE_KEY] = Trace()
+        if endpoint is not None:
+            trace.operation_id = endpoint.op.operation_id
+        self.trace = trace
         self.scope = scope
         self.receive = receive
         self.method: str = scope["method"]
@@ -90,7 +120,6 @@ class RequestContext:
         self.query: dict[str, list[str]] = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) \
             if raw_query else {}
         self.cookies: dict[str, str] | None = None
-        self.body: bytes | None = None         # the raw body, once read
         self.parsed_body: Any = None          # the body as the spec's types, once validated
         self.prefs: Preferences = NO_PREFERENCE
         self.plan: StatusPlan | None = None   # the documented response to answer with
@@ -98,12 +127,35 @@ class RequestContext:
         self.media: MediaPlan | None = None   # the representation negotiated for `plan`
         self.value: Any = UNSET               # the answer's data, once the state or the generator made it
         self.rng: random.Random | None = None
-        self.violations: list[str] = []        # what a proxied exchange broke of the spec (for header and journal)
-        self.fault: str | None = None          # which fault was injected, if one was
+
+    # What the trace keeps for the layers: read and written here like the context's own fields.
 
     @property
     def operation_id(self) -> str:
-        return self.endpoint.op.operation_id if self.endpoint is not None else "-"
+        return self.trace.operation_id
+
+    @property
+    def body(self) -> bytes | None:
+        """The raw body, once read."""
+        return self.trace.body
+
+    @body.setter
+    def body(self, value: bytes) -> None:
+        self.trace.body = value
+
+    @property
+    def violations(self) -> list[str]:
+        """What a proxied exchange broke of the spec (reported in headers, the log and the journal)."""
+        return self.trace.violations
+
+    @property
+    def fault(self) -> str | None:
+        """Which fault was injected, if one was."""
+        return self.trace.fault
+
+    @fault.setter
+    def fault(self, value: str) -> None:
+        self.trace.fault = value
 
     @property
     def session(self) -> str:

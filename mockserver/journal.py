@@ -1,7 +1,6 @@
 """The request journal: what the server answered, per session, bounded in memory, queried by tests and tools."""
 from __future__ import annotations
 
-import itertools
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -12,7 +11,7 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qs
 
 from .bodies import body_fields
-from .context import CONTEXT_KEY, Scope, request_headers
+from .context import Scope, Trace
 from .state import SESSION_HEADER, session_name
 
 MAX_BODY_KEPT = 64 * 1024  # a journal of 1,000 uploads stays tens of MB at most
@@ -22,24 +21,36 @@ CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"
 
 
 class Entry(NamedTuple):
-    """One answered request, kept raw: it is only turned into JSON when someone asks for it. A tuple of plain
-    values, so the garbage collector stops tracking it: a full journal adds nothing to its walks."""
+    """One answered request, kept as the server had it: the JSON view, the session and the redaction are worked
+    out only when someone asks (a journal is read far less often than it is written)."""
 
     id: int
     time: float
-    session: str
-    operation_id: str
     method: str
     path: str
     query_string: bytes
-    headers: tuple[tuple[bytes, bytes], ...]
-    content_type: str | None
-    body: bytes | None
+    headers: list[tuple[bytes, bytes]]  # as the ASGI server gave them
+    trace: Trace                        # operation, status (0: no answer), violations, fault
+    body: bytes | None                  # at most MAX_BODY_KEPT bytes of it
     body_size: int
-    status: int
     duration_ms: float
-    violations: tuple[str, ...]
-    fault: str | None
+
+    def header(self, name: bytes) -> str | None:
+        for key, value in self.headers:
+            if key.lower() == name:
+                return value.decode("latin-1")
+        return None
+
+    @property
+    def session(self) -> str:
+        return session_name(self.header(_SESSION_HEADER))
+
+    @property
+    def operation_id(self) -> str:
+        return self.trace.operation_id
+
+
+_SESSION_HEADER = SESSION_HEADER.encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +115,6 @@ class Journal:
     def __init__(self, size: int, secret_headers: Iterable[str] = (), secret_query: Iterable[str] = ()) -> None:
         self.size = size
         self._entries: deque[Entry] = deque(maxlen=size)
-        self._ids = itertools.count(1)
         self._last_id = 0
         self.secret_headers = CREDENTIAL_HEADERS | {h.lower() for h in secret_headers}
         self.secret_query = frozenset(secret_query)
@@ -114,21 +124,17 @@ class Journal:
         """The id of the newest entry ever added (0 before the first): `since=` this id returns what follows."""
         return self._last_id
 
-    def record(self, scope: Scope, status: int, duration_ms: float) -> None:
-        headers = request_headers(scope)
-        ctx = scope.get(CONTEXT_KEY)
-        body = ctx.body if ctx is not None else None
-        if ctx is not None and ctx.fault == "drop":
-            status = 0  # the status line went out, but the client never got an answer
-        entry_id = next(self._ids)
-        self._last_id = entry_id
-        self._entries.append(Entry(
-            entry_id, time.time(), session_name(headers.get(SESSION_HEADER)),
-            ctx.operation_id if ctx is not None else "-", scope["method"], scope["path"],
-            scope.get("query_string") or b"", tuple(scope["headers"]), headers.get("content-type"),
-            body[:MAX_BODY_KEPT] if body is not None and len(body) > MAX_BODY_KEPT else body,
-            len(body) if body is not None else 0, status, duration_ms,
-            tuple(ctx.violations) if ctx is not None else (), ctx.fault if ctx is not None else None))
+    def record(self, scope: Scope, trace: Trace, duration_ms: float) -> None:
+        """Keep one answered request. Called for every request, so it only keeps references: no parsing here."""
+        body = trace.body
+        size = 0
+        if body is not None:
+            size = len(body)
+            if size > MAX_BODY_KEPT:
+                body = body[:MAX_BODY_KEPT]
+        self._last_id += 1
+        self._entries.append(Entry(self._last_id, time.time(), scope["method"], scope["path"],
+                                   scope.get("query_string") or b"", scope["headers"], trace, body, size, duration_ms))
 
     def entries(self, query: Query | None = None) -> list[Entry]:
         found = [e for e in self._entries if query is None or query.matches(e)]
@@ -158,6 +164,7 @@ class Journal:
             name = k.decode("latin-1").lower()
             value = REDACTED if name in self.secret_headers else v.decode("latin-1")
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        trace = entry.trace
         out: dict[str, Any] = {
             "id": entry.id,
             "time": datetime.fromtimestamp(entry.time, timezone.utc).isoformat(timespec="milliseconds")
@@ -169,13 +176,13 @@ class Journal:
             "query": query,
             "headers": headers,
             "body": None,
-            "status": entry.status or None,
+            "status": trace.status or None,
             "durationMs": round(entry.duration_ms, 3),
-            "violations": list(entry.violations),
-            "fault": entry.fault,
+            "violations": list(trace.violations),
+            "fault": trace.fault,
         }
         if entry.body:
-            out.update(body_fields(entry.body, entry.content_type))
+            out.update(body_fields(entry.body, entry.header(b"content-type")))
             if entry.body_size > len(entry.body):
                 out["bodyTruncated"] = entry.body_size
         return out

@@ -9,8 +9,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from .context import (CONTEXT_KEY, ASGIApp, Message, Receive, Reply, Scope, Send, problem_reply, request_headers,
-                      send_reply)
+from .context import (TRACE_KEY, ASGIApp, Message, Receive, Reply, Scope, Send, Trace, problem_reply,
+                      request_headers, send_reply)
 from .journal import Journal
 from .problems import Problem
 
@@ -20,8 +20,8 @@ ADMIN_PREFIX = "/__docmock/"
 
 
 class _Watching:
-    """A layer that watches each answer go by: its status and how long it took. `watches` says whether this
-    request is watched at all; `seen` hears about it once it was answered (or failed)."""
+    """A layer that hears about each request once it is answered: its trace (status and all) and how long it
+    took. `watches` says whether this request is watched at all."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -29,7 +29,7 @@ class _Watching:
     def watches(self, scope: Scope) -> bool:
         return True
 
-    def seen(self, scope: Scope, status: int, milliseconds: float) -> None:
+    def seen(self, scope: Scope, trace: Trace, milliseconds: float) -> None:
         raise NotImplementedError
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -37,18 +37,10 @@ class _Watching:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 0
-
-        async def watched(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
         try:
-            await self.app(scope, receive, watched)
+            await self.app(scope, receive, send)
         finally:
-            self.seen(scope, status, (time.perf_counter() - started) * 1000)
+            self.seen(scope, scope[TRACE_KEY], (time.perf_counter() - started) * 1000)
 
 
 class AccessLog(_Watching):
@@ -57,13 +49,12 @@ class AccessLog(_Watching):
     def watches(self, scope: Scope) -> bool:
         return logger.isEnabledFor(logging.INFO)
 
-    def seen(self, scope: Scope, status: int, milliseconds: float) -> None:
-        ctx = scope.get(CONTEXT_KEY)
-        extra = f" fault={ctx.fault}" if ctx is not None and ctx.fault else ""
-        if ctx is not None and ctx.violations:  # the proxy logs what they are, as a warning
-            extra += f" {len(ctx.violations)} violation(s)"
-        logger.info("%s %s %s %d %.1fms%s", scope["method"], scope["path"],
-                    ctx.operation_id if ctx is not None else "-", status, milliseconds, extra)
+    def seen(self, scope: Scope, trace: Trace, milliseconds: float) -> None:
+        extra = f" fault={trace.fault}" if trace.fault else ""
+        if trace.violations:  # the proxy logs what they are, as a warning
+            extra += f" {len(trace.violations)} violation(s)"
+        logger.info("%s %s %s %s %.1fms%s", scope["method"], scope["path"], trace.operation_id,
+                    trace.status or "-", milliseconds, extra)  # "-": no answer (a dropped connection)
 
 
 class JournalLayer(_Watching):
@@ -76,8 +67,8 @@ class JournalLayer(_Watching):
     def watches(self, scope: Scope) -> bool:
         return not scope["path"].startswith(ADMIN_PREFIX)
 
-    def seen(self, scope: Scope, status: int, milliseconds: float) -> None:
-        self.journal.record(scope, status, milliseconds)
+    def seen(self, scope: Scope, trace: Trace, milliseconds: float) -> None:
+        self.journal.record(scope, trace, milliseconds)
 
 
 class Cors:
@@ -96,7 +87,7 @@ class Cors:
             await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-            await send_reply(send, self._preflight(scope["path"], headers))
+            await send_reply(scope, send, self._preflight(scope["path"], headers))
             return
         allow = [(b"access-control-allow-origin", origin.encode("latin-1")),
                  (b"access-control-expose-headers", b"*"), (b"vary", b"Origin")]
@@ -135,7 +126,7 @@ class ServerErrors:
         except Exception:
             logger.exception("unhandled error for %s %s", scope["method"], scope["path"])
             try:
-                await send_reply(send, problem_reply(Problem(500, "The mock server failed unexpectedly; see its log.")))
+                await send_reply(scope, send, problem_reply(Problem(500, "The mock server failed unexpectedly; see its log.")))
             except Exception:  # the answer had begun: the ASGI server closes the connection instead
                 pass
 
@@ -170,7 +161,7 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         length = request_headers(scope).get("content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
-            await send_reply(send, problem_reply(Problem(
+            await send_reply(scope, send, problem_reply(Problem(
                 413, f"request body of {length} bytes exceeds the limit of {self.limit}")))
             return
         await self.app(scope, receive, send)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import zlib
+from collections.abc import Awaitable
 
 import httpx
 
@@ -154,8 +155,8 @@ class Forward:
         self.proxy = proxy
         self.checker = checker
 
-    async def __call__(self, ctx: RequestContext) -> Reply:
-        return await self.proxy.forward(ctx, self.checker)
+    def __call__(self, ctx: RequestContext) -> Awaitable[Reply]:
+        return self.proxy.forward(ctx, self.checker)
 
 
 def _decoded(raw: bytes, encoding: str | None) -> bytes | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import random
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +19,7 @@ from .negotiation import media_key, structured_kind
 from .problems import Problem
 from .responses import StatusPlan, fill_ids
 from .seeding import request_seed
-from .state import GENERATE, Action, Entity, StateEngine
+from .state import GENERATE, Action, Entity, Outcome, StateEngine
 
 # Stateful list requests with larger bodies (agent searches) are answered without remembering the list: the
 # body would be kept in memory as part of the key.
@@ -106,7 +106,7 @@ class ApplyState:
         # SQLite may wait for another process's lock: those calls go to a thread to keep the event loop free.
         self.blocks = engine.blocks(action)
 
-    async def __call__(self, ctx: RequestContext) -> Reply | None:
+    def __call__(self, ctx: RequestContext) -> Reply | None | Awaitable[Reply | None]:
         prefs = ctx.prefs
         if prefs.code is not None or prefs.example is not None:
             return None
@@ -121,7 +121,14 @@ class ApplyState:
             self.engine.handle, self.action, ctx.session, ctx.path_params, ctx.query, ctx.parsed_body, content_type,
             functools.partial(self.generated.record, entity),
             functools.partial(self.generated.list, self.endpoint, entity, ctx.path_params, ctx.query, raw))
-        outcome = await run_in_threadpool(outcome_call) if self.blocks else outcome_call()
+        if self.blocks:
+            return self._in_thread(ctx, outcome_call)
+        return self._answer(ctx, outcome_call())
+
+    async def _in_thread(self, ctx: RequestContext, call: Callable[[], Outcome]) -> Reply | None:
+        return self._answer(ctx, await run_in_threadpool(call))
+
+    def _answer(self, ctx: RequestContext, outcome: Outcome) -> Reply | None:
         if outcome.problem is not None:
             return problem_reply(Problem(outcome.status, outcome.problem))
         if outcome.value is GENERATE:
