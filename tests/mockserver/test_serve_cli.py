@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -87,3 +88,59 @@ def test_a_dangling_ref_in_a_response_is_a_start_up_message(tmp_path: Path, capt
     result = CliRunner().invoke(serve, ["--spec", str(broken)])
     assert result.exit_code == 1 and "dangling $ref: #/components/schemas/Nobody" in result.output
     assert "app" not in captured
+
+
+def test_every_option_reaches_the_app_as_one_config(captured: dict[str, Any], tmp_path: Path) -> None:
+    overrides = tmp_path / "overrides.yaml"
+    overrides.write_text("faults:\n  listPets: {rate: 0.5}\n")
+    result = CliRunner().invoke(serve, [
+        "--spec", str(HERE / "fixtures" / "petstore-3.0.yaml"), "--seed", "4", "--credential", "Bearer x",
+        "--cors-origin", "https://app.example", "--max-body", "100", "--no-state", "--overrides", str(overrides),
+        "--journal-size", "7", "--latency", "10..20ms", "--fault-rate", "0.25", "--fault-seed", "9", "--quiet"])
+    assert result.exit_code == 0, result.output
+    config = captured["app"].config
+    assert (config.seed, config.credentials, config.cors_origins, config.max_body) == (4, ("Bearer x",),
+                                                                                       ("https://app.example",), 100)
+    assert config.state is None and config.overrides == str(overrides) and config.access_log is False
+    assert (config.journal_size, str(config.latency), config.fault_rate, config.fault_seed) == (7, "10..20ms", 0.25, 9)
+    assert "Faults: 0.25 of requests (seed 9); 1 operation(s) set in the overrides file" in result.output
+    assert "Journal: the last 7 requests at /__docmock/requests" in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--latency", "soon"], "not a duration"),
+    (["--fault-rate", "2"], "0<=x<=1"),
+    (["--record", "out.jsonl"], "--record keeps what a real server answers: it needs --proxy URL"),
+    (["--proxy", "ftp://example"], "http:// or https://"),
+])
+def test_unusable_options_are_usage_errors(captured: dict[str, Any], args: list[str], message: str) -> None:
+    result = CliRunner().invoke(serve, ["--spec", str(HERE / "fixtures" / "seeds-3.1.yaml"), *args])
+    assert result.exit_code == 2 and message in result.output and "app" not in captured
+
+
+def test_replay_and_proxy_together_are_a_usage_error(captured: dict[str, Any], tmp_path: Path) -> None:
+    recording = tmp_path / "answers.jsonl"
+    recording.write_text("")
+    result = CliRunner().invoke(serve, ["--spec", str(HERE / "fixtures" / "seeds-3.1.yaml"), "--replay",
+                                        str(recording), "--proxy", "http://127.0.0.1:9"])
+    assert result.exit_code == 2 and "choose one" in result.output
+
+
+def test_workers_rebuild_the_same_config_from_what_the_parent_wrote(captured: dict[str, Any]) -> None:
+    result = CliRunner().invoke(serve, ["--spec", str(HERE / "fixtures" / "seeds-3.1.yaml"), "--workers", "2",
+                                        "--no-state", "--latency", "5ms", "--journal-size", "3"])
+    assert result.exit_code == 0, result.output
+    assert captured["workers"] == 2 and captured["app"] == "docmock.serve:worker_app"
+    handed = json.loads(os.environ["DOCMOCK_WORKER_CONFIG"])
+    spec_file = Path(handed["spec"])
+    assert not spec_file.exists()  # the parent's temporary folder is gone once uvicorn returns: rewrite it
+    spec_file.parent.mkdir(parents=True, exist_ok=True)
+    spec_file.write_text(json.dumps(yaml.safe_load((HERE / "fixtures" / "seeds-3.1.yaml").read_text())))
+    try:
+        app = docmock.serve.worker_app()
+    finally:
+        spec_file.unlink()
+        spec_file.parent.rmdir()
+        os.environ.pop("DOCMOCK_WORKER_CONFIG")  # set by `serve` for its workers, as uvicorn would inherit it
+    assert app.config.latency is not None and str(app.config.latency) == "5ms"
+    assert app.config.workers == 2 and app.journal.size == 3 and app.state is None
