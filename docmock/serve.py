@@ -125,8 +125,10 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
     _configure_logging(quiet, "%(asctime)s %(message)s")
     import uvicorn  # imported here so `docmock --help` stays fast
 
+    # A proxy passes the real server's Date and Server headers on: uvicorn must not add its own beside them.
+    own_headers = {"server_header": proxy is None, "date_header": proxy is None}
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on")
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on", **own_headers)
         return
     # Workers import the app by name, so they rebuild it from a spec file written once here.
     _bind_with_nodelay(uvicorn)
@@ -135,7 +137,7 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
         os.environ[_WORKER_CONFIG] = json.dumps({"spec": str(spec_path), "config": config.to_json()})
         uvicorn.run("docmock.serve:worker_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", access_log=False, lifespan="on")
+                    log_level="warning", access_log=False, lifespan="on", **own_headers)
 
 
 class _DroppedConnections(logging.Filter):

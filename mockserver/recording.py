@@ -60,7 +60,8 @@ class Recorder:
             "query": canonical_query(ctx.scope.get("query_string") or b""),
             "request": {"contentType": request_type, **body_fields(ctx.body or b"", request_type)},
             "status": status,
-            "headers": {k: v for k, v in headers.items() if k not in _DROPPED_HEADERS},
+            # docmock's own headers describe this exchange (the operation, violations), not the real answer.
+            "headers": {k: v for k, v in headers.items() if k not in _DROPPED_HEADERS and not k.startswith("x-docmock-")},
             **body_fields(body, answer_type),
         }
         text = json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"

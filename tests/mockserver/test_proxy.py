@@ -202,3 +202,20 @@ def test_a_real_servers_own_cors_answer_is_not_doubled(seeds_fixture: dict) -> N
         client = proxy(seeds_fixture, upstream, cors_origins=["*"])
         answer = client.get(TASK, headers={"Origin": "https://app.example"})
         assert answer.headers.get_list("access-control-allow-origin") == ["https://app.example"]
+
+
+def test_a_docmock_in_front_of_a_docmock_says_each_header_once(tmp_path: Path) -> None:
+    import httpx
+    from serving import docmock_server
+    from testdata import SEEDS
+
+    recording = tmp_path / "answers.jsonl"
+    with docmock_server(str(SEEDS), "--no-state", "--quiet") as (upstream, _):
+        with docmock_server(str(SEEDS), "--proxy", upstream, "--record", str(recording), "--quiet") as (base, _):
+            answer = httpx.get(base + TASK, headers=AUTH, timeout=10)
+            direct = httpx.get(upstream + TASK, headers=AUTH, timeout=10)
+    assert answer.status_code == 200 and answer.content == direct.content
+    for name in ("date", "server", "x-docmock-operation", "content-length"):
+        assert len(answer.headers.get_list(name)) == 1, name
+    [line] = [json.loads(text) for text in recording.read_text().splitlines()]
+    assert not any(name.startswith("x-docmock-") for name in line["headers"])
