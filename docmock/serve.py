@@ -134,7 +134,7 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
     _bind_with_nodelay(uvicorn)
     with tempfile.TemporaryDirectory(prefix="docmock-") as folder:
         spec_path = Path(folder) / "openapi.json"
-        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        spec_path.write_text(json.dumps(spec, default=str), encoding="utf-8")  # YAML dates load as dates
         os.environ[_WORKER_CONFIG] = json.dumps({"spec": str(spec_path), "config": config.to_json()})
         uvicorn.run("docmock.serve:worker_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", access_log=False, lifespan="on", **own_headers)

@@ -6,18 +6,21 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.concurrency import run_in_threadpool
+
 from .context import Reply, problem_reply
 from .journal import Journal, Query
 from .problems import Problem, Violation
-from .state import StateEngine
+from .state import StateEngine, session_name
 
 ADMIN_PREFIX = "/__docmock/"
-_ENDPOINTS = {"reset": ("POST",), "state": ("GET",), "requests": ("GET", "DELETE")}
+_ENDPOINTS = {"reset": ("POST",), "state": ("GET", "HEAD"), "requests": ("GET", "HEAD", "DELETE")}
 
 
 def _json(status: int, value: Any) -> Reply:
+    # A journaled body may hold half a surrogate pair: written as the JSON escape it came in as.
     return Reply(status, [(b"content-type", b"application/json")],
-                 json.dumps(value, ensure_ascii=False, default=str).encode())
+                 json.dumps(value, ensure_ascii=False, default=str).encode("utf-8", "backslashreplace"))
 
 
 class Admin:
@@ -29,7 +32,7 @@ class Admin:
         self.journal = journal
         self.on_reset = on_reset
 
-    def handle(self, method: str, path: str, query_string: bytes) -> Reply:
+    async def handle(self, method: str, path: str, query_string: bytes) -> Reply:
         name = path[len(ADMIN_PREFIX):]
         allowed = _ENDPOINTS.get(name)
         if allowed is None:
@@ -40,18 +43,25 @@ class Admin:
             return problem_reply(Problem(405, f"{method} is not supported for {path}; allowed: {allow}",
                                          headers=(("Allow", allow),)))
         params = parse_qs(query_string.decode("latin-1"), keep_blank_values=True)
-        session = (params.get("session") or [None])[-1]
+        raw_session = (params.get("session") or [None])[-1]
+        # `?session=` names a session as the header does: blank is the default session.
+        session = session_name(raw_session) if raw_session is not None else None
         if name == "requests":
             return self._requests(method, params, session)
         if name == "reset":
             if self.state is not None:
-                self.state.reset(session)
+                await self._store(self.state.reset, session)
             if self.on_reset is not None:
                 self.on_reset(session)
             return Reply(204, [], b"")
         if self.state is None:
             return problem_reply(Problem(404, "this mock keeps no state (started with --no-state)"))
-        return _json(200, self.state.snapshot(session))
+        return _json(200, await self._store(self.state.snapshot, session))
+
+    async def _store(self, call: Callable[[str | None], Any], session: str | None) -> Any:
+        """A call on the store; one that may wait for another process (a shared SQLite file) goes to a thread."""
+        assert self.state is not None
+        return await run_in_threadpool(call, session) if self.state.blocking else call(session)
 
     def _requests(self, method: str, params: dict[str, list[str]], session: str | None) -> Reply:
         journal = self.journal
@@ -61,7 +71,7 @@ class Admin:
             journal.clear(session)
             return Reply(204, [], b"")
         try:
-            query = Query.from_params(params)
+            query = Query.from_params({**params, "session": [session]} if session is not None else params)
         except ValueError as exc:
             name = str(exc).split("=", 1)[0]
             return problem_reply(Problem(400, str(exc), (Violation(f"query.{name}", str(exc)),)))

@@ -8,15 +8,14 @@ from typing import Any
 
 from .admin import ADMIN_PREFIX, Admin
 from .config import DEFAULT_MAX_BODY, Config
-from .context import (TRACE_KEY, ASGIApp, Receive, Reply, RequestContext, Scope, Send, Trace, problem_reply,
+from .context import (TRACE_KEY, ASGIApp, ClientGone, Receive, Reply, RequestContext, Scope, Send, Trace, problem_reply,
                       request_headers, send_reply)
 from .endpoints import Compiled, Endpoint, Operations
-from .errors import MockServerError
 from .fakedata import DataFactory
 from .faults import FaultPolicy, check_faults
 from .handlers import Services, build_mock_handler
 from .journal import Journal, secret_names
-from .layers import AccessLog, BodyLimit, Cors, Head, JournalLayer, ServerErrors
+from .layers import AccessLog, Cors, Head, JournalLayer, ServerErrors
 from .negotiation import Negotiator
 from .pages import BASE_PLACEHOLDER, SpecDocuments, curl_example, index_page
 from .problems import Problem, Violation
@@ -60,18 +59,23 @@ class MockApp:
         self.journal = Journal(config.journal_size, secret_headers, secret_query) if config.journal_size else None
         self.admin = Admin(state, self.journal, self.faults.reset)
         self.negotiator = Negotiator()
-        self.recordings = Recordings(config.replay) if config.replay else None
+        self.recordings = Recordings(config.replay, frozenset(secret_query)) if config.replay else None
         self.services = Services(config, self.operations, self.negotiator, self.faults, state,
                                  GeneratedData(self.operations, config.seed) if state is not None else None,
-                                 self.recordings)
+                                 self.recordings, frozenset(secret_query))
         self.generated = self.services.generated
+        # What differs between the mock and the proxy: how an operation's handler is built, what becomes of an
+        # undocumented request, and whether `/` and `/openapi.*` are the mock's pages or the real server's.
         self.proxy: Any = None
         self._build_handler = build_mock_handler
+        self._unrouted = self._refuse
+        self.serves_pages = config.proxy is None
         if config.proxy is not None:
             from .proxy import Proxy  # the HTTP client is only imported by a proxy
 
             self.proxy = Proxy(config, self.services)
             self._build_handler = self.proxy.build_handler
+            self._unrouted = self.proxy.forward_undocumented
         title = str((spec.get("info") or {}).get("title") or "OpenAPI document")
         routes = self.router.ambiguities
         self.report = StartupReport(
@@ -91,7 +95,6 @@ class MockApp:
     def _layers(self, app: ASGIApp) -> ASGIApp:
         """The shell, innermost first; a concern that is switched off has no layer at all."""
         config = self.config
-        app = BodyLimit(app, config.max_body)
         app = Head(app)
         app = ServerErrors(app)
         if config.cors_origins:
@@ -149,37 +152,43 @@ class MockApp:
             await self._lifespan(receive, send)
 
     async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            reply = await self._answer(scope, receive)
+        except ClientGone:  # nobody left to answer; the journal and the log show the request without a status
+            return
+        await send_reply(scope, send, reply)
+
+    async def _answer(self, scope: Scope, receive: Receive) -> Reply:
+        """The admin endpoints, the pages, a documented operation, or what comes of an undocumented request."""
         method: str = scope["method"]
         path: str = scope["path"]
         if path.startswith(ADMIN_PREFIX):
-            await send_reply(scope, send, self.admin.handle(method, path, scope.get("query_string") or b""))
-            return
+            return await self.admin.handle(method, path, scope.get("query_string") or b"")
         headers = request_headers(scope)
-        if method in ("GET", "HEAD") and self.proxy is None:
+        if method in ("GET", "HEAD") and self.serves_pages:
             page = self._page(path, headers)
             if page is not None:
-                await send_reply(scope, send, page)
-                return
+                return page
         match = self.router.match(method, path)
         if method == "HEAD" and not isinstance(match, Found):
             head = self.router.match("GET", path)
             if isinstance(head, Found):
                 match = head
-        if isinstance(match, Found):
-            endpoint: Endpoint = match.payload
-            ctx = RequestContext(scope, receive, headers, endpoint, match.params)
-            handler = endpoint.handler or self.operations.handler(endpoint, self._handler_for)
-            reply = await handler(ctx)
-            # Tells people (and tests) which operation answered when templates overlap. A proxied answer may
-            # carry it already (the real server is a docmock too): a header is never said twice.
-            if self.proxy is None or all(k.lower() != b"x-docmock-operation" for k, _ in reply.headers):
-                reply.headers.append((b"x-docmock-operation", endpoint.op_id_header))
-        elif self.proxy is not None:
-            ctx = RequestContext(scope, receive, headers, None, {})
-            reply = await self.proxy.forward_undocumented(ctx, _unrouted_problem(method, path, match))
-        else:
-            reply = problem_reply(_unrouted_problem(method, path, match))
-        await send_reply(scope, send, reply)
+        if not isinstance(match, Found):
+            return await self._unrouted(RequestContext(scope, receive, headers, None, {}),
+                                        _unrouted_problem(method, path, match))
+        endpoint: Endpoint = match.payload
+        handler = endpoint.handler or self.operations.handler(endpoint, self._handler_for)
+        reply = await handler(RequestContext(scope, receive, headers, endpoint, match.params))
+        # Tells people (and tests) which operation answered when templates overlap; a proxied answer may carry
+        # it already (the real server is a docmock too), and a header is never said twice.
+        if all(k != b"x-docmock-operation" for k, _ in reply.headers):
+            reply.headers.append((b"x-docmock-operation", endpoint.op_id_header))
+        return reply
+
+    @staticmethod
+    async def _refuse(ctx: RequestContext, problem: Problem) -> Reply:
+        return problem_reply(problem)
 
     def _handler_for(self, endpoint: Endpoint) -> Any:
         return self._build_handler(endpoint, self.services)
@@ -242,8 +251,5 @@ def create_app(spec: Mapping[str, Any], config: Config | None = None, *, state: 
     """
     if isinstance(state, str):
         settings["state"], state = state, None
-    try:
-        config = (config or Config()).replace(**settings) if settings else (config or Config())
-    except TypeError as exc:  # an unknown keyword: name it as a setting, not as a Python signature
-        raise MockServerError(f"unknown setting: {exc}") from exc
+    config = (config or Config()).replace(**settings) if settings else (config or Config())
     return MockApp(spec, config, state)

@@ -7,28 +7,30 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .negotiation import media_key, structured_kind
+from .negotiation import is_json_media
 
 BASE64 = "base64"
-
-
-def _is_json(content_type: str | None) -> bool:
-    return bool(content_type) and structured_kind(media_key(content_type or "")) == "json"
+TEXT = "text"  # a body its Content-Type calls JSON that is not: kept as the text it is
 
 
 def body_fields(body: bytes, content_type: str | None) -> dict[str, Any]:
-    """`{"body": value}`, with `"bodyEncoding": "base64"` when the bytes are not text; an empty body is null."""
+    """`{"body": value}`, with `"bodyEncoding": "base64"` when the bytes are not text, or `"text"` when a body
+    labelled JSON is not JSON; an empty body is null."""
     if not body:
         return {"body": None}
-    if _is_json(content_type):
+    labelled_json = is_json_media(content_type)
+    if labelled_json:
         try:
-            return {"body": json.loads(body)}
-        except ValueError:
+            value = json.loads(body)
+            json.dumps(value, allow_nan=False)  # 1E400 reads as infinity, which JSON cannot say: keep the text
+            return {"body": value}
+        except (ValueError, RecursionError):
             pass
     try:
-        return {"body": body.decode("utf-8")}
+        text = body.decode("utf-8")
     except UnicodeDecodeError:
         return {"body": base64.b64encode(body).decode("ascii"), "bodyEncoding": BASE64}
+    return {"body": text, "bodyEncoding": TEXT} if labelled_json else {"body": text}
 
 
 def body_bytes(fields: Mapping[str, Any], content_type: str | None) -> bytes:
@@ -36,8 +38,9 @@ def body_bytes(fields: Mapping[str, Any], content_type: str | None) -> bytes:
     body = fields.get("body")
     if body is None:
         return b""
-    if fields.get("bodyEncoding") == BASE64:
+    encoding = fields.get("bodyEncoding")
+    if encoding == BASE64:
         return base64.b64decode(body)
-    if isinstance(body, str) and not _is_json(content_type):
+    if isinstance(body, str) and (encoding == TEXT or not is_json_media(content_type)):
         return body.encode("utf-8")
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()

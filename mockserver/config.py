@@ -5,6 +5,7 @@ import dataclasses
 import random
 import re
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from typing import Any
 
 from .errors import MockServerError
@@ -29,6 +30,13 @@ class Latency:
     low_ms: float
     high_ms: float
 
+    def __post_init__(self) -> None:
+        for bound in (self.low_ms, self.high_ms):
+            if isinstance(bound, bool) or not isinstance(bound, (int, float)) or not 0 <= bound <= MAX_DELAY_MS:
+                raise ConfigError(f"latency bounds must be milliseconds from 0 to {MAX_DELAY_MS:.0f}, not {bound!r}")
+        if self.low_ms > self.high_ms:
+            raise ConfigError("the lower bound is above the upper bound")
+
     @classmethod
     def parse(cls, text: str) -> Latency:
         """Read `50..200ms` (a range; the unit after the second number applies to both when the first has
@@ -47,22 +55,33 @@ class Latency:
 
     @classmethod
     def _checked(cls, low: float, high: float, text: str) -> Latency:
-        if low > high:
-            raise ConfigError(f"latency {text!r}: the lower bound is above the upper bound")
         if high > MAX_DELAY_MS:
             raise ConfigError(f"latency {text!r}: at most {MAX_DELAY_MS / 1000:.0f}s")
-        return cls(low, high)
-
-    def draw_ms(self, r: random.Random) -> float:
-        return self.low_ms if self.low_ms == self.high_ms else r.uniform(self.low_ms, self.high_ms)
+        try:
+            return cls(low, high)
+        except ConfigError as exc:
+            raise ConfigError(f"latency {text!r}: {exc}") from None
 
     def __str__(self) -> str:
         low, high = _format_ms(self.low_ms), _format_ms(self.high_ms)
         return f"{low}ms" if low == high else f"{low}..{high}ms"
 
+    def draw_ms(self, r: random.Random) -> float:
+        return self.low_ms if self.low_ms == self.high_ms else r.uniform(self.low_ms, self.high_ms)
+
 
 def _format_ms(ms: float) -> str:
-    return str(int(ms)) if ms == int(ms) else f"{ms:g}"
+    return str(int(ms)) if ms == int(ms) else repr(ms)
+
+
+def _check_url(url: str) -> None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it is what checks it
+    except ValueError as exc:
+        raise ConfigError(f"proxy target {url!r} is not a URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"proxy target {url!r} must be an http:// or https:// URL")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,46 +120,66 @@ class Config:
     replay: str | None = None
 
     def __post_init__(self) -> None:
+        # A value of the wrong type would pass here and break a request later: name the setting now.
+        for name in ("port", "workers", "seed", "max_body", "journal_size", "fault_seed"):
+            value = getattr(self, name)
+            if not (value is None and name == "fault_seed") and (not isinstance(value, int) or isinstance(value, bool)):
+                raise ConfigError(f"{name} must be a whole number, not {value!r}")
+        for name in ("access_log", "auth"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name} must be true or false, not {getattr(self, name)!r}")
+        for name in ("host", "state", "overrides", "proxy", "record", "replay"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"{name} must be text, not {value!r}")
+        if isinstance(self.fault_rate, bool) or not isinstance(self.fault_rate, (int, float)) \
+                or not 0.0 <= self.fault_rate <= 1.0:
+            raise ConfigError(f"fault rate must be a number between 0 and 1, not {self.fault_rate!r}")
         if self.max_body < 0:
             raise ConfigError(f"max_body must be 0 or more, not {self.max_body}")
-        if not 0.0 <= self.fault_rate <= 1.0:
-            raise ConfigError(f"fault rate must be between 0 and 1, not {self.fault_rate}")
         if self.journal_size < 0:
             raise ConfigError(f"journal size must be 0 (off) or more, not {self.journal_size}")
         if self.workers < 1:
             raise ConfigError(f"workers must be 1 or more, not {self.workers}")
-        if self.proxy is not None and not re.match(r"^https?://[^/]", self.proxy):
-            raise ConfigError(f"proxy target {self.proxy!r} must be an http:// or https:// URL")
+        if self.proxy is not None:
+            _check_url(self.proxy)
         if self.record is not None and self.proxy is None:
             raise ConfigError("recording keeps a real server's answers: it needs a proxy target")
-        # Sequences given as lists (JSON, keyword arguments) are stored as tuples, so the object stays hashable.
+        # Sequences are stored as tuples, so the object stays hashable; one string is one value, not its letters.
         for name in ("credentials", "cors_origins"):
             value = getattr(self, name)
-            if not isinstance(value, tuple):
-                object.__setattr__(self, name, tuple(value))
-        if isinstance(self.latency, str):
-            object.__setattr__(self, "latency", Latency.parse(self.latency))
+            values = (value,) if isinstance(value, str) else tuple(value)
+            if not all(isinstance(v, str) for v in values):
+                raise ConfigError(f"{name} must be text values, not {value!r}")
+            object.__setattr__(self, name, values)
+        latency = self.latency
+        if isinstance(latency, str):
+            object.__setattr__(self, "latency", Latency.parse(latency))
+        elif isinstance(latency, (list, tuple)) and len(latency) == 2:  # [low, high] in ms, as to_json writes it
+            object.__setattr__(self, "latency", Latency(*latency))
+        elif latency is not None and not isinstance(latency, Latency):
+            raise ConfigError(f"latency must be a duration such as 50..200ms, not {latency!r}")
 
     @property
     def effective_fault_seed(self) -> int:
         return self.seed if self.fault_seed is None else self.fault_seed
-
-    def replace(self, **changes: Any) -> Config:
-        return dataclasses.replace(self, **changes)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-able dict that `from_json` turns back into an equal Config (how workers receive it)."""
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            out[f.name] = list(value) if isinstance(value, tuple) else str(value) if isinstance(value, Latency) \
-                else value
+            # A latency goes as its two numbers: text would round them.
+            out[f.name] = list(value) if isinstance(value, tuple) else [value.low_ms, value.high_ms] \
+                if isinstance(value, Latency) else value
         return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Config:
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - names
+        return cls().replace(**data)
+
+    def replace(self, **changes: Any) -> Config:
+        unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
             raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        return cls(**data)
+        return dataclasses.replace(self, **changes)

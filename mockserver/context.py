@@ -43,12 +43,18 @@ def request_headers(scope: Scope) -> dict[str, str]:
 
 @dataclass(slots=True)
 class Reply:
-    """A whole answer, sent as one start and one body message. `drop` closes the connection before the body."""
+    """A whole answer, sent as one start and one body message. `drop` closes the connection before the body;
+    `length` is the Content-Length when it is not the body's (a proxied answer to HEAD)."""
 
     status: int
     headers: Headers
     body: bytes
     drop: bool = False
+    length: int | None = None
+
+
+class ClientGone(Exception):
+    """The client went away before its request was whole: there is no one left to answer."""
 
 
 def problem_reply(problem: Problem) -> Reply:
@@ -62,8 +68,9 @@ async def send_reply(scope: Scope, send: Send, reply: Reply) -> None:
     trace = scope.get(TRACE_KEY)
     if trace is not None:
         trace.status = 0 if reply.drop else reply.status  # 0: the client never got an answer
-    reply.headers.append((b"content-length", str(len(reply.body)).encode()))
-    await send({"type": "http.response.start", "status": reply.status, "headers": reply.headers})
+    length = len(reply.body) if reply.length is None else reply.length
+    headers = [*reply.headers, (b"content-length", str(length).encode())]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
     if reply.drop:
         # Returning without the body makes the ASGI server close the connection mid-answer, which is what a
         # client sees when a real server or a proxy in between goes away.
@@ -99,7 +106,7 @@ class RequestContext:
     """
 
     __slots__ = ("scope", "receive", "method", "path", "headers", "endpoint", "path_params", "query", "cookies",
-                 "parsed_body", "prefs", "plan", "status", "media", "value", "rng", "trace")
+                 "body", "parsed_body", "prefs", "plan", "status", "media", "value", "rng", "trace")
 
     def __init__(self, scope: Scope, receive: Receive, headers: dict[str, str], endpoint: Any,
                  path_params: dict[str, str]) -> None:
@@ -120,6 +127,7 @@ class RequestContext:
         self.query: dict[str, list[str]] = parse_qs(raw_query.decode("latin-1"), keep_blank_values=True) \
             if raw_query else {}
         self.cookies: dict[str, str] | None = None
+        self.body: bytes | None = None         # the raw body, once read (see `take_body`)
         self.parsed_body: Any = None          # the body as the spec's types, once validated
         self.prefs: Preferences = NO_PREFERENCE
         self.plan: StatusPlan | None = None   # the documented response to answer with
@@ -128,34 +136,13 @@ class RequestContext:
         self.value: Any = UNSET               # the answer's data, once the state or the generator made it
         self.rng: random.Random | None = None
 
-    # What the trace keeps for the layers: read and written here like the context's own fields.
-
     @property
     def operation_id(self) -> str:
         return self.trace.operation_id
 
-    @property
-    def body(self) -> bytes | None:
-        """The raw body, once read."""
-        return self.trace.body
-
-    @body.setter
-    def body(self, value: bytes) -> None:
-        self.trace.body = value
-
-    @property
-    def violations(self) -> list[str]:
-        """What a proxied exchange broke of the spec (reported in headers, the log and the journal)."""
-        return self.trace.violations
-
-    @property
-    def fault(self) -> str | None:
-        """Which fault was injected, if one was."""
-        return self.trace.fault
-
-    @fault.setter
-    def fault(self, value: str) -> None:
-        self.trace.fault = value
+    def take_body(self, body: bytes) -> None:
+        """Keep the body that was read, for the steps and for the trace (the journal shows it)."""
+        self.body = self.trace.body = body
 
     @property
     def session(self) -> str:
@@ -179,13 +166,14 @@ def parse_cookies(header: str | None) -> dict[str, str]:
 
 
 async def read_body(receive: Receive, limit: int) -> bytes | None:
-    """The whole request body, or None as soon as it grows past `limit` bytes."""
+    """The whole request body, or None as soon as it grows past `limit` bytes. Raises ClientGone when the client
+    disconnects first: half a body must not pass for a whole one."""
     chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            break
+            raise ClientGone
         chunk = message.get("body", b"")
         if chunk:
             size += len(chunk)

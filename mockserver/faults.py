@@ -3,6 +3,7 @@ a failing run can be replayed; set for all operations (`--fault-rate`) or per op
 from __future__ import annotations
 
 import random
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,10 +15,12 @@ from .negotiation import Negotiator
 from .problems import Problem
 from .responses import StatusPlan, choose_media, plan_for_code, render, response_headers, status_for
 from .seeding import stable_seed
+from .steps import Delay
 from .spec import OperationSpec
 from .xmlcodec import XmlWriter
 
 DROP = "drop"
+MAX_SEQUENCES = 100_000  # (operation, session) fault sequences remembered, about 15 MB at most
 _KEYS = frozenset({"rate", "statuses", "drop", "latency"})
 # When an operation documents no error status, a fault is the one every client must expect anyway.
 _UNDOCUMENTED_FAULT = 500
@@ -56,12 +59,15 @@ def check_faults(section: Any, where: str) -> dict[str, FaultSettings]:
             raise ConfigError(f"{here}.rate must be a number between 0 and 1, not {rate!r}")
         statuses = entry.get("statuses")
         if statuses is not None:
-            if not isinstance(statuses, list) or not all(isinstance(s, int) and 100 <= s <= 599 for s in statuses):
-                raise ConfigError(f"{here}.statuses must be a list of HTTP status codes, not {statuses!r}")
+            if not isinstance(statuses, list) or not all(isinstance(s, int) and not isinstance(s, bool)
+                                                         and 400 <= s <= 599 for s in statuses):
+                raise ConfigError(f"{here}.statuses must be a list of error statuses (400 to 599), not {statuses!r}")
             statuses = tuple(statuses)
         drop = entry.get("drop", True)
         if not isinstance(drop, bool):
             raise ConfigError(f"{here}.drop must be true or false, not {drop!r}")
+        if statuses == () and not drop and rate > 0:
+            raise ConfigError(f"{here}: no statuses and no drop leave a fault nothing to be")
         latency = entry.get("latency")
         if latency is not None:
             try:
@@ -79,8 +85,9 @@ class FaultPolicy:
         self.seed = config.effective_fault_seed
         self.default = FaultSettings(config.fault_rate, None, True, config.latency)
         self.per_operation = dict(per_operation or {})
-        # How many requests each (operation, session) has made: the position in its fault sequence.
-        self.counts: dict[tuple[str, str], int] = {}
+        # How many requests each (operation, session) has made: the position in its fault sequence. Bounded:
+        # the oldest sequences are forgotten first (they start again, as after a reset).
+        self.counts: OrderedDict[tuple[str, str], int] = OrderedDict()
 
     def reset(self, session: str | None = None) -> None:
         """Start the sequences again (with the state, on `/__docmock/reset`)."""
@@ -118,8 +125,9 @@ class FaultPolicy:
         return InjectFault(op.operation_id, settings.rate, choices, stable_seed(self.seed, "fault", op.operation_id),
                            self.counts, compiled, negotiator, xml)
 
-    def latency_seed(self, operation_id: str) -> int:
-        return stable_seed(self.seed, "latency", operation_id)
+    def delay(self, operation_id: str) -> Delay:
+        """The operation's delay step: its latency, drawn from a sequence seeded per operation."""
+        return Delay(self.settings(operation_id).latency, stable_seed(self.seed, "latency", operation_id))
 
 
 class InjectFault:
@@ -129,7 +137,7 @@ class InjectFault:
     __slots__ = ("operation_id", "rate", "choices", "seed", "counts", "compiled", "negotiator", "xml")
 
     def __init__(self, operation_id: str, rate: float, choices: tuple[int | str, ...], seed: int,
-                 counts: dict[tuple[str, str], int], compiled: Compiled, negotiator: Negotiator,
+                 counts: OrderedDict[tuple[str, str], int], compiled: Compiled, negotiator: Negotiator,
                  xml: XmlWriter) -> None:
         self.operation_id = operation_id
         self.rate = rate
@@ -142,13 +150,19 @@ class InjectFault:
 
     def __call__(self, ctx: RequestContext) -> Reply | None:
         key = (self.operation_id, ctx.session)
-        n = self.counts.get(key, 0)
-        self.counts[key] = n + 1
+        counts = self.counts
+        n = counts.pop(key, 0)
+        counts[key] = n + 1
+        if len(counts) > MAX_SEQUENCES:
+            counts.popitem(last=False)
         r = random.Random(stable_seed(self.seed, key[1], n))
         if r.random() >= self.rate:
             return None
         choice = r.choice(self.choices)
-        ctx.fault = str(choice)
+        if choice == DROP and ctx.method == "HEAD":
+            # A HEAD answer has no body to cut short: it is complete once its headers are out.
+            choice = next((c for c in self.choices if c != DROP), _UNDOCUMENTED_FAULT)
+        ctx.trace.fault = str(choice)
         if choice == DROP:
             return Reply(200, [(b"content-type", b"application/json"), (b"x-docmock-fault", b"drop")], b"{}", drop=True)
         assert isinstance(choice, int)

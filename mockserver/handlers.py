@@ -12,7 +12,7 @@ from .negotiation import Negotiator
 from .recording import Recordings
 from .stateful import ApplyState, GeneratedData
 from .state import StateEngine
-from .steps import (ApplyPrefer, Authorize, Broken, Delay, Generate, Handler, Negotiate, ReadBody, Render, Step,
+from .steps import (ApplyPrefer, Authorize, Broken, Generate, Handler, Negotiate, ReadBody, Render, Step,
                     Validate)
 
 logger = logging.getLogger("docmock.mockserver")
@@ -30,6 +30,7 @@ class Services:
     state: StateEngine | None = None
     generated: GeneratedData | None = None
     recordings: Recordings | None = None
+    secret_query: frozenset[str] = frozenset()  # query parameters that carry credentials (the spec's API keys)
 
     @property
     def credentials(self) -> frozenset[str]:
@@ -60,7 +61,7 @@ def build_mock_handler(endpoint: Endpoint, services: Services) -> Handler:
     xml = services.operations.xml
     steps.append(Validate(compiled, endpoint.has_cookies))
     steps.append(ApplyPrefer(compiled, op.operation_id, list(op.responses)))
-    steps.append(Delay(faults.settings(op.operation_id).latency, faults.latency_seed(op.operation_id)))
+    steps.append(faults.delay(op.operation_id))
     injector = faults.injector(op, compiled, services.negotiator, xml)
     if injector is not None:
         steps.append(injector)

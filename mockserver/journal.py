@@ -30,10 +30,13 @@ class Entry(NamedTuple):
     path: str
     query_string: bytes
     headers: list[tuple[bytes, bytes]]  # as the ASGI server gave them
-    trace: Trace                        # operation, status (0: no answer), violations, fault
-    body: bytes | None                  # at most MAX_BODY_KEPT bytes of it
+    operation_id: str                   # "-": no operation was routed to
+    status: int                         # 0: no answer (a dropped connection, a client gone)
+    body: bytes | None                  # at most MAX_BODY_KEPT bytes of it, never the whole of a larger one
     body_size: int
     duration_ms: float
+    violations: tuple[str, ...]
+    fault: str | None
 
     def header(self, name: bytes) -> str | None:
         for key, value in self.headers:
@@ -44,10 +47,6 @@ class Entry(NamedTuple):
     @property
     def session(self) -> str:
         return session_name(self.header(_SESSION_HEADER))
-
-    @property
-    def operation_id(self) -> str:
-        return self.trace.operation_id
 
 
 _SESSION_HEADER = SESSION_HEADER.encode()
@@ -77,7 +76,7 @@ class Query:
         since: float | None = None
         after_id: int | None = None
         if since_text:
-            if since_text.isdigit():
+            if since_text.isascii() and since_text.isdigit():
                 after_id = int(since_text)
             else:
                 try:
@@ -90,7 +89,7 @@ class Query:
                 since = stamp.timestamp()
         limit: int | None = None
         if limit_text:
-            if not limit_text.isdigit():
+            if not (limit_text.isascii() and limit_text.isdigit()):
                 raise ValueError(f"limit={limit_text!r} is not a whole number")
             limit = int(limit_text)
         return cls(last("session"), last("operation"), last("method"), last("path"), since, after_id, limit)
@@ -134,7 +133,9 @@ class Journal:
                 body = body[:MAX_BODY_KEPT]
         self._last_id += 1
         self._entries.append(Entry(self._last_id, time.time(), scope["method"], scope["path"],
-                                   scope.get("query_string") or b"", scope["headers"], trace, body, size, duration_ms))
+                                   scope.get("query_string") or b"", scope["headers"], trace.operation_id,
+                                   trace.status, body, size, duration_ms,
+                                   tuple(trace.violations) if trace.violations else (), trace.fault))
 
     def entries(self, query: Query | None = None) -> list[Entry]:
         found = [e for e in self._entries if query is None or query.matches(e)]
@@ -164,7 +165,6 @@ class Journal:
             name = k.decode("latin-1").lower()
             value = REDACTED if name in self.secret_headers else v.decode("latin-1")
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
-        trace = entry.trace
         out: dict[str, Any] = {
             "id": entry.id,
             "time": datetime.fromtimestamp(entry.time, timezone.utc).isoformat(timespec="milliseconds")
@@ -176,10 +176,10 @@ class Journal:
             "query": query,
             "headers": headers,
             "body": None,
-            "status": trace.status or None,
+            "status": entry.status or None,
             "durationMs": round(entry.duration_ms, 3),
-            "violations": list(trace.violations),
-            "fault": trace.fault,
+            "violations": list(entry.violations),
+            "fault": entry.fault,
         }
         if entry.body:
             out.update(body_fields(entry.body, entry.header(b"content-type")))

@@ -11,12 +11,12 @@ from collections.abc import Callable
 
 from .context import (TRACE_KEY, ASGIApp, Message, Receive, Reply, Scope, Send, Trace, problem_reply,
                       request_headers, send_reply)
+from .admin import ADMIN_PREFIX
 from .journal import Journal
 from .problems import Problem
 
 logger = logging.getLogger("docmock.mockserver")
 
-ADMIN_PREFIX = "/__docmock/"
 
 
 class _Watching:
@@ -148,20 +148,3 @@ class Head:
             await send(message)
 
         await self.app(scope, receive, bodiless)
-
-
-class BodyLimit:
-    """Refuses a body whose Content-Length is over the limit before anything reads it; the steps that read
-    bodies stop at the same limit for bodies sent without a length."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        length = request_headers(scope).get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.limit:
-            await send_reply(scope, send, problem_reply(Problem(
-                413, f"request body of {length} bytes exceeds the limit of {self.limit}")))
-            return
-        await self.app(scope, receive, send)

@@ -21,6 +21,11 @@ def media_key(value: str) -> str:
     return value.split(";", 1)[0].strip().lower()
 
 
+def is_json_media(content_type: str | None) -> bool:
+    """Whether a Content-Type header value announces JSON (`application/json`, `text/json`, `...+json`)."""
+    return bool(content_type) and structured_kind(media_key(content_type or "")) == "json"
+
+
 def parse_accept(header: str) -> list[tuple[str, float]]:
     """Media ranges in preference order (q descending, then as written); malformed q counts as 0."""
     ranges: list[tuple[str, float, int]] = []

@@ -34,10 +34,11 @@ class SpecDocuments:
             return None
         if path not in self._done:
             if path == "/openapi.json":
-                content = json.dumps(self._spec, ensure_ascii=False, indent=2).encode()
+                # default=str: a YAML spec's unquoted dates (`example: 2024-05-03`) load as date objects.
+                content = json.dumps(self._spec, ensure_ascii=False, indent=2, default=str).encode()
             else:
                 dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-                content = yaml.dump(json.loads(json.dumps(self._spec)), Dumper=dumper, sort_keys=False,
+                content = yaml.dump(json.loads(json.dumps(self._spec, default=str)), Dumper=dumper, sort_keys=False,
                                     allow_unicode=True).encode()
             self._done[path] = (content, _DOCUMENT_TYPES[path])
         return self._done[path]

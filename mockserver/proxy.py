@@ -12,13 +12,13 @@ import httpx
 
 from .config import Config
 from .conformance import ResponseChecker
-from .context import Reply, RequestContext, problem_reply, read_body
+from .context import Reply, RequestContext, problem_reply
 from .endpoints import Endpoint
 from .errors import SpecError
 from .handlers import Services
 from .problems import Problem
 from .recording import Recorder
-from .steps import Delay, Handler, ReadBody, ReadPrefer, Step
+from .steps import Handler, ReadBody, ReadPrefer, Step, check_request
 from .validation import RequestValidator
 
 logger = logging.getLogger("docmock.mockserver")
@@ -26,6 +26,8 @@ logger = logging.getLogger("docmock.mockserver")
 # Headers that belong to one connection (RFC 9110 7.6.1): never forwarded in either direction.
 HOP_BY_HOP = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te", b"trailer", b"transfer-encoding",
                         b"upgrade", b"proxy-authenticate", b"proxy-authorization"})
+# What httpx would add to every request; the proxy sends only what the client sent.
+_CLIENT_DEFAULTS = frozenset({b"accept", b"accept-encoding", b"user-agent"})
 MAX_VIOLATION_HEADERS = 20
 PROXY_TIMEOUT = 60.0
 
@@ -37,8 +39,9 @@ class Proxy:
         assert config.proxy is not None
         self.target = config.proxy.rstrip("/")
         self.services = services
-        self.recorder = Recorder(config.record) if config.record else None
+        self.recorder = Recorder(config.record, services.secret_query) if config.record else None
         self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        self.undocumented = Handler([ReadBody(config.max_body), Forward(self, None)])
 
     def build_handler(self, endpoint: Endpoint, services: Services) -> Handler:
         """A documented operation: read the body, check the request, delay or fail it if asked to, forward it,
@@ -52,7 +55,7 @@ class Proxy:
         faults = services.faults
         steps: list[Step] = [ReadBody(services.config.max_body), CheckRequest(compiled.validator, endpoint.has_cookies),
                              ReadPrefer(),
-                             Delay(faults.settings(op.operation_id).latency, faults.latency_seed(op.operation_id))]
+                             faults.delay(op.operation_id)]
         injector = faults.injector(op, compiled, services.negotiator, services.operations.xml)
         if injector is not None:
             steps.append(injector)
@@ -61,13 +64,8 @@ class Proxy:
 
     async def forward_undocumented(self, ctx: RequestContext, problem: Problem) -> Reply:
         """A request no documented operation matches: forwarded all the same, and reported."""
-        body = await read_body(ctx.receive, self.services.config.max_body)
-        if body is None:
-            return problem_reply(Problem(413, f"request body exceeds the limit of {self.services.config.max_body} "
-                                              "bytes"))
-        ctx.body = body
-        ctx.violations.append(f"request: {problem.detail}")
-        return await self.forward(ctx, None)
+        ctx.trace.violations.append(f"request: {problem.detail}")
+        return await self.undocumented(ctx)
 
     def client(self) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
@@ -81,37 +79,43 @@ class Proxy:
         url = self.target + (scope.get("raw_path") or ctx.path.encode()).decode("latin-1")
         if scope.get("query_string"):
             url += "?" + scope["query_string"].decode("latin-1")
-        headers = [(k, v) for k, v in scope["headers"] if k.lower() not in HOP_BY_HOP and k.lower() != b"host"]
+        # The body goes whole, so its length is the real one, not the client's Content-Length.
+        headers = _end_to_end(scope["headers"], also=(b"host", b"content-length"))
+        client = self.client()
         try:
-            request = self.client().build_request(ctx.method, url, headers=headers, content=ctx.body or b"")
-            answer = await self.client().send(request, stream=True)
+            request = client.build_request(ctx.method, url, headers=headers, content=ctx.body or b"")
+            for name in _CLIENT_DEFAULTS - {k.lower() for k, _ in headers}:
+                del request.headers[name.decode()]  # only what the client sent: no gzip it did not ask for
+            answer = await client.send(request, stream=True)
             try:
                 raw = b"".join([chunk async for chunk in answer.aiter_raw()])
             finally:
                 await answer.aclose()
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             logger.warning("%s %s: cannot reach %s: %s", ctx.method, ctx.path, self.target, exc)
             return problem_reply(Problem(502, f"the proxied server {self.target} did not answer: "
                                               f"{type(exc).__name__}: {exc}"))
-        out_headers = [(k, v) for k, v in answer.headers.raw if k.lower() not in HOP_BY_HOP
-                       and k.lower() != b"content-length"]
+        out_headers = _end_to_end(answer.headers.raw, also=(b"content-length",))
         by_name = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in out_headers}
         body = _decoded(raw, by_name.get("content-encoding"))
+        violations = ctx.trace.violations
         if checker is not None:
             if body is None:
-                ctx.violations.append(f"response.body: not checked, {by_name['content-encoding']} is not decoded here")
+                violations.append(f"response.body: not checked, {by_name['content-encoding']} is not decoded here")
             else:
-                ctx.violations.extend(f"{v.location}: {v.message}"
-                                      for v in checker.check(answer.status_code, by_name, body, ctx.method))
-            if self.recorder is not None and body is not None:
+                violations.extend(f"{v.location}: {v.message}"
+                                  for v in checker.check(answer.status_code, by_name, body, ctx.method))
+            if self.recorder is not None and body is not None and ctx.method != "HEAD":
                 self.recorder.record(ctx, answer.status_code, by_name, body)
-        if ctx.violations:
+        if violations:
             logger.warning("%s %s %s %d: %d violation(s) of the spec: %s", ctx.method, ctx.path, ctx.operation_id,
-                           answer.status_code, len(ctx.violations), "; ".join(ctx.violations))
-            out_headers.append((b"x-docmock-violations", str(len(ctx.violations)).encode()))
-            out_headers.extend((b"x-docmock-violation", _header_value(v))
-                               for v in ctx.violations[:MAX_VIOLATION_HEADERS])
-        return Reply(answer.status_code, out_headers, raw)
+                           answer.status_code, len(violations), "; ".join(violations))
+            out_headers.append((b"x-docmock-violations", str(len(violations)).encode()))
+            out_headers.extend((b"x-docmock-violation", _header_value(v)) for v in violations[:MAX_VIOLATION_HEADERS])
+        # A HEAD answer has no body but says how long the GET's would be: keep the real server's figure.
+        length = answer.headers.get("content-length")
+        return Reply(answer.status_code, out_headers, raw,
+                     length=int(length) if ctx.method == "HEAD" and length and length.isdigit() else None)
 
     async def aclose(self) -> None:
         for client in self._clients.values():
@@ -136,13 +140,11 @@ class CheckRequest:
     def __call__(self, ctx: RequestContext) -> Reply | None:
         if self.validator is None:
             return None
-        checked = self.validator.check(ctx.path_params, ctx.query, ctx.headers,
-                                       ctx.cookie_jar() if self.cookies else {}, ctx.headers.get("content-type"),
-                                       ctx.body or b"")
+        checked = check_request(self.validator, ctx, self.cookies)
         if checked.unsupported_media is not None:
-            ctx.violations.append(f"request.header.Content-Type: {checked.unsupported_media} is not documented; "
+            ctx.trace.violations.append(f"request.header.Content-Type: {checked.unsupported_media} is not documented; "
                                   f"documented: {', '.join(self.validator.media_types)}")
-        ctx.violations.extend(f"request.{v.location}: {v.message}" for v in checked.violations)
+        ctx.trace.violations.extend(f"request.{v.location}: {v.message}" for v in checked.violations)
         return None
 
 
@@ -157,6 +159,13 @@ class Forward:
 
     def __call__(self, ctx: RequestContext) -> Awaitable[Reply]:
         return self.proxy.forward(ctx, self.checker)
+
+
+def _end_to_end(headers: list[tuple[bytes, bytes]], also: tuple[bytes, ...] = ()) -> list[tuple[bytes, bytes]]:
+    """The headers without the hop-by-hop ones: the standard ones, those the Connection header names, and `also`."""
+    named = {token.strip().lower() for k, v in headers if k.lower() == b"connection" for token in v.split(b",")}
+    dropped = HOP_BY_HOP | named | set(also)
+    return [(k, v) for k, v in headers if k.lower() not in dropped]
 
 
 def _decoded(raw: bytes, encoding: str | None) -> bytes | None:

@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlencode
 from .bodies import body_bytes, body_fields
 from .config import ConfigError
 from .context import Reply, RequestContext
-from .negotiation import media_key, structured_kind
+from .negotiation import is_json_media
 
 # Never written to a recording: they carry credentials or belong to one connection, not to the answer.
 _DROPPED_HEADERS = frozenset({"set-cookie", "authorization", "proxy-authenticate", "www-authenticate", "connection",
@@ -22,15 +22,16 @@ _DROPPED_HEADERS = frozenset({"set-cookie", "authorization", "proxy-authenticate
 EXAMPLE_PREFIX = "recorded-"
 
 
-def canonical_query(query_string: bytes | str) -> str:
-    """A query string with its parameters in a stable order, so `b=2&a=1` matches `a=1&b=2`."""
+def canonical_query(query_string: bytes | str, secret: frozenset[str] = frozenset()) -> str:
+    """A query string with its parameters in a stable order, so `b=2&a=1` matches `a=1&b=2`, and without the
+    parameters that carry credentials (the spec's API keys in the query): those are never written down."""
     text = query_string.decode("latin-1") if isinstance(query_string, bytes) else query_string
-    return urlencode(sorted(parse_qsl(text, keep_blank_values=True)))
+    return urlencode(sorted((k, v) for k, v in parse_qsl(text, keep_blank_values=True) if k not in secret))
 
 
 def canonical_body(body: bytes, content_type: str | None) -> str:
     """A JSON body by its value (whitespace and key order do not matter), any other body by its bytes."""
-    if body and content_type and structured_kind(media_key(content_type)) == "json":
+    if body and is_json_media(content_type):
         try:
             return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"))
         except ValueError:
@@ -41,8 +42,9 @@ def canonical_body(body: bytes, content_type: str | None) -> str:
 class Recorder:
     """Appends one JSON line per proxied exchange of a documented operation; safe to call from any thread."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, secret_query: frozenset[str] = frozenset()) -> None:
         self.path = Path(path)
+        self.secret_query = secret_query
         self._lock = threading.Lock()
         try:
             self._file = self.path.open("a", encoding="utf-8")
@@ -57,11 +59,12 @@ class Recorder:
             "operationId": ctx.operation_id,
             "method": ctx.method,
             "path": ctx.path,
-            "query": canonical_query(ctx.scope.get("query_string") or b""),
+            "query": canonical_query(ctx.scope.get("query_string") or b"", self.secret_query),
             "request": {"contentType": request_type, **body_fields(ctx.body or b"", request_type)},
             "status": status,
             # docmock's own headers describe this exchange (the operation, violations), not the real answer.
-            "headers": {k: v for k, v in headers.items() if k not in _DROPPED_HEADERS and not k.startswith("x-docmock-")},
+            "headers": {k: v for k, v in headers.items()
+                        if k not in _DROPPED_HEADERS and not k.startswith("x-docmock-")},
             **body_fields(body, answer_type),
         }
         text = json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n"
@@ -92,8 +95,9 @@ class Recordings:
     """A recording file loaded for serving: by operation and request, and by example name. A request recorded
     more than once is answered with its latest recording."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, secret_query: frozenset[str] = frozenset()) -> None:
         self.path = Path(path)
+        self.secret_query = secret_query  # left out of the recordings' queries, so left out of the match too
         self.exact: dict[tuple[str, str, str, str, str], Recording] = {}
         self.named: dict[str, dict[str, Recording]] = {}
         try:
@@ -143,7 +147,8 @@ class Replay:
             named = self.recordings.named[self.operation_id].get(example)
             return named.reply() if named is not None else None
         content_type = ctx.headers.get("content-type")
-        key = (self.operation_id, ctx.method, ctx.path, canonical_query(ctx.scope.get("query_string") or b""),
+        key = (self.operation_id, ctx.method, ctx.path,
+               canonical_query(ctx.scope.get("query_string") or b"", self.recordings.secret_query),
                canonical_body(ctx.body or b"", content_type))
         found = self.recordings.exact.get(key)
         return found.reply() if found is not None else None

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .context import Reply, RequestContext, problem_reply
 from .endpoints import Compiled, Endpoint, Operations
-from .negotiation import media_key, structured_kind
+from .negotiation import is_json_media
 from .problems import Problem
 from .responses import StatusPlan, fill_ids
 from .seeding import request_seed
@@ -112,7 +112,7 @@ class ApplyState:
             return None
         raw = ctx.body or b""
         content_type = ctx.headers.get("content-type")
-        if raw.strip() and structured_kind(media_key(content_type or "")) != "json":
+        if raw.strip() and not is_json_media(content_type):
             # XML and form bodies are only checked for well-formedness: their values are text, not the spec's
             # types, so remembering them would make later answers break the spec.
             return None

@@ -27,6 +27,7 @@ from .responses import (MISSING_EXAMPLE, apply_select, choose_media, example_val
                         response_headers)
 from .seeding import request_seed
 from .state import NO_BODY
+from .validation import CheckedRequest, RequestValidator
 from .xmlcodec import XmlWriter
 
 logger = logging.getLogger("docmock.mockserver")
@@ -89,21 +90,25 @@ class Authorize:
 
 
 class ReadBody:
-    """Reads the body, up to the size limit (413 beyond it): only after the credentials were checked."""
+    """Reads the body, up to the size limit: a Content-Length over it is refused unread, a body sent without one
+    is refused once it grows past it (413). It comes after the credentials, so a 401 never reads a body."""
 
     __slots__ = ("limit",)
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
 
-    def __call__(self, ctx: RequestContext) -> Awaitable[Reply | None]:
+    def __call__(self, ctx: RequestContext) -> StepResult:
+        length = ctx.headers.get("content-length")
+        if length is not None and length.isascii() and length.isdigit() and int(length) > self.limit:
+            return problem_reply(Problem(413, f"request body of {length} bytes exceeds the limit of {self.limit}"))
         return self._read(ctx)
 
     async def _read(self, ctx: RequestContext) -> Reply | None:
         body = await read_body(ctx.receive, self.limit)
         if body is None:
             return problem_reply(Problem(413, f"request body exceeds the limit of {self.limit} bytes"))
-        ctx.body = body
+        ctx.take_body(body)
         return None
 
 
@@ -131,8 +136,7 @@ class Validate:
 
     def __call__(self, ctx: RequestContext) -> Reply | None:
         validator = self.compiled.validator
-        checked = validator.check(ctx.path_params, ctx.query, ctx.headers, ctx.cookie_jar() if self.cookies else {},
-                                  ctx.headers.get("content-type"), ctx.body or b"")
+        checked = check_request(validator, ctx, self.cookies)
         if checked.unsupported_media is not None:
             return problem_reply(Problem(415, f"Content-Type {checked.unsupported_media} is not accepted; "
                                               f"send one of: {', '.join(validator.media_types)}"))
@@ -142,6 +146,12 @@ class Validate:
                                          checked.violations))
         ctx.parsed_body = checked.body
         return None
+
+
+def check_request(validator: RequestValidator, ctx: RequestContext, cookies: bool) -> CheckedRequest:
+    """The request's parameters and body against its operation (the mock refuses what fails, the proxy reports it)."""
+    return validator.check(ctx.path_params, ctx.query, ctx.headers, ctx.cookie_jar() if cookies else {},
+                           ctx.headers.get("content-type"), ctx.body or b"")
 
 
 class ApplyPrefer:
@@ -159,7 +169,8 @@ class ApplyPrefer:
         if prefs.code is None:
             ctx.plan = self.compiled.success
             return None
-        ctx.plan = plan_for_code(self.compiled.plans, prefs.code)
+        # An informational status (1xx) is not an answer: HTTP servers refuse to send one as the final status.
+        ctx.plan = plan_for_code(self.compiled.plans, prefs.code) if not prefs.code.startswith("1") else None
         if ctx.plan is None:
             return problem_reply(Problem(
                 400, f"Prefer: code={prefs.code} is not documented for {self.operation_id}; documented: {self.codes}",

@@ -237,14 +237,26 @@ class RequestValidator:
             return None, [Violation("body", str(exc))], None
         if check.validator is None:
             return value, [], None
-        return value, schema_violations(check.validator, value, "body"), None
+        try:
+            return value, schema_violations(check.validator, value, "body"), None
+        except RecursionError:
+            return None, [Violation("body", "nested too deeply to check against the schema")], None
 
     def _parse(self, check: _BodyCheck, body: bytes) -> Any:
         if check.parser == "json":
             try:
-                return json.loads(body)
+                value = json.loads(body)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise ValueError(f"malformed JSON: {exc}") from None
+            except RecursionError:
+                raise ValueError("malformed JSON: nested too deeply") from None
+            if b"\\u" in body:  # an escape can name half a surrogate pair, which no text can hold
+                try:
+                    json.dumps(value, ensure_ascii=False).encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ValueError("malformed JSON: a string holds an unpaired surrogate (\\ud800-\\udfff)") \
+                        from None
+            return value
         if check.parser == "xml":
             if not body.strip():
                 return None  # an empty XML body is how an empty list/object serialises

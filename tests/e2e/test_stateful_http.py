@@ -257,3 +257,27 @@ def test_each_app_remembers_its_own_generated_data(seeds_spec):
     # A cache shared between apps would answer the second app (another seed) with the first one's rows.
     assert one != other
     assert first.generated.list_text.cache_info().currsize == 1 == second.generated.list_text.cache_info().currsize
+
+
+def test_a_reset_waiting_for_another_process_leaves_the_server_answering(seeds_spec, tmp_path):
+    import sqlite3
+    import threading
+
+    database = tmp_path / "state.db"
+    app = create_app(seeds_spec, state=f"sqlite:{database}")
+    finished: list[str] = []
+    with TestClient(app, headers=AUTH) as client:
+        client.post("/api/v1/BatchTask", json={"Name": "x"})  # the file and its tables exist
+        other = sqlite3.connect(database, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another worker's write transaction holds the file
+        reset = threading.Thread(target=lambda: (client.post("/__docmock/reset"), finished.append("reset")))
+        reset.start()
+        while not reset.is_alive():
+            pass
+        threading.Event().wait(0.3)  # the reset is waiting for the lock by now
+        assert client.get("/openapi.json").status_code == 200  # answered while the reset waits
+        finished.append("openapi")
+        other.execute("COMMIT")
+        other.close()
+        reset.join(timeout=30)
+    assert finished == ["openapi", "reset"]

@@ -1,7 +1,9 @@
 """The typed settings object: parsing latencies, refusing impossible values, and crossing to worker processes."""
 from __future__ import annotations
 
+import json
 import random
+import re
 
 import pytest
 
@@ -63,3 +65,34 @@ def test_state_is_an_engine_or_where_to_keep_it(seeds_fixture: dict) -> None:
     assert create_app(seeds_fixture).state is None
     app = create_app(seeds_fixture, state="memory")
     assert app.state is not None and app.config.state == "memory" and app.actions
+
+
+@pytest.mark.parametrize(("settings", "why"), [
+    ({"journal_size": 1.5}, "journal_size must be a whole number"), ({"fault_rate": "0.5"}, "fault rate"),
+    ({"auth": "no"}, "auth must be true or false"), ({"proxy": "http://[::1"}, "not a URL"),
+    ({"credentials": [5]}, "credentials must be text"), ({"latency": 5}, "latency must be"),
+])
+def test_values_of_the_wrong_kind_are_refused_by_name(settings: dict, why: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(why)):
+        Config(**settings)
+
+
+def test_one_text_value_is_one_value_not_its_letters() -> None:
+    config = Config(credentials="Basic dGplMDpUamUw", cors_origins="https://app.example")
+    assert config.credentials == ("Basic dGplMDpUamUw",) and config.cors_origins == ("https://app.example",)
+
+
+def test_a_latency_built_by_hand_is_checked_too() -> None:
+    with pytest.raises(ConfigError, match="milliseconds from 0"):
+        Latency(0, 1e9)
+    with pytest.raises(ConfigError, match="lower bound"):
+        Latency(50, 10)
+    with pytest.raises(ConfigError, match="milliseconds from 0"):
+        Latency(-50, 10)
+
+
+def test_a_latency_reaches_the_workers_exactly() -> None:
+    config = Config(latency="1.23456789s")
+    assert Config.from_json(json.loads(json.dumps(config.to_json()))).latency == config.latency
+    tiny = Config(latency="0.00001")
+    assert Config.from_json(json.loads(json.dumps(tiny.to_json()))) == tiny

@@ -156,3 +156,25 @@ def test_a_dropped_connection_is_a_real_disconnect_and_the_server_carries_on(tmp
     log = output[0]
     assert re.search(rf"GET {TASK} {READ} - [\d.]+ms fault=drop", log)
     assert "Traceback" not in log and "without completing response" not in log
+
+
+def test_a_head_request_fails_with_a_status_never_a_drop(seeds_fixture: dict, tmp_path: Path) -> None:
+    overrides = tmp_path / "overrides.yaml"
+    overrides.write_text(yaml.safe_dump({"faults": {READ: {"rate": 1.0, "statuses": [], "drop": True}}}))
+    client = TestClient(create_app(copy.deepcopy(seeds_fixture), overrides=str(overrides)), headers=AUTH)
+    # A HEAD answer is whole once its headers are out, so a drop could not show: it fails with a status instead.
+    assert [client.head(TASK).status_code for _ in range(5)] == [500] * 5
+    assert client.get(TASK).headers["x-docmock-fault"] == "drop"
+
+
+def test_fault_sequences_are_bounded_and_the_oldest_start_again(seeds_fixture: dict, monkeypatch: Any) -> None:
+    import mockserver.faults
+
+    monkeypatch.setattr(mockserver.faults, "MAX_SEQUENCES", 10)
+    app = create_app(copy.deepcopy(seeds_fixture), fault_rate=0.5)
+    client = TestClient(app, headers=AUTH)
+    first = _outcomes(client, 8, "first")
+    for n in range(20):
+        client.get(TASK, headers={"X-Mock-Session": f"s{n}"})
+    assert len(app.faults.counts) == 10
+    assert _outcomes(client, 8, "first") == first  # forgotten, so it starts again as after a reset

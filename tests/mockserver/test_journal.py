@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -126,3 +127,26 @@ def test_api_keys_the_spec_declares_are_redacted_wherever_they_travel(seeds_fixt
     [entry] = entries(client)
     assert entry["query"]["api_key"] == ["[redacted]"] and entry["headers"]["x-api-key"] == "[redacted]"
     assert "hunter" not in str(entry)
+
+
+def test_a_large_body_is_not_kept_whole_anywhere_in_the_journal(seeds_fixture: dict) -> None:
+    app = create_app(copy.deepcopy(seeds_fixture), max_body=6_000_000)
+    body = json.dumps({"Name": "y" * 5_000_000}).encode()
+    TestClient(app, headers=AUTH).post("/api/v1/BatchTask", content=body, headers={"Content-Type": "application/json"})
+    [entry] = app.journal.entries()
+    # Plain values only (nothing that could hold the request, such as its trace), none of them the whole body.
+    assert all(isinstance(f, (bytes, str, int, float, list, tuple, type(None))) for f in entry)
+    held = [f for f in entry if isinstance(f, (bytes, str))] + [x for pair in entry.headers for x in pair]
+    assert entry.body_size == len(body) and max(len(o) for o in held) <= 64 * 1024
+
+
+def test_filters_read_digits_and_blank_sessions_as_the_header_does(client: TestClient) -> None:
+    client.get(TASK)  # no X-Mock-Session: the default session
+    client.get(TASK, headers={"X-Mock-Session": "x"})
+    assert [e["session"] for e in entries(client, session="")] == ["default"]
+    superscript = client.get(JOURNAL, params={"since": "\u00b2"})
+    assert superscript.status_code == 400 and superscript.json()["errors"][0]["location"] == "query.since"
+    head = client.head(JOURNAL)
+    assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 0
+    assert client.delete(JOURNAL, params={"session": ""}).status_code == 204
+    assert [e["session"] for e in entries(client)] == ["x"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from typing import Any
 
 import pytest
@@ -115,5 +116,78 @@ def test_stateful_answers_carry_the_documented_response_headers(petstore: dict, 
     app = create_app(spec, auth=False, state=where)
     assert "createPet" in app.actions
     with TestClient(app) as client:
-        made = client.post("/pets", json={"name": "Rex"}, headers={"X-Request-Id": "5d1f0c44-3c1a-4b7e-9d8e-1f2a3b4c5d6e"})
+        made = client.post("/pets", json={"name": "Rex"},
+                           headers={"X-Request-Id": "5d1f0c44-3c1a-4b7e-9d8e-1f2a3b4c5d6e"})
         assert made.status_code == 201 and made.headers["location"]
+
+
+def test_a_client_gone_mid_body_changes_nothing_and_gets_no_answer(seeds_fixture: dict) -> None:
+    app = create_app(copy.deepcopy(seeds_fixture), state="memory")
+    sent: list[dict] = []
+    pending = [{"type": "http.request", "body": b'{"Name": "Half", "State": "New"}', "more_body": True},
+               {"type": "http.disconnect"}]
+
+    async def receive() -> dict[str, Any]:
+        return pending.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/api/v1/BatchTask", "raw_path": b"/api/v1/BatchTask",
+             "query_string": b"", "http_version": "1.1",
+             "headers": [(b"authorization", AUTH["Authorization"].encode()), (b"content-type", b"application/json"),
+                         (b"content-length", b"1000")]}
+    asyncio.run(app(scope, receive, send))
+    assert sent == []  # half a body is not a request: nothing validated, nothing stored, nobody to answer
+    assert app.state.snapshot()["sessions"] == {}
+    [entry] = app.journal.entries()
+    assert entry.status == 0 and entry.operation_id == "v1Batch_StartBatchJob"
+
+
+def test_credentials_come_before_the_size_however_the_body_is_sent(seeds_fixture: dict) -> None:
+    app = create_app(copy.deepcopy(seeds_fixture), max_body=10)
+    by_length, _ = _call(app, "POST", "/api/v1/BatchTask", {"content-type": "application/json",
+                                                            "content-length": "40"}, [b"x" * 40])
+    chunked, _ = _call(app, "POST", "/api/v1/BatchTask", {"content-type": "application/json"}, [b"x" * 20] * 2)
+    assert by_length["status"] == chunked["status"] == 401
+
+
+def test_unpaired_surrogates_and_deep_nesting_are_client_errors_that_break_nothing(seeds_fixture: dict) -> None:
+    client = TestClient(create_app(copy.deepcopy(seeds_fixture), state="memory"), headers=AUTH)
+    half = client.post("/api/v1/BatchTask", content=b'{"Name": "\\ud800", "State": "New"}',
+                       headers={"Content-Type": "application/json"})
+    assert half.status_code == 400 and "unpaired surrogate" in half.json()["errors"][0]["message"]
+    paired = client.post("/api/v1/BatchTask", content=b'{"Name": "\\ud83d\\ude00"}',
+                         headers={"Content-Type": "application/json"})
+    assert paired.status_code == 200 and client.get(f"/api/v1/BatchTask/{paired.json()}").json()["Name"] == "\U0001F600"
+    deep = client.post("/api/v1/BatchTask", content=b"[" * 100_000 + b"]" * 100_000,
+                       headers={"Content-Type": "application/json"})
+    assert deep.status_code == 400
+    odd = client.post("/api/v1/BatchTask", content=b'{"Name": "x", "Big": 1E400}',
+                      headers={"Content-Type": "application/json"})
+    assert odd.status_code == 200
+    # The journal and the state still answer, in valid JSON, whatever those requests held.
+    journal = client.get("/__docmock/requests")
+    assert journal.status_code == 200 and client.get("/__docmock/state").status_code == 200
+    bodies = [e["body"] for e in json.loads(journal.text, parse_constant=_refuse_constant)["requests"]]
+    assert bodies[0] == {"Name": "\ud800", "State": "New"} and bodies[-1] == '{"Name": "x", "Big": 1E400}'
+
+
+def _refuse_constant(name: str) -> Any:
+    raise AssertionError(f"{name} is not JSON")
+
+
+def test_informational_statuses_cannot_be_asked_for(petstore: dict) -> None:
+    client = TestClient(create_app(copy.deepcopy(petstore), auth=False))
+    refused = client.get("/pets", headers={"X-Request-Id": "5d1f0c44-3c1a-4b7e-9d8e-1f2a3b4c5d6e",
+                                           "Prefer": "code=101"})
+    assert refused.status_code == 400 and refused.json()["errors"][0]["location"] == "header.Prefer"
+
+
+def test_a_spec_with_yaml_dates_is_served_as_json(petstore: dict) -> None:
+    import datetime
+
+    spec = copy.deepcopy(petstore)
+    spec["info"]["x-released"] = datetime.date(2024, 5, 3)  # what `released: 2024-05-03` loads as
+    document = TestClient(create_app(spec)).get("/openapi.json")
+    assert document.status_code == 200 and document.json()["info"]["x-released"] == "2024-05-03"

@@ -219,3 +219,76 @@ def test_a_docmock_in_front_of_a_docmock_says_each_header_once(tmp_path: Path) -
         assert len(answer.headers.get_list(name)) == 1, name
     [line] = [json.loads(text) for text in recording.read_text().splitlines()]
     assert not any(name.startswith("x-docmock-") for name in line["headers"])
+
+
+def _asgi(app: Any, method: str, path: str, headers: list[tuple[bytes, bytes]], query: bytes = b"") -> dict:
+    """One request through the ASGI interface with exactly these headers (a TestClient adds its own)."""
+    import asyncio
+
+    answer: dict[str, Any] = {"body": b""}
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            answer["status"], answer["headers"] = message["status"], message["headers"]
+        else:
+            answer["body"] += message.get("body", b"")
+
+    async def run() -> None:
+        await app({"type": "http", "method": method, "path": path, "raw_path": path.encode(), "query_string": query,
+                   "http_version": "1.1", "headers": headers}, receive, send)
+        await app.aclose()
+
+    asyncio.run(run())
+    return answer
+
+
+def test_the_real_server_gets_only_what_the_client_sent(seeds_fixture: dict, wrong_upstream: str) -> None:
+    app = create_app(copy.deepcopy(seeds_fixture), proxy=wrong_upstream)
+    answer = _asgi(app, "POST", "/api/v1/BatchTask", [(b"authorization", AUTH["Authorization"].encode()),
+                                                      (b"connection", b"keep-alive, X-Hop"), (b"x-hop", b"1"),
+                                                      (b"content-type", b"application/json")])
+    seen = json.loads(answer["body"])["headers"]
+    # No compression, agent or Accept the client did not ask for, and no header its Connection named.
+    assert not {"accept-encoding", "user-agent", "accept", "x-hop"} & set(seen)
+
+
+def test_head_through_the_proxy_keeps_the_real_length(seeds_fixture: dict, right_upstream: str) -> None:
+    import httpx
+
+    real = httpx.get(right_upstream + TASK, headers=AUTH)
+    app = create_app(copy.deepcopy(seeds_fixture), proxy=right_upstream)
+    head = _asgi(app, "HEAD", TASK, [(b"authorization", AUTH["Authorization"].encode())])
+    assert head["status"] == 200 and head["body"] == b""
+    assert dict(head["headers"])[b"content-length"] == str(len(real.content)).encode()
+
+
+def test_recordings_leave_query_credentials_out_and_still_match(seeds_fixture: dict, wrong_upstream: str,
+                                                                tmp_path: Path) -> None:
+    spec = copy.deepcopy(seeds_fixture)
+    spec["components"]["securitySchemes"]["QueryKey"] = {"type": "apiKey", "in": "query", "name": "api_key"}
+    recording = tmp_path / "answers.jsonl"
+    with TestClient(create_app(copy.deepcopy(spec), proxy=wrong_upstream, record=str(recording)),
+                    headers=AUTH) as client:
+        client.get(TASK + "?api_key=SECRET123&lang=en")
+        client.head(TASK)  # a HEAD has no body to replay: not recorded
+    text = recording.read_text()
+    assert "SECRET123" not in text and len(text.splitlines()) == 1
+    mock = TestClient(create_app(spec, replay=str(recording)), headers=AUTH)
+    replayed = mock.get(TASK + "?lang=en&api_key=another")
+    assert replayed.headers.get("x-docmock-replayed") == "recorded-1"
+
+
+def test_a_body_that_is_not_what_its_type_says_is_replayed_byte_for_byte(seeds_fixture: dict,
+                                                                        tmp_path: Path) -> None:
+    async def broken(request: Request) -> Response:
+        return Response(b"Internal Server Error", status_code=200, media_type="application/json")
+
+    recording = tmp_path / "answers.jsonl"
+    with asgi_server(Starlette(routes=[Route("/api/v1/BatchTask/{id:int}", broken)])) as upstream:
+        with proxy(seeds_fixture, upstream, record=str(recording)) as client:
+            client.get(TASK)
+    mock = TestClient(create_app(copy.deepcopy(seeds_fixture), replay=str(recording)), headers=AUTH)
+    assert mock.get(TASK).content == b"Internal Server Error"
