@@ -95,7 +95,9 @@ class Proxy:
             logger.warning("%s %s: cannot reach %s: %s", ctx.method, ctx.path, self.target, exc)
             return problem_reply(Problem(502, f"the proxied server {self.target} did not answer: "
                                               f"{type(exc).__name__}: {exc}"))
-        out_headers = _end_to_end(answer.headers.raw, also=(b"content-length",))
+        # The real server's X-Docmock-Operation (it may be a docmock too) gives way to the operation the proxy's
+        # own spec matched, which the dispatcher adds: a header is never said twice.
+        out_headers = _end_to_end(answer.headers.raw, also=(b"content-length", b"x-docmock-operation"))
         by_name = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in out_headers}
         body = _decoded(raw, by_name.get("content-encoding"))
         violations = ctx.trace.violations
