@@ -61,10 +61,10 @@ class MockApp:
         self.journal = Journal(config.journal_size, secret_headers, secret_query) if config.journal_size else None
         self.admin = Admin(state, self.journal, self.faults.reset)
         self.negotiator = Negotiator()
-        self.recordings = Recordings(config.replay, frozenset(secret_query)) if config.replay else None
+        self.recordings = Recordings(config.replay, secret_query) if config.replay else None
         self.services = Services(config, self.operations, self.negotiator, self.faults, state,
                                  GeneratedData(self.operations, config.seed) if state is not None else None,
-                                 self.recordings, frozenset(secret_query))
+                                 self.recordings, secret_query)
         self.generated = self.services.generated
         # What differs between the mock and the proxy: how an operation's handler is built, what becomes of an
         # undocumented request, and whether `/` and `/openapi.*` are the mock's pages or the real server's.

@@ -110,12 +110,9 @@ class RequestContext:
 
     def __init__(self, scope: Scope, receive: Receive, headers: dict[str, str], endpoint: Any,
                  path_params: dict[str, str]) -> None:
-        trace = scope.get(TRACE_KEY)
-        if trace is None:
-            trace = scope[TRACE_KEY] = Trace()
+        trace = self.trace = scope[TRACE_KEY]  # MockApp puts one in every request's scope
         if endpoint is not None:
             trace.operation_id = endpoint.op.operation_id
-        self.trace = trace
         self.scope = scope
         self.receive = receive
         self.method: str = scope["method"]

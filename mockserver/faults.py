@@ -13,7 +13,7 @@ from .context import Reply, RequestContext, problem_reply
 from .endpoints import Compiled
 from .negotiation import Negotiator
 from .problems import Problem
-from .responses import StatusPlan, choose_media, plan_for_code, render, response_headers, status_for
+from .responses import choose_media, plan_for_code, render, response_headers, status_for
 from .seeding import stable_seed
 from .steps import Delay
 from .spec import OperationSpec
@@ -170,7 +170,7 @@ class InjectFault:
 
     def _error(self, ctx: RequestContext, status: int, r: random.Random) -> Reply:
         marker = (b"x-docmock-fault", str(status).encode())
-        plan = self._plan(status)
+        plan = plan_for_code(self.compiled.plans, str(status))
         if plan is None:  # not documented: say what happened, as every other problem of the mock does
             reply = problem_reply(Problem(status, f"fault injected by docmock for {ctx.operation_id} "
                                                   "(--fault-rate or the overrides file's faults)"))
@@ -183,6 +183,3 @@ class InjectFault:
             return Reply(status, headers, b"")
         headers.append((b"content-type", mp.content_type.encode()))
         return Reply(status, headers, render(mp, mp.gen(r, 0), self.xml, r))
-
-    def _plan(self, status: int) -> StatusPlan | None:
-        return plan_for_code(self.compiled.plans, str(status))

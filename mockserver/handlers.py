@@ -32,25 +32,16 @@ class Services:
     recordings: Recordings | None = None
     secret_query: frozenset[str] = frozenset()  # query parameters that carry credentials (the spec's API keys)
 
-    @property
-    def credentials(self) -> frozenset[str]:
-        return frozenset(self.config.credentials)
-
-
-def entry_steps(endpoint: Endpoint, services: Services) -> list[Step]:
-    """What every request of an operation goes through first, mocked or proxied: credentials, then the body."""
-    steps: list[Step] = []
-    if services.config.auth and endpoint.policy.alternatives:
-        steps.append(Authorize(endpoint.policy, services.credentials, endpoint.has_cookies))
-    steps.append(ReadBody(services.config.max_body))
-    return steps
-
 
 def build_mock_handler(endpoint: Endpoint, services: Services) -> Handler:
     """auth -> body -> validate -> Prefer -> delay -> faults -> replay -> negotiate -> state -> generate -> render,
     each step only where the operation has something for it to do."""
     op = endpoint.op
-    steps = entry_steps(endpoint, services)
+    config = services.config
+    steps: list[Step] = []
+    if config.auth and endpoint.policy.alternatives:
+        steps.append(Authorize(endpoint.policy, frozenset(config.credentials), endpoint.has_cookies))
+    steps.append(ReadBody(config.max_body))
     try:
         compiled = services.operations.compiled(endpoint)
     except SpecError as exc:  # a flaw start-up does not look for: every request says what it is
@@ -69,9 +60,10 @@ def build_mock_handler(endpoint: Endpoint, services: Services) -> Handler:
     if replay is not None:
         steps.append(replay)
     steps.append(Negotiate(services.negotiator))
-    action = services.state.action_for(op.operation_id) if services.state is not None else None
-    if action is not None and services.generated is not None and services.state is not None:
-        steps.append(ApplyState(services.state, action, endpoint, compiled, services.generated))
-    steps.append(Generate(services.config.seed, op.operation_id))
+    state, generated = services.state, services.generated
+    action = state.action_for(op.operation_id) if state is not None else None
+    if action is not None and state is not None and generated is not None:  # a state comes with its base data
+        steps.append(ApplyState(state, action, endpoint, compiled, generated))
+    steps.append(Generate(config.seed, op.operation_id))
     steps.append(Render(services.negotiator, xml))
     return Handler(steps)

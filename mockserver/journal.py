@@ -188,7 +188,7 @@ class Journal:
         return out
 
 
-def secret_names(spec: Mapping[str, Any]) -> tuple[set[str], set[str]]:
+def secret_names(spec: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
     """The header and query parameter names the spec's API-key schemes carry credentials in."""
     headers: set[str] = set()
     query: set[str] = set()
@@ -199,4 +199,4 @@ def secret_names(spec: Mapping[str, Any]) -> tuple[set[str], set[str]]:
                 headers.add(scheme["name"].lower())
             elif scheme.get("in") == "query":
                 query.add(scheme["name"])
-    return headers, query
+    return frozenset(headers), frozenset(query)

@@ -41,6 +41,7 @@ class Proxy:
         self.services = services
         self.recorder = Recorder(config.record, services.secret_query) if config.record else None
         self._clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+        # Forwarded without checks: requests no operation matches, and operations whose schemas do not compile.
         self.undocumented = Handler([ReadBody(config.max_body), Forward(self, None)])
 
     def build_handler(self, endpoint: Endpoint, services: Services) -> Handler:
@@ -51,11 +52,10 @@ class Proxy:
             compiled = services.operations.compiled(endpoint)
         except SpecError as exc:
             logger.error("%s: its requests are forwarded unchecked", exc)
-            return Handler([ReadBody(services.config.max_body), Forward(self, None)])
+            return self.undocumented
         faults = services.faults
         steps: list[Step] = [ReadBody(services.config.max_body), CheckRequest(compiled.validator, endpoint.has_cookies),
-                             ReadPrefer(),
-                             faults.delay(op.operation_id)]
+                             ReadPrefer(), faults.delay(op.operation_id)]
         injector = faults.injector(op, compiled, services.negotiator, services.operations.xml)
         if injector is not None:
             steps.append(injector)
@@ -135,19 +135,17 @@ class CheckRequest:
 
     __slots__ = ("validator", "cookies")
 
-    def __init__(self, validator: RequestValidator | None, cookies: bool) -> None:
+    def __init__(self, validator: RequestValidator, cookies: bool) -> None:
         self.validator = validator
         self.cookies = cookies
 
-    def __call__(self, ctx: RequestContext) -> Reply | None:
-        if self.validator is None:
-            return None
+    def __call__(self, ctx: RequestContext) -> None:
         checked = check_request(self.validator, ctx, self.cookies)
+        violations = ctx.trace.violations
         if checked.unsupported_media is not None:
-            ctx.trace.violations.append(f"request.header.Content-Type: {checked.unsupported_media} is not documented; "
-                                  f"documented: {', '.join(self.validator.media_types)}")
-        ctx.trace.violations.extend(f"request.{v.location}: {v.message}" for v in checked.violations)
-        return None
+            violations.append(f"request.header.Content-Type: {checked.unsupported_media} is not documented; "
+                              f"documented: {', '.join(self.validator.media_types)}")
+        violations.extend(f"request.{v.location}: {v.message}" for v in checked.violations)
 
 
 class Forward:

@@ -10,7 +10,6 @@ that a request the mock cannot answer in an acceptable form (406) changes nothin
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import random
 from collections.abc import Awaitable, Sequence
@@ -29,9 +28,6 @@ from .seeding import request_seed
 from .state import NO_BODY
 from .validation import CheckedRequest, RequestValidator
 from .xmlcodec import XmlWriter
-
-logger = logging.getLogger("docmock.mockserver")
-
 
 StepResult = Reply | None | Awaitable[Reply | None]
 
