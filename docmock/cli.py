@@ -15,10 +15,11 @@ _PROGRESS_THRESHOLD = 200  # pages; smaller inputs finish before a bar would be 
 
 
 class _Commands(click.Group):
-    """Imports `serve` (and with it the whole mock server) and `verify` only when it is the command being run."""
+    """Imports `serve` (and with it the whole mock server), `verify` and `diff` only when it is the command
+    being run."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), "serve", "verify"})
+        return sorted({*super().list_commands(ctx), "serve", "verify", "diff"})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name == "serve":
@@ -29,6 +30,10 @@ class _Commands(click.Group):
             from docmock.verify import verify_command
 
             return verify_command
+        if name == "diff":
+            from docmock.diff import diff_command
+
+            return diff_command
         return super().get_command(ctx, name)
 
 

@@ -38,6 +38,29 @@ def _spec_from_docs(paths: tuple[Path, ...]) -> dict[str, Any]:
     return result.spec
 
 
+def _watched_source(paths: tuple[Path, ...], spec_file: Path | None) -> tuple[Any, dict[str, Any]]:
+    """What `--watch` follows, and its first document (diagnostics printed as without --watch)."""
+    from docmock.watch import DocsSource, SpecSource
+
+    if spec_file is not None:
+        return SpecSource(spec_file), load_spec(spec_file)
+    try:
+        source = DocsSource(paths)
+        spec, lines = source.first()
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the generator is not available ({exc}); pass an OpenAPI file with --spec") from exc
+    except Exception as exc:
+        from generator import DocsError
+
+        if isinstance(exc, DocsError):
+            raise click.ClickException(str(exc)) from exc
+        raise
+    for line in lines:
+        click.echo(line, err=True)
+    return source, spec
+
+
 def _latency(ctx: click.Context, param: click.Parameter, value: str | None) -> Latency | None:
     if value is None:
         return None
@@ -50,7 +73,7 @@ def _latency(ctx: click.Context, param: click.Parameter, value: str | None) -> L
 @click.command("serve")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--spec", "spec_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Serve this OpenAPI 3.0/3.1 file (JSON or YAML) instead of generating from docs.")
+              help="Serve this OpenAPI 3.0/3.1 or Swagger 2.0 file (JSON or YAML) instead of generating from docs.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=4010, show_default=True, type=int)
 @click.option("--seed", default=0, show_default=True, type=int, help="Vary all generated data.")
@@ -86,11 +109,14 @@ def _latency(ctx: click.Context, param: click.Parameter, value: str | None) -> L
                    "out), for --replay.")
 @click.option("--replay", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Answer requests recorded with --record as the real server did (and Prefer: example=recorded-N).")
+@click.option("--watch", is_flag=True,
+              help="Rebuild when the docs (or the --spec file) change and serve the new version from the next "
+                   "request on; a change that does not build leaves the last good version serving.")
 def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int, seed: int, no_auth: bool,
           cors_origins: tuple[str, ...], max_body: int, credentials: tuple[str, ...], quiet: bool, state_option: str,
           no_state: bool, overrides: Path | None, workers: int, journal_size: int, latency: Latency | None,
           fault_rate: float, fault_seed: int | None, proxy: str | None, record: Path | None,
-          replay: Path | None) -> None:
+          replay: Path | None, watch: bool) -> None:
     """Serve a realistic mock of the API documented in PATH... (default: docs_src/) or in --spec FILE."""
     if spec_file is not None and paths:
         raise click.UsageError("give either docs PATHs or --spec, not both")
@@ -109,11 +135,14 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
                         proxy=proxy, record=str(record) if record else None, replay=str(replay) if replay else None)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
+    source: Any = None
     try:
-        if spec_file is None:
+        if watch:
+            source, spec = _watched_source(paths or (DEFAULT_DOCS,), spec_file)
+        elif spec_file is None:
             spec = _spec_from_docs(paths or (DEFAULT_DOCS,))  # parsing pages makes garbage: collect as usual
         with _collector_paused():
-            if spec_file is not None:
+            if spec_file is not None and not watch:
                 spec = load_spec(spec_file)
             app = _build_app(spec, config)
     except MockServerError as exc:
@@ -121,21 +150,37 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
     for line in app.report.lines():
         click.echo(line)
     click.echo(f"Serving on http://{host}:{port}/  (spec at /openapi.json, index at /)"
-               + (f" with {workers} workers" if workers > 1 else ""))
+               + (f" with {workers} workers" if workers > 1 else "")
+               + (f"; watching {', '.join(str(p) for p in source.watched)}" if source is not None else ""))
     _configure_logging(quiet, "%(asctime)s %(message)s")
     import uvicorn  # imported here so `docmock --help` stays fast
 
     # A proxy passes the real server's Date and Server headers on: uvicorn must not add its own beside them.
     own_headers = {"server_header": proxy is None, "date_header": proxy is None}
     if workers == 1:
-        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="on", **own_headers)
+        served: Any = app
+        if source is not None:
+            from docmock.watch import Reloader
+            from mockserver.live import LiveApp
+
+            served = LiveApp(app)
+            served.background = Reloader(source, served).run
+        uvicorn.run(served, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
+                    **own_headers)
         return
-    # Workers import the app by name, so they rebuild it from a spec file written once here.
+    # Workers import the app by name, so they rebuild it from a spec file written here.
     _bind_with_nodelay(uvicorn)
     with tempfile.TemporaryDirectory(prefix="docmock-") as folder:
-        spec_path = Path(folder) / "openapi.json"
-        spec_path.write_text(json.dumps(spec, default=str), encoding="utf-8")  # YAML dates load as dates
-        os.environ[_WORKER_CONFIG] = json.dumps({"spec": str(spec_path), "config": config.to_json()})
+        if source is not None:
+            from docmock.watch import Publisher
+
+            Publisher(source, Path(folder), spec).start()  # writes openapi-1.json and the status the workers follow
+            worker = {"follow": folder, "spec": str(Path(folder) / "openapi-1.json")}
+        else:
+            spec_path = Path(folder) / "openapi.json"
+            spec_path.write_text(json.dumps(spec, default=str), encoding="utf-8")  # YAML dates load as dates
+            worker = {"spec": str(spec_path)}
+        os.environ[_WORKER_CONFIG] = json.dumps({**worker, "config": config.to_json()})
         uvicorn.run("docmock.serve:worker_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", access_log=False, lifespan="on", **own_headers)
 
@@ -151,6 +196,7 @@ class _DroppedConnections(logging.Filter):
 def _configure_logging(quiet: bool, fmt: str) -> None:
     logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, stream=sys.stderr, format=fmt)
     logging.getLogger("uvicorn.error").addFilter(_DroppedConnections())
+    logging.getLogger("watchfiles").setLevel(logging.WARNING)  # the reload summary says what changed
 
 
 @contextlib.contextmanager
@@ -197,4 +243,12 @@ def worker_app() -> Any:
     config = Config.from_json(data["config"])
     _configure_logging(not config.access_log, "%(asctime)s %(process)d %(message)s")
     with _collector_paused():
-        return _build_app(load_spec(Path(data["spec"])), config)
+        app = _build_app(load_spec(Path(data["spec"])), config)
+    if "follow" not in data:
+        return app
+    from docmock.watch import follow_status
+    from mockserver.live import LiveApp
+
+    live = LiveApp(app)
+    live.background = follow_status(Path(data["follow"]), live)
+    return live

@@ -170,12 +170,12 @@ def _regenerate(inputs: Sequence[str | Path], cache_dir: Path, snapshot_file: Pa
     for display, key, data in changed:
         before = pages.get(display)
         page = read_page_bytes(display, data)
-        operation = _redone(display, before, page, snapshot)
+        operation = redo_operation(display, before, page, snapshot.rest, snapshot.enum_types)
         if before is None or operation is None:
             return None
         item = json.loads(items[operation.path])
         item[operation.method] = operation_dict(operation, snapshot.secured_api)
-        if not _valid_alone(operation.path, item, snapshot.secured_api):
+        if not valid_alone(operation.path, item, snapshot.secured_api):
             return None  # the full build says what is wrong
         items[operation.path] = json.dumps(item)
         edits[operation.path] = yaml_lines({operation.path: item}, "  ")
@@ -196,8 +196,10 @@ def _regenerate(inputs: Sequence[str | Path], cache_dir: Path, snapshot_file: Pa
     return Generated(text, tuple(diagnostics), *snapshot.counts, incremental=True)
 
 
-def _redone(display: str, before: PageTrace | None, page: Any, snapshot: Snapshot) -> Any:
-    """The page's new operation as the full build would finish it, if nothing but that operation changes."""
+def redo_operation(display: str, before: PageTrace | None, page: Any, rest: Sequence[Diagnostic],
+                   enum_types: dict[str, tuple[str, ...]]) -> Any:
+    """The page's new operation as the full build would finish it, if nothing but that operation changes;
+    None when the edit may reach further. `rest` and `enum_types` are the last full build's (BuildTrace)."""
     draft = page.draft
     if before is None or not before.alone or draft is None or draft.digest != before.digest:
         return None
@@ -205,13 +207,14 @@ def _redone(display: str, before: PageTrace | None, page: Any, snapshot: Snapsho
     if (operation.method, operation.path, operation.operation_id, operation.secured) != \
             (before.method, before.path, before.operation_id, before.secured):
         return None
-    if any(d.path == display or display in d.message or before.source in d.message for d in snapshot.rest):
+    if any(d.path == display or display in d.message or before.source in d.message for d in rest):
         return None  # a contradiction or a rename names a line of this page, which may have moved
-    finished = finish_operation(operation, before.resolved, {}, snapshot.enum_types, before.tag, before.source)
+    finished = finish_operation(operation, before.resolved, {}, enum_types, before.tag, before.source)
     return finished if finished.operation_id == before.final_id else replace(finished, operation_id=before.final_id)
 
 
-def _valid_alone(path: str, item: dict[str, Any], secured_api: bool) -> bool:
+def valid_alone(path: str, item: dict[str, Any], secured_api: bool) -> bool:
+    """Whether one path item, with stubs for the schemas it names, is valid OpenAPI on its own."""
     fragment: dict[str, Any] = {"openapi": OPENAPI_VERSION, "info": {"title": "fragment", "version": "0"},
                                 "paths": {path: item}}
     components: dict[str, Any] = {"securitySchemes": SECURITY_SCHEMES} if secured_api else {}

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from . import forking
 from .cache import PageCache, page_key
@@ -126,7 +126,15 @@ class PlacedOperation:
     operation: Operation
 
 
-def read_pages(files: list[PageFile], *, cache: PageCache | None = None, workers: int | None = None,
+class PageStore(Protocol):
+    """Where parsed pages are remembered by page key: the SQLite PageCache, or a session's memory."""
+
+    def get_many(self, keys: list[str]) -> dict[str, Any]: ...
+
+    def put_many(self, entries: dict[str, Any]) -> None: ...
+
+
+def read_pages(files: list[PageFile], *, cache: PageStore | None = None, workers: int | None = None,
                progress: Progress | None = None) -> list[tuple[PageFile, str, PageRead]]:
     """Parses every page, reusing cached results and spreading the rest over worker processes.
 
@@ -221,32 +229,37 @@ class BuildTrace:
 def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "SuperOffice WebAPI",
                progress: Progress | None = None, cache_dir: Path | None = None,
                workers: int | None = None, trace: BuildTrace | None = None,
-               render: str | None = None) -> GenerationResult:
+               render: str | None = None, page_cache: PageStore | None = None) -> GenerationResult:
     """Generates one OpenAPI 3.1 document from every page under `inputs`.
 
     Problems with single pages become diagnostics and the other pages still generate; DocsError is raised
     only when no operation at all could be generated or the result is not valid OpenAPI. With `cache_dir`,
     parsed pages are remembered there; `workers` caps the processes used to parse (default: one per core).
     With `render` ("yaml" or "json"), the document is also rendered as that text while it is checked.
+    `page_cache` is another place to remember parsed pages in (session.py keeps them in memory).
     """
     with without_cycle_collection():
-        return _build_spec(inputs, title, progress, cache_dir, workers, trace, render)
+        return _build_spec(inputs, title, progress, cache_dir, workers, trace, render, page_cache)
 
 
 def _build_spec(inputs: Sequence[str | Path], title: str, progress: Progress | None, cache_dir: Path | None,
-                workers: int | None, trace: BuildTrace | None, render: str | None) -> GenerationResult:
+                workers: int | None, trace: BuildTrace | None, render: str | None,
+                page_cache: PageStore | None) -> GenerationResult:
     trace = trace if trace is not None else BuildTrace()
     files, diagnostics = find_pages(inputs)
     trace.rest.extend(diagnostics)
     own: dict[str, list[Diagnostic]] = {}
     pages: list[tuple[PageFile, PageRead, PageDraft]] = []
     indexes: dict[str, IndexDoc] = {}
-    cache = PageCache(cache_dir) if cache_dir is not None else None
-    try:
-        read = read_pages(files, cache=cache, workers=workers, progress=progress)
-    finally:
-        if cache is not None:
-            cache.close()
+    if page_cache is not None:
+        read = read_pages(files, cache=page_cache, workers=workers, progress=progress)
+    else:
+        cache = PageCache(cache_dir) if cache_dir is not None else None
+        try:
+            read = read_pages(files, cache=cache, workers=workers, progress=progress)
+        finally:
+            if cache is not None:
+                cache.close()
     for file, key, page in read:
         trace.files.append((file.display, file.folder, file.source, key))
         diagnostics.extend(page.diagnostics)

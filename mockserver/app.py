@@ -17,16 +17,17 @@ from .handlers import Services, build_mock_handler
 from .journal import Journal, secret_names
 from .layers import AccessLog, Cors, Head, JournalLayer, ServerErrors
 from .negotiation import Negotiator
-from .pages import BASE_PLACEHOLDER, SpecDocuments, curl_example, index_page
+from .pages import BASE_PLACEHOLDER, SpecDocuments, curl_example, index_page, reload_failure_banner
 from .problems import Problem, Violation
 from .recording import Recordings
+from .reloading import RefIndex, Reuse
 from .report import OperationInfo, StartupReport
 from .routing import Found, MethodNotAllowed, Mismatch
 from .spec import normalise
 from .state import StateEngine, check_overrides, open_store
 from .state.overrides import read_overrides
 from .stateful import GeneratedData
-from .validation import malformed_schemas
+from .validation import MalformedSchemas
 
 logger = logging.getLogger("docmock.mockserver")
 
@@ -38,19 +39,29 @@ OPERATION_HEADER = b"x-docmock-operation"
 class MockApp:
     """ASGI callable built by `create_app`. `report` describes what it serves, `journal` what it answered."""
 
-    def __init__(self, spec: Mapping[str, Any], config: Config, state: StateEngine | None = None) -> None:
+    def __init__(self, spec: Mapping[str, Any], config: Config, state: StateEngine | None = None, *,
+                 previous: MockApp | None = None) -> None:
         doc = normalise(spec)
         self.config = config
+        self.spec = spec
+        self.doc = doc
+        # A reload (`previous`): operations whose part of the document is the running app's are kept.
+        self.refs = RefIndex(previous.refs if previous is not None else None)
+        reuse = Reuse(previous.doc, previous.endpoints, doc, self.refs, previous.router) \
+            if previous is not None else None
         self.factory = DataFactory(doc, config.seed)
-        self.operations = Operations(doc, self.factory)
+        self.operations = Operations(doc, self.factory, reuse)
         self.router = self.operations.router
         self.endpoints = self.operations.by_id
+        self.reload_notes: list[str] = []
         raw_overrides = read_overrides(config.overrides) if config.overrides else None
+        overrides = check_overrides(raw_overrides, str(config.overrides)) if config.state is not None else None
         if config.proxy is not None:
             state = None  # the real server keeps its own state
+        elif state is None and previous is not None and previous.state is not None and reuse is not None:
+            state = self._carried_state(spec, previous.state, reuse, previous.endpoints, overrides)
         elif state is None and config.state is not None:
-            state = StateEngine.from_spec(spec, open_store(config.state),
-                                          check_overrides(raw_overrides, str(config.overrides)))
+            state = StateEngine.from_spec(spec, open_store(config.state), overrides)
         self.state = state
         self.actions = {op_id: action for op_id in self.endpoints
                         if state is not None and (action := state.action_for(op_id)) is not None}
@@ -58,10 +69,16 @@ class MockApp:
         self.faults = FaultPolicy(config, check_faults((raw_overrides or {}).get("faults"), where))
         self.faults.check_names(set(self.endpoints), where)
         secret_headers, secret_query = secret_names(spec)
-        self.journal = Journal(config.journal_size, secret_headers, secret_query) if config.journal_size else None
+        if previous is not None:
+            self.journal = previous.journal  # what was answered before the reload stays listed
+            if self.journal is not None:
+                self.journal.keep_secret(secret_headers, secret_query)
+        else:
+            self.journal = Journal(config.journal_size, secret_headers, secret_query) if config.journal_size else None
         self.admin = Admin(state, self.journal, self.faults.reset)
         self.negotiator = Negotiator()
-        self.recordings = Recordings(config.replay, secret_query) if config.replay else None
+        self.recordings = previous.recordings if previous is not None else \
+            Recordings(config.replay, secret_query) if config.replay else None
         self.services = Services(config, self.operations, self.negotiator, self.faults, state,
                                  GeneratedData(self.operations, config.seed) if state is not None else None,
                                  self.recordings, secret_query)
@@ -78,6 +95,8 @@ class MockApp:
             self.proxy = Proxy(config, self.services)
             self._build_handler = self.proxy.build_handler
             self._unrouted = self.proxy.forward_undocumented
+        self.malformed = MalformedSchemas(previous.malformed if previous is not None else None)
+        self.refs.settle()
         title = str((spec.get("info") or {}).get("title") or "OpenAPI document")
         routes = self.router.ambiguities
         self.report = StartupReport(
@@ -86,13 +105,38 @@ class MockApp:
             tuple(a for a in routes if a.kind == "unresolved"),
             tuple(a for a in routes if a.kind != "unresolved"),
             tuple(state.describe()) if state is not None else (),
-            tuple(malformed_schemas(doc)),
+            tuple(self.malformed(doc)),
             tuple(self._notes()),
         )
         self.documents = SpecDocuments(spec)
+        self.reload_failure: str | None = None  # why a newer version of the spec is not served (--watch)
         self._title = title
         self._index_html: str | None = None  # built on the first request for `/`
         self._stack = self._layers(self._dispatch)
+
+    def reloaded(self, spec: Mapping[str, Any]) -> MockApp:
+        """A new app for `spec` with this app's settings, store, journal and recordings, keeping every
+        operation whose part of the spec is this app's (see reloading.py)."""
+        return MockApp(spec, self.config, previous=self)
+
+    def _carried_state(self, spec: Mapping[str, Any], engine: StateEngine, reuse: Reuse,
+                       old_endpoints: Mapping[str, Endpoint], overrides: Any) -> StateEngine:
+        """The running app's store under the new spec: the same inference when only prose changed, else a
+        new one, and the records of entities the new spec no longer has are dropped (with a note)."""
+        if reuse.same_structure(old_endpoints, self.endpoints):
+            return StateEngine(engine.inference, engine.store, engine.clock)
+        carried = StateEngine.from_spec(spec, engine.store, overrides, engine.clock)
+        dropped = engine.store.forget_entities(frozenset(entity.name for entity in carried.entities))
+        self.reload_notes.extend(f"State: entity {name} is gone from the spec; its {count} stored record(s) "
+                                 "were dropped" for name, count in sorted(dropped.items()))
+        return carried
+
+    def reload_failed(self, message: str | None) -> None:
+        """Say on `/` and in the served spec that a newer version was not loaded, and why (None: stop saying
+        it, the version served is the newest again)."""
+        self.reload_failure = message
+        self.documents = SpecDocuments(self.spec if message is None else
+                                       {**self.spec, "x-docmock-reload-failed": message})
 
     def _layers(self, app: ASGIApp) -> ASGIApp:
         """The shell, innermost first; a concern that is switched off has no layer at all."""
@@ -195,12 +239,16 @@ class MockApp:
 
     def _page(self, path: str, headers: Mapping[str, str]) -> Reply | None:
         doc = self.documents.get(path)
+        failure = self.reload_failure
         if doc is not None:
-            return Reply(200, [(b"content-type", doc[1].encode())], doc[0])
+            return Reply(200, [(b"content-type", doc[1].encode()), *_failure_header(failure)], doc[0])
         if path == "/" and not self.router.methods_for("/"):
             base = f"http://{headers.get('host', '127.0.0.1:4010')}"
             text = self.index_html.replace(BASE_PLACEHOLDER, base)
-            return Reply(200, [(b"content-type", b"text/html; charset=utf-8")], text.encode())
+            if failure is not None:
+                text = text.replace("<body>", f"<body>{reload_failure_banner(failure)}", 1)
+            return Reply(200, [(b"content-type", b"text/html; charset=utf-8"), *_failure_header(failure)],
+                         text.encode())
         return None
 
     @property
@@ -226,6 +274,13 @@ class MockApp:
         """Let go of what the app holds open: the proxy's connections and its recording."""
         if self.proxy is not None:
             await self.proxy.aclose()
+
+
+def _failure_header(failure: str | None) -> list[tuple[bytes, bytes]]:
+    if failure is None:
+        return []
+    first = failure.splitlines()[0] if failure.strip() else "reload failed"
+    return [(b"x-docmock-reload-failed", first.encode("latin-1", "replace")[:500])]
 
 
 def _unrouted_problem(method: str, path: str, match: Any) -> Problem:

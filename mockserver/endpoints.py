@@ -4,16 +4,19 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .auth import AuthPolicy, compile_policy
 from .errors import SpecError
 from .fakedata import DataFactory
 from .responses import ResponsePlanner, StatusPlan, success_code
 from .routing import Route, Router
-from .spec import OperationSpec, iter_operations
+from .spec import OperationSpec, iter_operation_objects, operation_spec
 from .validation import RequestValidator, SchemaCompiler, check_refs
 from .xmlcodec import XmlWriter
+
+if TYPE_CHECKING:
+    from .reloading import Reuse
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +39,17 @@ class Endpoint:
     op_id_header: bytes
     compiled: Compiled | None = field(default=None, repr=False)
     handler: Any = field(default=None, repr=False)  # a steps.Handler, built with `compiled`
+    # The operation object and its path item's parameters as the document has them: a reload keeps the
+    # endpoint (and what it compiled) when the new document has these same objects (reloading.py).
+    source: Any = field(default=None, repr=False)
+    shared: Any = field(default=None, repr=False)
 
 
 class Operations:
     """Every operation of a document, routed by a segment trie and compiled lazily (thread-safe: a SQLite-backed
     state calls back from worker threads, and one compiles while the others wait)."""
 
-    def __init__(self, doc: Mapping[str, Any], factory: DataFactory) -> None:
+    def __init__(self, doc: Mapping[str, Any], factory: DataFactory, reuse: Reuse | None = None) -> None:
         self.compiler = SchemaCompiler(doc)
         self.xml: XmlWriter = self.compiler.xml
         self.planner = ResponsePlanner(doc, factory, self.xml)
@@ -52,22 +59,29 @@ class Operations:
         policies: dict[tuple[int, ...], AuthPolicy] = {}
         routes: list[Route[Endpoint]] = []
         try:
-            for op in iter_operations(doc):
-                # Compiling waits for the first request, but a $ref it would fail on fails start-up.
-                self.planner.check(op)
-                check_refs(op, self.compiler)
-                # Operations usually share the document's `security` list: compile each list once.
-                key = tuple(map(id, op.security or ()))
-                policy = policies.get(key)
-                if policy is None:
-                    policy = policies[key] = compile_policy(op.security, schemes)
-                endpoint = Endpoint(op, policy, any(p.location == "cookie" for p in op.parameters),
-                                    op.operation_id.encode("latin-1", "replace"))
+            for path, item, method, source in iter_operation_objects(doc):
+                endpoint = reuse.endpoint(path, item, method, source) if reuse is not None else None
+                if endpoint is not None:
+                    op = endpoint.op
+                    self._count += endpoint.compiled is not None
+                else:
+                    op = operation_spec(doc, path, item, method, source)
+                    # Compiling waits for the first request, but a $ref it would fail on fails start-up.
+                    self.planner.check(op)
+                    check_refs(op, self.compiler)
+                    # Operations usually share the document's `security` list: compile each list once.
+                    key = tuple(map(id, op.security or ()))
+                    policy = policies.get(key)
+                    if policy is None:
+                        policy = policies[key] = compile_policy(op.security, schemes)
+                    endpoint = Endpoint(op, policy, any(p.location == "cookie" for p in op.parameters),
+                                        op.operation_id.encode("latin-1", "replace"), source=source,
+                                        shared=item.get("parameters"))
                 schemas = {p.name: p.schema for p in op.parameters if p.location == "path"}
                 routes.append(Route(op.method, op.path, schemas, endpoint, f"{op.path} ({op.operation_id})"))
         except (KeyError, TypeError, AttributeError) as exc:
             raise SpecError(f"cannot compile the spec: {exc!r}") from exc
-        self.router: Router[Endpoint] = Router(routes)
+        self.router: Router[Endpoint] = Router(routes, reuse.router if reuse is not None else None)
         self.by_id: dict[str, Endpoint] = {route.payload.op.operation_id: route.payload for route in routes}
 
     @property

@@ -115,6 +115,11 @@ class Journal:
         self.size = size
         self._entries: deque[Entry] = deque(maxlen=size)
         self._last_id = 0
+        self.keep_secret(secret_headers, secret_query)
+
+    def keep_secret(self, secret_headers: Iterable[str], secret_query: Iterable[str]) -> None:
+        """The spec's credential headers and query parameters, whose values entries leave out (a reloaded
+        spec may name others)."""
         self.secret_headers = CREDENTIAL_HEADERS | {h.lower() for h in secret_headers}
         self.secret_query = frozenset(secret_query)
 

@@ -79,6 +79,13 @@ def curl_example(op: OperationSpec, factory: DataFactory, secured: bool) -> str:
     return " ".join(parts)
 
 
+def reload_failure_banner(message: str) -> str:
+    """What `/` shows above everything while a newer version of the docs or spec could not be loaded."""
+    return ("<div role=alert style='background:#fde8e8;border:1px solid #c00;padding:.6rem 1rem'>"
+            "<b>A newer version was not loaded</b>; this is the last version that loaded. Why:"
+            f"<pre>{html.escape(message)}</pre></div>")
+
+
 def index_page(title: str, rows: Sequence[tuple[OperationSpec, str]], notes: Sequence[str]) -> str:
     items = "\n".join(
         f"<li><code class=m>{html.escape(op.method)}</code> <code>{html.escape(op.path)}</code> "

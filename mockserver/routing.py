@@ -219,6 +219,26 @@ def _group(name: str) -> str:
     return name if name.isidentifier() else re.sub(r"\W", "_", name)
 
 
+def _same_shapes(old: list[Route[Any]], new: list[Route[Any]]) -> bool:
+    return len(old) == len(new) and all(
+        a.method == b.method and a.template == b.template and a.label == b.label and a.param_schemas == b.param_schemas
+        for a, b in zip(old, new))
+
+
+def _rebound(node: _Node[T], routes: dict[int, Route[T]], memo: dict[int, _Node[T]]) -> _Node[T]:
+    """A copy of the trie under `node` whose leaves carry the routes `routes` maps the old ones to."""
+    done = memo.get(id(node))
+    if done is not None:
+        return done
+    copy: _Node[T] = _Node()
+    memo[id(node)] = copy
+    copy.literals = {key: _rebound(child, routes, memo) for key, child in node.literals.items()}
+    copy.folded = {key: _rebound(child, routes, memo) for key, child in node.folded.items()}
+    copy.params = [(matcher, _rebound(child, routes, memo)) for matcher, child in node.params]
+    copy.methods = {method: _Leaf(routes[id(leaf.route)], leaf.segments) for method, leaf in node.methods.items()}
+    return copy
+
+
 def _split(path: str) -> list[str]:
     parts = path.strip("/").split("/")
     return [] if parts == [""] else parts
@@ -227,11 +247,20 @@ def _split(path: str) -> list[str]:
 class Router(Generic[T]):
     """A segment trie: per request it costs one dict lookup per literal level plus a few typed checks."""
 
-    def __init__(self, routes: Iterable[Route[T]]) -> None:
+    def __init__(self, routes: Iterable[Route[T]], previous: Router[T] | None = None) -> None:
+        """With `previous` (a reload) whose routes have the same methods, templates, labels and parameter
+        schemas, its trie and ambiguities are copied with the new payloads instead of being worked out again."""
+        self.routes = list(routes)
         self.root: _Node[T] = _Node()
         self.ambiguities: list[Ambiguity] = []
         self._leaves: list[_Leaf[T]] = []
-        for route in routes:
+        if previous is not None and _same_shapes(previous.routes, self.routes):
+            by_old = {id(old): new for old, new in zip(previous.routes, self.routes)}
+            self.root = _rebound(previous.root, by_old, {})
+            self.ambiguities = list(previous.ambiguities)
+            self.overlapping_templates = previous.overlapping_templates
+            return
+        for route in self.routes:
             self._add(route)
         self._sort(self.root)
         shadowed, overlapping = _find_overlaps(self.root)

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from .errors import SpecError
+from .swagger2 import is_swagger2, to_openapi31
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -23,7 +24,8 @@ _SUBSCHEMA_MAP = ("properties", "patternProperties", "$defs", "definitions", "de
 
 
 def load_spec(path: Path | str) -> dict[str, Any]:
-    """Read an OpenAPI document from a .json, .yaml or .yml file."""
+    """Read an OpenAPI 3.x or Swagger 2.0 document from a .json, .yaml or .yml file. A Swagger 2.0 document is
+    returned converted to OpenAPI 3.1 (`swagger2.to_openapi31`), so every caller gets OpenAPI 3."""
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")
@@ -35,7 +37,7 @@ def load_spec(path: Path | str) -> dict[str, Any]:
         raise SpecError(f"{p}: not valid JSON/YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise SpecError(f"{p}: the document is not a mapping")
-    return data
+    return to_openapi31(data) if is_swagger2(data) else data
 
 
 def check_version(spec: Mapping[str, Any]) -> str:
@@ -255,34 +257,46 @@ _DEFAULT_STYLE = {"path": "simple", "query": "form", "header": "simple", "cookie
 
 def iter_operations(doc: Mapping[str, Any]) -> Iterator[OperationSpec]:
     """Yield every operation in document order, merging path-level parameters into operation-level ones."""
+    for path, item, method, op in iter_operation_objects(doc):
+        yield operation_spec(doc, path, item, method, op)
+
+
+def iter_operation_objects(doc: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any], str, Mapping[str, Any]]]:
+    """(path, path item, method, operation object) of every operation, in document order, as the document has
+    them (not resolved): what a reload compares by identity."""
     for path, item in (doc.get("paths") or {}).items():
         item = deref(doc, item)
         if not isinstance(item, Mapping):
             continue
-        shared = [deref(doc, p) for p in item.get("parameters") or ()]
         for method in HTTP_METHODS:
             op = item.get(method)
-            if not isinstance(op, Mapping):
-                continue
-            merged: dict[tuple[str, str], Mapping[str, Any]] = {}
-            for p in [*shared, *(deref(doc, p) for p in op.get("parameters") or ())]:
-                if isinstance(p, Mapping) and "name" in p and "in" in p:
-                    key = (str(p["in"]), str(p["name"]).lower() if p["in"] == "header" else str(p["name"]))
-                    merged[key] = p
-            params = tuple(_parameter(doc, p) for p in merged.values())
-            body = deref(doc, op.get("requestBody")) if op.get("requestBody") is not None else None
-            responses = {str(code): deref(doc, r) for code, r in (op.get("responses") or {}).items()}
-            security = op.get("security", doc.get("security"))
-            yield OperationSpec(
-                method=method.upper(),
-                path=str(path),
-                operation_id=str(op.get("operationId") or f"{method.upper()} {path}"),
-                summary=str(op.get("summary") or ""),
-                parameters=params,
-                request_body=body if isinstance(body, Mapping) else None,
-                responses=responses,
-                security=tuple(security) if isinstance(security, list) else None,
-            )
+            if isinstance(op, Mapping):
+                yield str(path), item, method, op
+
+
+def operation_spec(doc: Mapping[str, Any], path: str, item: Mapping[str, Any], method: str,
+                   op: Mapping[str, Any]) -> OperationSpec:
+    """One operation as the server sees it, its path item's parameters merged into its own."""
+    merged: dict[tuple[str, str], Mapping[str, Any]] = {}
+    shared = [deref(doc, p) for p in item.get("parameters") or ()]
+    for p in [*shared, *(deref(doc, p) for p in op.get("parameters") or ())]:
+        if isinstance(p, Mapping) and "name" in p and "in" in p:
+            key = (str(p["in"]), str(p["name"]).lower() if p["in"] == "header" else str(p["name"]))
+            merged[key] = p
+    params = tuple(_parameter(doc, p) for p in merged.values())
+    body = deref(doc, op.get("requestBody")) if op.get("requestBody") is not None else None
+    responses = {str(code): deref(doc, r) for code, r in (op.get("responses") or {}).items()}
+    security = op.get("security", doc.get("security"))
+    return OperationSpec(
+        method=method.upper(),
+        path=path,
+        operation_id=str(op.get("operationId") or f"{method.upper()} {path}"),
+        summary=str(op.get("summary") or ""),
+        parameters=params,
+        request_body=body if isinstance(body, Mapping) else None,
+        responses=responses,
+        security=tuple(security) if isinstance(security, list) else None,
+    )
 
 
 def _parameter(doc: Mapping[str, Any], p: Mapping[str, Any]) -> Parameter:

@@ -299,33 +299,59 @@ class RequestValidator:
         return coerce_scalar(raw, kind)
 
 
-def malformed_schemas(doc: Mapping[str, Any]) -> list[str]:
+class MalformedSchemas:
     """`where: what is wrong` for every schema in the document that is not a JSON Schema (2020-12, which a
     normalised document uses). Compiling waits for an operation's first request; this lets start-up say
     which schemas (`required: 5`) will break the operations that use them. jsonschema-rs checks the full
-    SuperOffice spec in about 0.1 s."""
+    SuperOffice spec in about 0.1 s; a reload's check asks the previous one about every component schema and
+    path item it already checked (by identity), so it checks only what changed."""
+
+    def __init__(self, previous: MalformedSchemas | None = None) -> None:
+        self._known: dict[tuple[str, int], tuple[Any, list[str]]] = {}
+        self._previous = previous._known if previous is not None else {}
+
+    def __call__(self, doc: Mapping[str, Any]) -> list[str]:
+        problems: list[str] = []
+        for name, schema in ((doc.get("components") or {}).get("schemas") or {}).items():
+            problems.extend(self._check(f"components/schemas/{name}", schema, lambda w, s: [(w, s)]))
+        for path, item in (doc.get("paths") or {}).items():
+            problems.extend(self._check(f"paths/{path}", item, _places_of_schemas))
+        self._previous = {}
+        return problems
+
+    def _check(self, where: str, node: Any, places: Any) -> list[str]:
+        key = (where, id(node))
+        hit = self._known.get(key) or self._previous.get(key)
+        if hit is None or hit[0] is not node:
+            hit = (node, [problem for place, schema in places(where, node)
+                          if (problem := _schema_problem(place, schema)) is not None])
+        self._known[key] = hit  # holding the node keeps its id from being reused
+        return hit[1]
+
+
+def malformed_schemas(doc: Mapping[str, Any]) -> list[str]:
+    """Every malformed schema of `doc` (see MalformedSchemas)."""
+    return MalformedSchemas()(doc)
+
+
+def _schema_problem(where: str, schema: Any) -> str | None:
     import jsonschema_rs  # only start-up needs it
 
-    problems = []
-    for where, schema in _places_of_schemas(doc):
-        if isinstance(schema, (dict, bool)) and jsonschema_rs.meta.is_valid(schema):
-            continue
-        try:
-            jsonschema_rs.meta.validate(schema)
-            message = "not a schema object"
-        except jsonschema_rs.ValidationError as exc:
-            message = exc.message
-        except Exception as exc:  # not even JSON-like: report it the same way
-            message = str(exc)
-        problems.append(f"{where}: {message}")
-    return problems
+    if isinstance(schema, (dict, bool)) and jsonschema_rs.meta.is_valid(schema):
+        return None
+    try:
+        jsonschema_rs.meta.validate(schema)
+        message = "not a schema object"
+    except jsonschema_rs.ValidationError as exc:
+        message = exc.message
+    except Exception as exc:  # not even JSON-like: report it the same way
+        message = str(exc)
+    return f"{where}: {message}"
 
 
-def _places_of_schemas(doc: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
-    """(where, schema) for every schema the mock compiles: components, and under `schema` keys in paths."""
-    for name, schema in ((doc.get("components") or {}).get("schemas") or {}).items():
-        yield f"components/schemas/{name}", schema
-    stack: list[tuple[str, Any]] = [("paths", doc.get("paths") or {})]
+def _places_of_schemas(where: str, node: Any) -> Iterator[tuple[str, Any]]:
+    """(where, schema) for every schema below a path item: under `schema` keys, outside examples."""
+    stack: list[tuple[str, Any]] = [(where, node)]
     while stack:
         where, node = stack.pop()
         if isinstance(node, dict):

@@ -67,6 +67,14 @@ def stop(process: subprocess.Popen[bytes]) -> str:
         return log.read().decode(errors="replace")
 
 
+def output_so_far(process: subprocess.Popen[bytes]) -> str:
+    """What a running server has printed so far."""
+    log = _LOGS[process.pid]
+    log.flush()
+    with open(f"/proc/self/fd/{log.fileno()}", "rb") as again:  # a second handle: the server keeps appending
+        return again.read().decode(errors="replace")
+
+
 @contextlib.contextmanager
 def docmock_server(*args: str) -> Iterator[tuple[str, list[str]]]:
     """A running `docmock serve ARGS`: yields its base URL and a list that holds its output once it stopped."""

@@ -88,6 +88,11 @@ class Store(ABC):
     def dump(self, session: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
         """{session: {entity: {"records": {key: record}, "deleted": [keys], "next_id": n | None}}}."""
 
+    @abstractmethod
+    def forget_entities(self, keep: frozenset[str]) -> dict[str, int]:
+        """Drop the records, tombstones and id counters of every entity not in `keep`, in every session (a
+        reloaded spec no longer has those entities); returns how many records of each dropped entity there were."""
+
     def close(self) -> None:
         """Release resources (connections); the store is unusable afterwards."""
 
@@ -167,6 +172,18 @@ class MemoryStore(Store):
             else:
                 self._data.pop(session, None)
                 self._counters = {k: v for k, v in self._counters.items() if k[0] != session}
+
+    def forget_entities(self, keep: frozenset[str]) -> dict[str, int]:
+        dropped: dict[str, int] = {}
+        with self._lock:
+            for entities in self._data.values():
+                for entity in [e for e in entities if e not in keep]:
+                    dropped[entity] = dropped.get(entity, 0) + len(entities.pop(entity))
+            gone = [k for k in self._counters if k[1] not in keep]
+            for k in gone:
+                dropped.setdefault(k[1], 0)
+                del self._counters[k]
+        return dropped
 
     def dump(self, session: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
         with self._lock:
@@ -311,6 +328,25 @@ class SqliteStore(Store):
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    def forget_entities(self, keep: frozenset[str]) -> dict[str, int]:
+        conn = self._conn()
+        marks = ",".join("?" * len(keep))
+        outside = f"entity NOT IN ({marks})" if keep else "1"
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            dropped = dict(conn.execute(f"SELECT entity, COUNT(*) FROM docmock_records WHERE {outside} GROUP BY entity",
+                                        tuple(keep)).fetchall())
+            for (entity,) in conn.execute(f"SELECT DISTINCT entity FROM docmock_counters WHERE {outside}",
+                                          tuple(keep)).fetchall():
+                dropped.setdefault(entity, 0)
+            conn.execute(f"DELETE FROM docmock_records WHERE {outside}", tuple(keep))
+            conn.execute(f"DELETE FROM docmock_counters WHERE {outside}", tuple(keep))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return dropped
 
     def dump(self, session: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
         conn = self._conn()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from testdata import CORPUS_PAGES, SEEDS
+from testdata import SEEDS, batch_docs, edit
 from generator import build_spec
 from generator.incremental import generate
 
@@ -20,14 +20,8 @@ AGENT_ONE = "agent/Batch_Agent/v1BatchAgent_GetBatchTaskInfo.md"
 
 
 @pytest.fixture()
-def docs(tmp_path):
-    """The corpus's Batch pages, REST and agent: almost every page documents its own endpoint."""
-    if not CORPUS_PAGES.exists():
-        pytest.skip("../shared/corpus is not beside the repository")
-    folder = tmp_path / "docs"
-    shutil.copytree(CORPUS_PAGES / "rest" / "Batch", folder / "rest" / "Batch")
-    shutil.copytree(CORPUS_PAGES / "agent" / "Batch_Agent", folder / "agent" / "Batch_Agent")
-    return folder
+def docs(tmp_path: Path) -> Path:
+    return batch_docs(tmp_path)
 
 
 @pytest.fixture()
@@ -47,12 +41,6 @@ def regenerate(inputs, cache, **kwargs):
     assert (done.operations, done.schemas, done.pages, done.merged) == \
         (len(cold.model.operations), len(cold.model.schemas), cold.pages, cold.merged)
     return done
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, old
-    path.write_text(text.replace(old, new, 1))
 
 
 # --- the common edits, and the edits that must rebuild in full -------------------------------------------

@@ -31,7 +31,8 @@ def test_a_missing_spec_is_a_usage_error(verify_cli, tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ("paths: [unclosed", "not valid JSON/YAML"),
-    (yaml.safe_dump({"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {}}), "Swagger 2.0"),
+    (yaml.safe_dump({"swagger": "1.2", "info": {"title": "t", "version": "1"}, "paths": {}}), "Swagger"),
+    (yaml.safe_dump({"swagger": "2.0", "info": {"title": "t", "version": "1"}, "paths": {}}), "no operation"),
 ])
 def test_an_unreadable_spec_is_one_line_and_exit_2(verify_cli, tmp_path, text, message):
     spec = tmp_path / "api.yaml"

@@ -1,0 +1,313 @@
+"""`docmock serve --watch`: rebuild the mock whenever the docs (or the spec file) change and serve the new
+version from the next request on; a version that does not build leaves the last good one serving.
+
+One process: the watcher runs on the server's event loop and builds each version in a thread beside the
+running app (`LiveApp`). With `--workers N`, the parent process watches and builds the document, writes it
+as a numbered spec file beside a `status.json`, and every worker follows that file and rebuilds its own app
+from it (`follow_status`).
+"""
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from mockserver import MockServerError, load_spec
+from mockserver.app import MockApp
+from mockserver.live import LiveApp
+from mockserver.reloading import Changes, RefIndex, document_changes, share_unchanged
+
+PAGE_SUFFIXES = (".md", ".txt")
+# watchfiles yields a batch once no new change came for this long: editors write a file in a few steps.
+_STEP_MS = 30
+STATUS_FILE = "status.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """A newly loaded document, or why none could be: `failure` is the text to print and to show on `/`."""
+
+    spec: dict[str, Any] | None
+    notes: tuple[str, ...] = ()  # diagnostics that are new since the last version (file:line: ...)
+    failure: str | None = None
+    unchanged: bool = False
+
+
+class DocsSource:
+    """The document generated from docs folders, kept in memory between builds (generator.session)."""
+
+    def __init__(self, paths: tuple[Path, ...]) -> None:
+        from generator.session import DocsSession  # imported late: serving a spec file must not need it
+
+        self.paths = paths
+        self.session = DocsSession(paths)
+        self._said: set[str] = set()
+        self._errors: set[tuple[str, str]] = set()
+        # The session's last build when it was refused (an edit broke a page), and why: the session compares
+        # the next build with it, so "unchanged" then means "still broken".
+        self._refused: tuple[dict[str, Any], str] | None = None
+
+    def first(self) -> tuple[dict[str, Any], list[str]]:
+        """The first document and every diagnostic about it (raises DocsError)."""
+        build = self.session.build()
+        lines = [d.format() for d in build.diagnostics]
+        self._said = set(lines)
+        self._errors = _errors(build.diagnostics)
+        return build.spec, lines
+
+    def load(self) -> Version:
+        from generator import DocsError
+
+        try:
+            build = self.session.build()
+        except DocsError as exc:
+            return Version(None, failure=str(exc))
+        if build.unchanged:
+            if self._refused is not None and self._refused[0] is build.spec:
+                return Version(None, failure=self._refused[1])
+            return Version(build.spec, unchanged=True)
+        lines = [d.format() for d in build.diagnostics]
+        new = tuple(line for line in lines if line not in self._said)
+        # A page that no longer reads (front matter, no endpoint line) drops out of the document: serving
+        # that would remove its operation because of a typo. The last good version stays until it is fixed.
+        broken = _errors(build.diagnostics) - self._errors
+        if broken:
+            failure = "\n".join(d.format() for d in build.diagnostics if (d.path, d.message) in broken)
+            self._refused = (build.spec, failure)
+            return Version(None, tuple(line for line in new if line not in failure), failure=failure)
+        self._said, self._refused = set(lines), None
+        return Version(build.spec, new)
+
+    def accepts(self, path: str) -> bool:
+        return path.lower().endswith(PAGE_SUFFIXES) or os.path.isdir(path)
+
+    @property
+    def watched(self) -> tuple[Path, ...]:
+        return self.paths
+
+
+def _errors(diagnostics: Any) -> set[tuple[str, str]]:
+    return {(d.path, d.message) for d in diagnostics if d.severity.value == "error"}
+
+
+class SpecSource:
+    """An OpenAPI (or Swagger 2.0) file, loaded again whenever it is written."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+
+    def load(self) -> Version:
+        try:
+            return Version(load_spec(self.path))
+        except MockServerError as exc:
+            return Version(None, failure=str(exc))
+
+    def accepts(self, path: str) -> bool:
+        return Path(path).resolve() == self.path
+
+    @property
+    def watched(self) -> tuple[Path, ...]:
+        return (self.path.parent,)
+
+
+Source = DocsSource | SpecSource
+
+
+@dataclass(frozen=True, slots=True)
+class Reload:
+    """What one reload did: the app to serve (None: keep the running one), and what to tell the user."""
+
+    app: MockApp | None
+    lines: tuple[str, ...]
+    failure: str | None = None  # why the newest version is not served
+
+
+class Reloader:
+    """Builds the next version of the served app beside the running one."""
+
+    def __init__(self, source: Source, live: LiveApp) -> None:
+        self.source = source
+        self.live = live
+
+    def build(self) -> Reload:
+        """Runs in a thread: load the source, build the new app (keeping what is unchanged), and describe it."""
+        started = time.perf_counter()
+        version = self.source.load()
+        if version.unchanged:
+            return Reload(None, ())
+        current = self.live.app
+        if version.spec is None:
+            return Reload(None, (*version.notes, _failed(version.failure)), version.failure or "reload failed")
+        with _collector_paused():
+            spec = share_unchanged(current.spec, version.spec)
+            if spec is current.spec:
+                return Reload(None, version.notes)
+            try:
+                app = current.reloaded(spec)
+            except MockServerError as exc:
+                return Reload(None, (*version.notes, _failed(str(exc))), str(exc))
+        changes = document_changes(current.spec, spec, app.refs)
+        return Reload(app, (*version.notes, _summary(changes, time.perf_counter() - started), *app.reload_notes))
+
+    async def run(self) -> None:
+        """Watch until cancelled; each batch of changes is one reload."""
+        import watchfiles
+
+        async for _ in watchfiles.awatch(*self.source.watched, watch_filter=self._relevant, step=_STEP_MS,
+                                         debounce=1600):
+            reload = await asyncio.to_thread(self.build)
+            if reload.app is not None:
+                self.live.swap(reload.app)
+            elif reload.failure is not None or self.live.app.reload_failure is not None:
+                self.live.app.reload_failed(reload.failure)  # or, back to what is served: no longer failing
+            _echo(reload.lines)
+
+    def _relevant(self, change: Any, path: str) -> bool:
+        return self.source.accepts(path)
+
+
+_FAILED = "Reload failed, still serving the last good version:"
+
+
+def _failed(message: str | None) -> str:
+    return f"{_FAILED}\n{message or 'unknown error'}"
+
+
+def _summary(changes: Changes, seconds: float) -> str:
+    schemas = f"; {len(changes.schemas)} schema(s) changed" if changes.schemas else ""
+    return f"Reloaded in {seconds:.2f} s: {changes.summary()}{schemas}"
+
+
+def _echo(lines: tuple[str, ...]) -> None:
+    for line in lines:
+        click.echo(line)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    # Building an app allocates a great many objects that live on and leave next to no cyclic garbage; the
+    # collector would walk them all again and again (see serve._collector_paused).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# -- --workers N: the parent builds, the workers follow ----------------------------------------------------------
+
+
+class Publisher:
+    """In the parent process: watches the source, and writes each good version as `openapi-N.json` beside
+    `status.json`, which names the version to serve or says why the newest did not load."""
+
+    def __init__(self, source: Source, folder: Path, spec: dict[str, Any]) -> None:
+        self.source = source
+        self.folder = folder
+        self.spec = spec
+        self.generation = 1
+        self.index = RefIndex()
+        self.stop = threading.Event()
+        self.publish(spec, None)
+
+    def publish(self, spec: dict[str, Any] | None, failure: str | None) -> None:
+        if spec is not None:
+            name = f"openapi-{self.generation}.json"
+            _write_atomically(self.folder / name, json.dumps(spec, default=str))
+            old = self.folder / f"openapi-{self.generation - 2}.json"
+            old.unlink(missing_ok=True)  # a worker may still read the previous one
+        status = {"generation": self.generation, "spec": f"openapi-{self.generation}.json", "failure": failure}
+        _write_atomically(self.folder / STATUS_FILE, json.dumps(status))
+
+    def once(self) -> None:
+        started = time.perf_counter()
+        version = self.source.load()
+        if version.unchanged:
+            return
+        if version.spec is None:
+            self.publish(None, version.failure)
+            _echo((*version.notes, _failed(version.failure)))
+            return
+        spec = share_unchanged(self.spec, version.spec)
+        if spec is self.spec:
+            _echo(version.notes)
+            return
+        changes = document_changes(self.spec, spec, self.index)
+        self.index = RefIndex(self.index)
+        self.spec = spec
+        self.generation += 1
+        self.publish(spec, None)
+        _echo((*version.notes, _summary(changes, time.perf_counter() - started) + " (workers follow)"))
+
+    def run(self) -> None:
+        import watchfiles
+
+        for _ in watchfiles.watch(*self.source.watched, watch_filter=lambda c, p: self.source.accepts(p),
+                                  step=_STEP_MS, stop_event=self.stop):
+            try:
+                self.once()
+            except Exception as exc:  # the watcher must never take the server down
+                click.echo(_failed(f"{type(exc).__name__}: {exc}"), err=True)
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.run, name="docmock-watch", daemon=True)
+        thread.start()
+        return thread
+
+
+def follow_status(folder: Path, live: LiveApp) -> Callable[[], Any]:
+    """In a worker: the background task that serves each version the parent publishes."""
+    status_file = folder / STATUS_FILE
+
+    def read_status() -> dict[str, Any] | None:
+        try:
+            return json.loads(status_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def build(status: dict[str, Any]) -> MockApp | None:
+        try:
+            spec = load_spec(folder / status["spec"])
+        except MockServerError:
+            return None  # superseded by a newer one already: the next status names it
+        with _collector_paused():
+            return live.app.reloaded(share_unchanged(live.app.spec, spec))
+
+    async def follow() -> None:
+        import watchfiles
+
+        seen = live.generation
+        # Also every second without an event: a status written before this worker's watcher was armed (the
+        # parent publishes while workers start) would otherwise wait for the next edit.
+        async for _ in watchfiles.awatch(folder, step=_STEP_MS, rust_timeout=1000, yield_on_timeout=True,
+                                         watch_filter=lambda c, p: Path(p).name == STATUS_FILE):
+            status = read_status()
+            if status is None:
+                continue
+            if status["generation"] != seen:
+                app = await asyncio.to_thread(build, status)
+                if app is not None:
+                    live.swap(app)
+                    seen = status["generation"]
+            if live.app.reload_failure != status["failure"]:
+                live.app.reload_failed(status["failure"])
+
+    return follow
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)

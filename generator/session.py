@@ -1,0 +1,197 @@
+"""A docs tree's build kept in memory between edits, for `docmock serve --watch`: each rebuild reads only the
+pages whose files changed, and the new document shares every unchanged part with the last one.
+
+Two ways to a new document, as in `incremental.py` but without text or files in between:
+
+* an edit that changes only its own page's operation (prose, examples, descriptions of parameters and
+  responses) is applied to the last document: that operation is redone and put in place of the old one;
+* anything else is a full build from the pages kept in memory (only the changed ones are parsed again).
+
+A patched document shares every other path item and the components with the last one, object for object;
+the mock server does the same for a full build's (mockserver.reloading.share_unchanged), so that it can
+tell what changed by identity and keep what it compiled for the rest.
+"""
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import Diagnostic, DocsError
+from .incremental import redo_operation, valid_alone
+from .openapi import operation_dict
+from .pipeline import BuildTrace, PageFile, build_spec, find_pages
+from .reading import PageRead, read_page_bytes, without_cycle_collection
+from .cache import page_key
+
+# Past this many changed pages the full build is about as fast, and simpler to trust.
+_MAX_PATCHED = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """One build of the session: the document, what was said about the pages, and how it was reached."""
+
+    spec: dict[str, Any]
+    diagnostics: tuple[Diagnostic, ...]
+    pages: int
+    incremental: bool  # only the edited pages' operations were redone
+    unchanged: bool  # the document is the last one, object for object
+    seconds: float
+
+
+class _MemoryPages:
+    """Parsed pages by page key (the build's PageStore); after each build only the current pages are kept."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, PageRead] = {}
+
+    def get_many(self, keys: list[str]) -> dict[str, Any]:
+        return {key: self.entries[key] for key in keys if key in self.entries}
+
+    def put_many(self, entries: dict[str, Any]) -> None:
+        self.entries.update(entries)
+
+    def keep(self, keys: set[str]) -> None:
+        self.entries = {key: read for key, read in self.entries.items() if key in keys}
+
+
+class DocsSession:
+    """Builds the document from `inputs` again and again, each time from the files as they are then.
+
+    Not thread-safe: one builder at a time (the watcher runs builds one after another)."""
+
+    def __init__(self, inputs: Sequence[str | Path], *, title: str = "SuperOffice WebAPI",
+                 workers: int | None = None) -> None:
+        self.inputs = [Path(i) for i in inputs]
+        self.title = title
+        self.workers = workers
+        self._pages = _MemoryPages()
+        self._spec: dict[str, Any] | None = None
+        self._trace = BuildTrace()
+        self._files: list[tuple[str, str, str]] = []  # (display, folder, source) of the last build's files
+        self._stats: dict[str, tuple[int, int]] = {}  # display -> (mtime_ns, size) when its key was taken
+        self._keys: dict[str, str] = {}  # display -> page key
+        self._diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def spec(self) -> dict[str, Any] | None:
+        """The last good document, or None before the first build."""
+        return self._spec
+
+    def build(self) -> Build:
+        """The document as the files are now. Raises DocsError as `build_spec` does; the session then keeps
+        its last good document, and the next build starts from it."""
+        started = time.perf_counter()
+        with without_cycle_collection():
+            files, problems = find_pages(self.inputs)
+            if self._spec is not None and not problems and self._same_files(files) and self._same_links():
+                changed = self._changed(files)
+                if changed is not None:
+                    if not changed:
+                        return self._result(started, incremental=True, unchanged=True)
+                    if self._patch(changed):
+                        return self._result(started, incremental=True)
+            self._full(files)
+        return self._result(started, incremental=False)
+
+    # -- the two ways -------------------------------------------------------------------------------------
+
+    def _full(self, files: list[PageFile]) -> None:
+        stats = {file.display: _stat(file.path) for file in files}  # taken before reading: see _changed
+        trace = BuildTrace()
+        result = build_spec(self.inputs, title=self.title, workers=self.workers, trace=trace,
+                            page_cache=self._pages)
+        spec = result.spec
+        self._spec, self._trace, self._diagnostics = spec, trace, result.diagnostics
+        self._files = [entry[:3] for entry in trace.files]
+        self._keys = {display: key for display, _, _, key in trace.files}
+        self._stats = {display: stat for display, stat in stats.items() if stat is not None}
+        self._pages.keep(set(self._keys.values()))
+
+    def _patch(self, changed: list[tuple[str, str, bytes, tuple[int, int]]]) -> bool:
+        """Applies edits that change only their own page's operation to the last document; False (and nothing
+        changed) when one of them may reach further."""
+        if len(changed) > _MAX_PATCHED:
+            return False
+        spec = self._spec
+        assert spec is not None
+        secured = "security" in spec
+        items: dict[str, dict[str, Any]] = {}
+        pages: dict[str, tuple[Any, PageRead]] = {}
+        for display, key, data, _ in changed:
+            before = self._trace.pages.get(display)
+            page = read_page_bytes(display, data)
+            operation = redo_operation(display, before, page, self._trace.rest, self._trace.enum_types)
+            if before is None or operation is None:
+                return False
+            item = items.get(operation.path) or dict(spec["paths"][operation.path])
+            item[operation.method] = operation_dict(operation, secured)
+            if not valid_alone(operation.path, item, secured):
+                return False  # the full build says what is wrong
+            items[operation.path] = item
+            pages[display] = (before, page)
+        paths = dict(spec["paths"])
+        paths.update(items)
+        self._spec = {**spec, "paths": paths}
+        for display, key, _, stat in changed:
+            before, page = pages[display]
+            self._trace.pages[display] = replace(before, key=key, own=page.diagnostics + page.draft.diagnostics)
+            self._pages.entries.pop(self._keys[display], None)
+            self._pages.entries[key] = page
+            self._keys[display], self._stats[display] = key, stat
+        rest = self._trace.rest
+        self._diagnostics = tuple(sorted([*rest, *(d for page in self._trace.pages.values() for d in page.own)],
+                                         key=lambda d: (d.path, d.line, d.severity.value, d.message)))
+        return True
+
+    # -- what changed ----------------------------------------------------------------------------------------
+
+    def _same_files(self, files: list[PageFile]) -> bool:
+        return [(f.display, f.folder, f.source) for f in files] == self._files
+
+    def _same_links(self) -> bool:
+        return all(os.path.exists(target) == found for target, found in self._trace.link_checks)
+
+    def _changed(self, files: list[PageFile]) -> list[tuple[str, str, bytes, tuple[int, int]]] | None:
+        """(display, key, bytes, stat) of every page whose bytes differ from the last build's; None when one
+        cannot be read (the full build reports it).
+
+        A file whose modification time and size are those seen when it was last read is not read again. The
+        stat is taken before the read, so a write between the two shows up as a new stat next time."""
+        changed = []
+        for file in files:
+            stat = _stat(file.path)
+            if stat is None:
+                return None
+            if stat == self._stats.get(file.display):
+                continue
+            try:
+                data = file.path.read_bytes()
+            except OSError:
+                return None
+            key = page_key(file.display, data)
+            if key == self._keys.get(file.display):
+                self._stats[file.display] = stat
+                continue
+            changed.append((file.display, key, data, stat))
+        return changed
+
+    def _result(self, started: float, *, incremental: bool, unchanged: bool = False) -> Build:
+        assert self._spec is not None
+        return Build(self._spec, self._diagnostics, len(self._files), incremental, unchanged,
+                     time.perf_counter() - started)
+
+
+def _stat(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+__all__ = ["Build", "DocsError", "DocsSession"]
