@@ -156,12 +156,15 @@ class Reloader:
                 app = current.reloaded(spec)
             except MockServerError as exc:
                 return Reload(None, (*version.notes, _failed(str(exc))), str(exc))
-        changes = document_changes(current.spec, spec, app.refs)
+        changes = app.changes if app.changes is not None else document_changes(current.spec, spec, app.refs)
         return Reload(app, (*version.notes, _summary(changes, time.perf_counter() - started), *app.reload_notes))
 
     async def run(self) -> None:
         """Watch until cancelled; each batch of changes is one reload."""
         import watchfiles
+
+        # What a reload asks of every operation (the schemas it names), worked out before the first edit.
+        await asyncio.to_thread(self.live.app.warm_up)
 
         async for _ in watchfiles.awatch(*self.source.watched, watch_filter=self._relevant, step=_STEP_MS,
                                          debounce=1600):

@@ -106,11 +106,58 @@ def operation_dict(op: Operation, secured_api: bool) -> dict[str, Any]:
     return out
 
 
-def to_openapi(model: ApiModel, version: str = "1.0.0") -> dict[str, Any]:
+class OpenApiMemo:
+    """The dicts the last build made of each operation and named schema, by the identity of the record they
+    were made from: a rebuild of mostly the same model (a DocsSession's) makes only the changed ones again,
+    and the document shares the rest with the last one, object for object."""
+
+    def __init__(self) -> None:
+        self._operations: dict[tuple[int, bool], tuple[Operation, dict[str, Any]]] = {}
+        self._schemas: dict[int, tuple[Schema, dict[str, Any]]] = {}
+        self._paths: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {}
+
+    def operation(self, op: Operation, secured: bool) -> dict[str, Any]:
+        hit = self._operations.get((id(op), secured))
+        if hit is None or hit[0] is not op:
+            hit = (op, operation_dict(op, secured))
+        self._next_operations[(id(op), secured)] = hit
+        return hit[1]
+
+    def schema(self, schema: Schema) -> dict[str, Any]:
+        hit = self._schemas.get(id(schema))
+        if hit is None or hit[0] is not schema:
+            hit = (schema, schema_dict(schema))
+        self._next_schemas[id(schema)] = hit
+        return hit[1]
+
+    def path_item(self, path: str, item: dict[str, Any]) -> dict[str, Any]:
+        """The last build's path item when it holds the same operation dicts in the same order."""
+        key = tuple(id(op) for op in item.values())
+        hit = self._paths.get(path)
+        if hit is None or hit[0] != key or list(hit[1]) != list(item):
+            hit = (key, item)
+        self._next_paths[path] = hit
+        return hit[1]
+
+    def start(self) -> None:
+        self._next_operations: dict[tuple[int, bool], tuple[Operation, dict[str, Any]]] = {}
+        self._next_schemas: dict[int, tuple[Schema, dict[str, Any]]] = {}
+        self._next_paths: dict[str, tuple[tuple[int, ...], dict[str, Any]]] = {}
+
+    def finish(self) -> None:
+        self._operations, self._schemas, self._paths = self._next_operations, self._next_schemas, self._next_paths
+
+
+def to_openapi(model: ApiModel, version: str = "1.0.0", memo: OpenApiMemo | None = None) -> dict[str, Any]:
     secured = any(op.secured for op in model.operations)
+    if memo is not None:
+        memo.start()
+    make_operation = memo.operation if memo is not None else operation_dict
     paths: dict[str, dict[str, Any]] = {}
     for op in sorted(model.operations, key=lambda o: (o.path, _METHOD_ORDER.get(o.method, 99), o.method)):
-        paths.setdefault(op.path, {})[op.method] = operation_dict(op, secured)
+        paths.setdefault(op.path, {})[op.method] = make_operation(op, secured)
+    if memo is not None:
+        paths = {path: memo.path_item(path, item) for path, item in paths.items()}
     doc: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,
         "info": {"title": model.title, "version": version,
@@ -123,8 +170,11 @@ def to_openapi(model: ApiModel, version: str = "1.0.0") -> dict[str, Any]:
     components: dict[str, Any] = {}
     if secured:
         components["securitySchemes"] = SECURITY_SCHEMES
-    components["schemas"] = {named.name: schema_dict(named.schema) for named in model.schemas}
+    make_schema = memo.schema if memo is not None else schema_dict
+    components["schemas"] = {named.name: make_schema(named.schema) for named in model.schemas}
     doc["components"] = components
+    if memo is not None:
+        memo.finish()
     if secured:
         doc["security"] = [{name: []} for name in SECURITY_SCHEMES]
     return doc

@@ -6,7 +6,7 @@ import multiprocessing
 import os
 import re
 from stat import S_ISREG
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,10 +18,10 @@ from .errors import Diagnostic, DiagnosticSink, DocsError, Severity
 from .extract import IndexDoc
 from .infer import PageDraft, infer_operation, merge_operations
 from .model import ApiModel, Operation, Tag
-from .openapi import to_openapi
+from .openapi import OpenApiMemo, to_openapi
 from .reading import PageRead, read_batch, read_page_bytes, without_cycle_collection
 from .records import record
-from .registry import SchemaRegistry, rename_refs
+from .registry import RegistryMemo, SchemaRegistry, rename_refs
 from .render import render_yaml, to_json
 from .text import clean_text
 from .validation import validate_document
@@ -135,21 +135,33 @@ class PageStore(Protocol):
 
 
 def read_pages(files: list[PageFile], *, cache: PageStore | None = None, workers: int | None = None,
-               progress: Progress | None = None) -> list[tuple[PageFile, str, PageRead]]:
+               progress: Progress | None = None, known: Mapping[str, str] | None = None,
+               ) -> list[tuple[PageFile, str, PageRead]]:
     """Parses every page, reusing cached results and spreading the rest over worker processes.
 
-    Returns each file with its page key ("" when it cannot be read) and what reading it gave."""
+    `known`: the page key of files the caller knows have not changed since it read them (by display name);
+    those found in the cache are not read again. Returns each file with its page key ("" when it cannot be
+    read) and what reading it gave."""
     results: dict[int, PageRead] = {}
     todo: list[tuple[int, str, bytes]] = []
+    keys: dict[int, str] = {}
+    if known and cache is not None:
+        hits = cache.get_many([known[f.display] for f in files if f.display in known])
+        for index, file in enumerate(files):
+            key = known.get(file.display)
+            if key is not None and key in hits:
+                results[index], keys[index] = hits[key], key
     for index, file in enumerate(files):
+        if index in results:
+            continue
         try:
             data = file.path.read_bytes()
         except OSError as exc:
             results[index] = PageRead((Diagnostic(file.display, 0, Severity.ERROR, f"cannot read: {exc.strerror}"),))
             continue
         todo.append((index, file.display, data))
-    keys = {index: page_key(display, data) for index, display, data in todo}
-    if cache is not None:
+    keys.update((index, page_key(display, data)) for index, display, data in todo)
+    if cache is not None and todo:
         hits = cache.get_many(list(keys.values()))
         for index, _, _ in todo:
             if keys[index] in hits:
@@ -229,30 +241,34 @@ class BuildTrace:
 def build_spec(inputs: Sequence[str | Path] = ("docs_src",), *, title: str = "SuperOffice WebAPI",
                progress: Progress | None = None, cache_dir: Path | None = None,
                workers: int | None = None, trace: BuildTrace | None = None,
-               render: str | None = None, page_cache: PageStore | None = None) -> GenerationResult:
+               render: str | None = None, page_cache: PageStore | None = None,
+               memo: BuildMemo | None = None) -> GenerationResult:
     """Generates one OpenAPI 3.1 document from every page under `inputs`.
 
     Problems with single pages become diagnostics and the other pages still generate; DocsError is raised
     only when no operation at all could be generated or the result is not valid OpenAPI. With `cache_dir`,
     parsed pages are remembered there; `workers` caps the processes used to parse (default: one per core).
     With `render` ("yaml" or "json"), the document is also rendered as that text while it is checked.
-    `page_cache` is another place to remember parsed pages in (session.py keeps them in memory).
+    `page_cache` is another place to remember parsed pages in, and `memo` what the last build decided, for a
+    build of mostly the same pages (session.py keeps both in memory between builds).
     """
     with without_cycle_collection():
-        return _build_spec(inputs, title, progress, cache_dir, workers, trace, render, page_cache)
+        return _build_spec(inputs, title, progress, cache_dir, workers, trace, render, page_cache, memo)
 
 
 def _build_spec(inputs: Sequence[str | Path], title: str, progress: Progress | None, cache_dir: Path | None,
                 workers: int | None, trace: BuildTrace | None, render: str | None,
-                page_cache: PageStore | None) -> GenerationResult:
+                page_cache: PageStore | None, memo: BuildMemo | None) -> GenerationResult:
     trace = trace if trace is not None else BuildTrace()
-    files, diagnostics = find_pages(inputs)
+    found = memo.found if memo is not None and memo.found is not None else find_pages(inputs)
+    files, diagnostics = found[0], list(found[1])
     trace.rest.extend(diagnostics)
     own: dict[str, list[Diagnostic]] = {}
     pages: list[tuple[PageFile, PageRead, PageDraft]] = []
     indexes: dict[str, IndexDoc] = {}
     if page_cache is not None:
-        read = read_pages(files, cache=page_cache, workers=workers, progress=progress)
+        read = read_pages(files, cache=page_cache, workers=workers, progress=progress,
+                          known=memo.known_keys if memo is not None else None)
     else:
         cache = PageCache(cache_dir) if cache_dir is not None else None
         try:
@@ -260,24 +276,38 @@ def _build_spec(inputs: Sequence[str | Path], title: str, progress: Progress | N
         finally:
             if cache is not None:
                 cache.close()
+    found_paths = frozenset(os.path.normpath(file.path) for file in files)
+    links = memo.links if memo is not None else None
+    if links is not None and links[0] != found_paths:
+        links = None  # pages came or went: links may have broken or mended
+    next_links: dict[str, tuple[IndexDoc, list[Diagnostic], list[tuple[str, bool]]]] = {}
     for file, key, page in read:
         trace.files.append((file.display, file.folder, file.source, key))
         diagnostics.extend(page.diagnostics)
         own[file.display] = list(page.diagnostics)
         if page.index is not None:
             indexes[file.folder] = page.index
-            broken = _broken_links(file, page.index, trace.link_checks)
+            known = links[1].get(file.display) if links is not None else None
+            if known is None or known[0] is not page.index:
+                checks: list[tuple[str, bool]] = []
+                known = (page.index, _broken_links(file, page.index, checks, found_paths), checks)
+            next_links[file.display] = known
+            broken = known[1]
+            trace.link_checks.extend(known[2])
             diagnostics.extend(broken)
             trace.rest.extend(broken)
         elif page.draft is not None:
             pages.append((file, page, page.draft))
         if page.draft is None:  # overview pages and pages that are no reference: their diagnostics stay put
             trace.rest.extend(page.diagnostics)
+    if memo is not None:
+        memo.links = (found_paths, next_links)
 
     # Every page was inferred on its own when it was read. The registry first learns what all pages say of
     # the carriers and enum types they name, then takes each page's proposals in page order, so that a type
     # guessed from a sample key can tell whether it is a type another page named or only shares its name.
-    registry = SchemaRegistry.from_pages((draft.proposals, draft.enum_notes) for _, _, draft in pages)
+    registry = SchemaRegistry.from_pages(((draft.proposals, draft.enum_notes) for _, _, draft in pages),
+                                         memo.registry if memo is not None else None)
     placed: list[tuple[PageFile, PageDraft, Operation, dict[str, str]]] = []
     direct: set[str] = set()  # pages inferred against the registry, not registered from their drafts
     for file, page, draft in pages:
@@ -295,10 +325,13 @@ def _build_spec(inputs: Sequence[str | Path], title: str, progress: Progress | N
     found = [Diagnostic(c.source.path, c.source.line, Severity.WARNING, c.message) for c in conflicts]
     diagnostics.extend(found)
     trace.rest.extend(found)
+    finish = memo.finish_operation if memo is not None else finish_operation
     drafts = [PlacedOperation(file.display, draft.page_line, draft.copied_from_web,
-                              finish_operation(operation, local, renames, registry.enum_types,
-                                      _tag_for(file, operation.path, indexes), file.source))
+                              finish(operation, local, renames, registry.enum_types,
+                                     _tag_for(file, operation.path, indexes), file.source))
               for file, draft, operation, local in placed]
+    if memo is not None:
+        memo.operations_finished()
     operations, merged, merge_notes = _merge_duplicates(drafts)
     diagnostics.extend(merge_notes)
     trace.rest.extend(merge_notes)
@@ -310,10 +343,12 @@ def _build_spec(inputs: Sequence[str | Path], title: str, progress: Progress | N
 
     tags = _tags(operations, indexes)
     model = ApiModel(title, tuple(operations), schemas, tags)
-    spec = to_openapi(model)
+    spec = to_openapi(model, memo=memo.openapi if memo is not None else None)
     result = GenerationResult(spec, model, tuple(diagnostics), len(files), merged)
     if render is None:
-        validate_document(spec)
+        validate_document(spec, memo.valid if memo is not None else None)
+        if memo is not None:
+            memo.valid = spec
         return result
     # The check runs in a forked copy where it may (forking.py), on the other core, while this process renders.
     checked = forking.start(functools.partial(validate_document, spec))
@@ -324,6 +359,44 @@ def _build_spec(inputs: Sequence[str | Path], title: str, progress: Progress | N
         raise
     checked()
     return result
+
+
+class BuildMemo:
+    """What one build decided, for the next build of mostly the same pages to reuse: the registry's
+    decisions (RegistryMemo), each finished operation, the dicts of the document (OpenApiMemo) and the last
+    valid document (only its changed parts are checked again). Every stage reuses an entry only when its
+    inputs are the same objects or values, so the document is the one a build without the memo gives."""
+
+    def __init__(self) -> None:
+        self.registry = RegistryMemo()
+        self.openapi = OpenApiMemo()
+        self.valid: dict[str, Any] | None = None
+        # Set by the caller for one build: the pages it found (find_pages' result) and the keys of the files
+        # it knows have not changed (read_pages' `known`).
+        self.found: tuple[list[PageFile], list[Diagnostic]] | None = None
+        self.known_keys: Mapping[str, str] | None = None
+        # The pages found last time, and each overview page's broken links and the targets it looked for.
+        self.links: tuple[frozenset[str], dict[str, Any]] | None = None
+        self._finished: dict[int, tuple[Any, ...]] = {}
+        self._next_finished: dict[int, tuple[Any, ...]] = {}
+        self._enum_types: dict[str, tuple[str, ...]] | None = None
+
+    def finish_operation(self, operation: Operation, local: dict[str, str], renames: dict[str, str],
+                         enum_types: dict[str, tuple[str, ...]], tag: str, source: str) -> Operation:
+        """`finish_operation`, remembered per operation: the result depends on the names its local references
+        resolve to, its enum types, its tag and its source. (Without local references, an operation names only
+        documented types; a page inferred against the registry directly is a new operation every build.)"""
+        if enum_types != self._enum_types:
+            self._finished, self._enum_types = {}, dict(enum_types)
+        key = (tuple(local.items()), tuple(renames.get(target, target) for target in local.values()), tag, source)
+        hit = self._finished.get(id(operation))
+        if hit is None or hit[0] is not operation or hit[1] != key:
+            hit = (operation, key, finish_operation(operation, local, renames, enum_types, tag, source))
+        self._next_finished[id(operation)] = hit
+        return hit[2]
+
+    def operations_finished(self) -> None:
+        self._finished, self._next_finished = self._next_finished, {}
 
 
 def finish_operation(operation: Operation, local: dict[str, str], renames: dict[str, str],
@@ -337,6 +410,7 @@ def finish_operation(operation: Operation, local: dict[str, str], renames: dict[
 def _trace_pages(trace: BuildTrace, placed: list[tuple[PageFile, PageDraft, Operation, dict[str, str]]],
                  finished: list[PlacedOperation], operations: list[Operation], renames: dict[str, str],
                  direct: set[str], own: dict[str, list[Diagnostic]]) -> None:
+    keys = {display: key for display, _, _, key in trace.files}
     documented_by: dict[tuple[str, str], int] = {}
     for page in finished:
         key = (page.operation.method, page.operation.path)
@@ -345,28 +419,27 @@ def _trace_pages(trace: BuildTrace, placed: list[tuple[PageFile, PageDraft, Oper
     for (file, draft, operation, local), page in zip(placed, finished):
         op = page.operation
         trace.pages[file.display] = PageTrace(
-            key="", digest=draft.digest, method=op.method, path=op.path,
+            key=keys[file.display], digest=draft.digest, method=op.method, path=op.path,
             operation_id=op.operation_id, final_id=final_ids[(op.method, op.path)], secured=op.secured,
             resolved={ref: renames.get(target, target) for ref, target in local.items()}, tag=op.tags[0] if op.tags else "",
             source=file.source, own=tuple(own[file.display]),
             alone=file.display not in direct and documented_by[(op.method, op.path)] == 1)
-    keys = {display: key for display, _, _, key in trace.files}
-    for display, page_trace in trace.pages.items():
-        trace.pages[display] = replace(page_trace, key=keys[display])
 
 
-def _broken_links(file: PageFile, index: IndexDoc, checks: list[tuple[str, bool]] | None = None) -> list[Diagnostic]:
+def _broken_links(file: PageFile, index: IndexDoc, checks: list[tuple[str, bool]] | None = None,
+                  pages: frozenset[str] = frozenset()) -> list[Diagnostic]:
     """An overview page's links to pages that are not there: worth knowing, not an error in the spec.
 
-    `checks` collects each target looked for and whether it was there."""
+    `checks` collects each target looked for and whether it was there; `pages` are files known to be there
+    (the pages found), which need no look on disk."""
     broken = []
     for link in index.links:
         if "://" in link.target:
             continue
-        target = file.path.parent / link.target.split("#")[0]
-        exists = target.exists()
+        target = os.path.normpath(os.path.join(os.path.dirname(file.path), link.target.split("#")[0]))
+        exists = target in pages or os.path.exists(target)
         if checks is not None:
-            checks.append((str(target), exists))
+            checks.append((target, exists))
         if not exists:
             broken.append(Diagnostic(file.display, link.line, Severity.NOTE,
                                      f"links to {link.target}, which does not exist"))

@@ -23,7 +23,7 @@ from typing import Any
 from .errors import Diagnostic, DocsError
 from .incremental import redo_operation, valid_alone
 from .openapi import operation_dict
-from .pipeline import BuildTrace, PageFile, build_spec, find_pages
+from .pipeline import BuildMemo, BuildTrace, PageFile, build_spec, find_pages
 from .reading import PageRead, read_page_bytes, without_cycle_collection
 from .cache import page_key
 
@@ -70,6 +70,7 @@ class DocsSession:
         self.title = title
         self.workers = workers
         self._pages = _MemoryPages()
+        self._memo = BuildMemo()
         self._spec: dict[str, Any] | None = None
         self._trace = BuildTrace()
         self._files: list[tuple[str, str, str]] = []  # (display, folder, source) of the last build's files
@@ -88,23 +89,32 @@ class DocsSession:
         started = time.perf_counter()
         with without_cycle_collection():
             files, problems = find_pages(self.inputs)
-            if self._spec is not None and not problems and self._same_files(files) and self._same_links():
-                changed = self._changed(files)
-                if changed is not None:
-                    if not changed:
-                        return self._result(started, incremental=True, unchanged=True)
-                    if self._patch(changed):
-                        return self._result(started, incremental=True)
-            self._full(files)
+            stats = {file.display: _stat(file.path) for file in files}  # before any read: see _changed
+            changed = self._changed(files, stats) if self._spec is not None else None
+            if changed is not None and not problems and self._same_files(files) and self._same_links():
+                if not changed:
+                    return self._result(started, incremental=True, unchanged=True)
+                if self._patch(changed):
+                    return self._result(started, incremental=True)
+            self._full(files, problems, changed, stats)
         return self._result(started, incremental=False)
 
     # -- the two ways -------------------------------------------------------------------------------------
 
-    def _full(self, files: list[PageFile]) -> None:
-        stats = {file.display: _stat(file.path) for file in files}  # taken before reading: see _changed
+    def _full(self, files: list[PageFile], problems: list[Diagnostic], changed: list[Any] | None,
+              stats: dict[str, tuple[int, int] | None]) -> None:
         trace = BuildTrace()
-        result = build_spec(self.inputs, title=self.title, workers=self.workers, trace=trace,
-                            page_cache=self._pages)
+        # Files whose stat is the one seen when they were read need not be read again.
+        edited = {display for display, *_ in changed} if changed is not None else None
+        self._memo.found = (files, problems)
+        self._memo.known_keys = {display: key for display, key in self._keys.items()
+                                 if display not in edited and stats.get(display) == self._stats.get(display)} \
+            if edited is not None else None
+        try:
+            result = build_spec(self.inputs, title=self.title, workers=self.workers, trace=trace,
+                                page_cache=self._pages, memo=self._memo)
+        finally:
+            self._memo.found = self._memo.known_keys = None
         spec = result.spec
         self._spec, self._trace, self._diagnostics = spec, trace, result.diagnostics
         self._files = [entry[:3] for entry in trace.files]
@@ -156,7 +166,9 @@ class DocsSession:
     def _same_links(self) -> bool:
         return all(os.path.exists(target) == found for target, found in self._trace.link_checks)
 
-    def _changed(self, files: list[PageFile]) -> list[tuple[str, str, bytes, tuple[int, int]]] | None:
+    def _changed(self, files: list[PageFile], stats: dict[str, tuple[int, int] | None],
+                 ) -> list[tuple[str, str, bytes, tuple[int, int]]] | None:
+        # (The files of the last build that are gone are not listed: `_same_files` tells.)
         """(display, key, bytes, stat) of every page whose bytes differ from the last build's; None when one
         cannot be read (the full build reports it).
 
@@ -164,7 +176,7 @@ class DocsSession:
         stat is taken before the read, so a write between the two shows up as a new stat next time."""
         changed = []
         for file in files:
-            stat = _stat(file.path)
+            stat = stats[file.display]
             if stat is None:
                 return None
             if stat == self._stats.get(file.display):

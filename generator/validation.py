@@ -61,8 +61,9 @@ def _operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]
                 yield path, method, item, operation
 
 
-def _rule_violations(spec: dict[str, Any]) -> Iterator[str]:
-    """What openapi-spec-validator checks beyond the JSON Schema, for the parts docmock generates."""
+def _rule_violations(spec: dict[str, Any], checked: dict[str, Any] | None = None) -> Iterator[str]:
+    """What openapi-spec-validator checks beyond the JSON Schema, for the parts docmock generates; the
+    path-level rules and references only for the path items in `checked` (default: all)."""
     seen_ids: dict[str, str] = {}
     for path, method, item, operation in _operations(spec):
         where = f"{method.upper()} {path}"
@@ -71,6 +72,8 @@ def _rule_violations(spec: dict[str, Any]) -> Iterator[str]:
             if operation_id in seen_ids:
                 yield f"paths/{path}/{method}: operationId {operation_id} is also used by {seen_ids[operation_id]}"
             seen_ids.setdefault(operation_id, where)
+        if checked is not None and checked.get(path) is not item:
+            continue
         declared = {p.get("name") for p in (*item.get("parameters", ()), *operation.get("parameters", ()))
                     if isinstance(p, dict) and p.get("in") == "path"}
         templated = set(_TEMPLATE_PART.findall(path))
@@ -81,16 +84,38 @@ def _rule_violations(spec: dict[str, Any]) -> Iterator[str]:
     tag_names = [tag.get("name") for tag in spec.get("tags", ()) if isinstance(tag, dict)]
     for name in sorted({n for n in tag_names if tag_names.count(n) > 1}):
         yield f"tags: tag {name} is listed twice"
-    yield from _dangling_refs(spec)
+    if checked is None:
+        yield from _dangling_refs(spec, spec)
 
 
-def _dangling_refs(spec: dict[str, Any]) -> Iterator[str]:
+def _dangling_refs(spec: dict[str, Any], part: Any) -> Iterator[str]:
     # The document as JSON text is a faster place to find every reference than a walk over the tree.
     components = spec.get("components", {})
-    for ref in sorted(set(_LOCAL_REF.findall(json.dumps(spec)))):
+    for ref in sorted(set(_LOCAL_REF.findall(json.dumps(part)))):
         kind, _, name = ref[len(_COMPONENT_REF):].partition("/")
         if name.replace("~1", "/").replace("~0", "~") not in components.get(kind, {}):
             yield f"$ref {ref} points at no component"
+
+
+def _changed_parts(spec: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any] | None:
+    """A document of what `spec` does not share with `previous`: its changed path items and component
+    schemas, with a stand-in for every other component they name. None when that would not do: a component
+    was removed (an unchanged part may have named it) or another component section changed."""
+    components, before = spec.get("components", {}), previous.get("components", {})
+    schemas, old_schemas = components.get("schemas", {}), before.get("schemas", {})
+    if old_schemas.keys() - schemas.keys() or any(
+            components.get(section) != before.get(section) for section in components.keys() | before.keys()
+            if section != "schemas"):
+        return None
+    old_paths = previous.get("paths", {})
+    paths = {path: item for path, item in spec.get("paths", {}).items() if old_paths.get(path) is not item}
+    changed = {name: schema for name, schema in schemas.items() if old_schemas.get(name) is not schema}
+    fragment = {key: value for key, value in spec.items() if key not in ("paths", "components")}
+    fragment["paths"] = paths
+    stubs = component_stubs({"paths": paths, "schemas": changed})
+    fragment["components"] = {**{k: v for k, v in components.items() if k != "schemas"}, **stubs,
+                              "schemas": {**stubs.get("schemas", {}), **changed}}
+    return fragment
 
 
 def component_stubs(value: Any) -> dict[str, dict[str, Any]]:
@@ -103,9 +128,18 @@ def component_stubs(value: Any) -> dict[str, dict[str, Any]]:
     return stubs
 
 
-def validate_document(spec: dict[str, Any]) -> None:
-    """Raises DocsError naming every violation (up to a limit) when the document is not valid OpenAPI 3.1."""
-    violations = list(_schema_violations(spec)) + list(_rule_violations(spec))
+def validate_document(spec: dict[str, Any], previous: dict[str, Any] | None = None) -> None:
+    """Raises DocsError naming every violation (up to a limit) when the document is not valid OpenAPI 3.1.
+
+    `previous`: a valid document this one shares its unchanged path items and component schemas with (the
+    same objects, as a DocsSession's builds do); only what differs is checked then, with the rules that span
+    the document (unique operationIds and tags) checked over all of it."""
+    changed = _changed_parts(spec, previous) if previous is not None else None
+    if changed is None:
+        violations = list(_schema_violations(spec)) + list(_rule_violations(spec))
+    else:
+        violations = list(_schema_violations(changed)) + list(_rule_violations(spec, changed["paths"])) + \
+            list(_dangling_refs(spec, {"paths": changed["paths"], "schemas": changed["components"]["schemas"]}))
     if not violations:
         return
     shown = violations[:_MAX_REPORTED]

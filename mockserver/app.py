@@ -20,11 +20,12 @@ from .negotiation import Negotiator
 from .pages import BASE_PLACEHOLDER, SpecDocuments, curl_example, index_page, reload_failure_banner
 from .problems import Problem, Violation
 from .recording import Recordings
-from .reloading import RefIndex, Reuse
+from .reloading import Changes, RefIndex, Reuse
 from .report import OperationInfo, StartupReport
 from .routing import Found, MethodNotAllowed, Mismatch
 from .spec import normalise
 from .state import StateEngine, check_overrides, open_store
+from .state.entities import InferenceMemo
 from .state.overrides import read_overrides
 from .stateful import GeneratedData
 from .validation import MalformedSchemas
@@ -54,6 +55,9 @@ class MockApp:
         self.router = self.operations.router
         self.endpoints = self.operations.by_id
         self.reload_notes: list[str] = []
+        # What differs from `previous` (operations added, removed, changed; schemas changed)
+        self.changes: Changes | None = reuse.changes(previous.endpoints, self.endpoints) \
+            if reuse is not None and previous is not None and reuse.stale is not None else None
         raw_overrides = read_overrides(config.overrides) if config.overrides else None
         overrides = check_overrides(raw_overrides, str(config.overrides)) if config.state is not None else None
         if config.proxy is not None:
@@ -61,7 +65,8 @@ class MockApp:
         elif state is None and previous is not None and previous.state is not None and reuse is not None:
             state = self._carried_state(spec, previous.state, reuse, previous.endpoints, overrides)
         elif state is None and config.state is not None:
-            state = StateEngine.from_spec(spec, open_store(config.state), overrides)
+            state = StateEngine.from_spec(spec, open_store(config.state), overrides,
+                                          operations=self.operations.specs)
         self.state = state
         self.actions = {op_id: action for op_id in self.endpoints
                         if state is not None and (action := state.action_for(op_id)) is not None}
@@ -119,13 +124,23 @@ class MockApp:
         operation whose part of the spec is this app's (see reloading.py)."""
         return MockApp(spec, self.config, previous=self)
 
+    def warm_up(self) -> None:
+        """Work out now what the first reload would otherwise: the `$ref`s each operation and schema names."""
+        for endpoint in list(self.endpoints.values()):
+            self.refs.refs(endpoint.source)
+            self.refs.refs(endpoint.shared)
+        for schema in list(((self.doc.get("components") or {}).get("schemas") or {}).values()):
+            self.refs.refs(schema)
+
     def _carried_state(self, spec: Mapping[str, Any], engine: StateEngine, reuse: Reuse,
                        old_endpoints: Mapping[str, Endpoint], overrides: Any) -> StateEngine:
         """The running app's store under the new spec: the same inference when only prose changed, else a
         new one, and the records of entities the new spec no longer has are dropped (with a note)."""
         if reuse.same_structure(old_endpoints, self.endpoints):
             return StateEngine(engine.inference, engine.store, engine.clock)
-        carried = StateEngine.from_spec(spec, engine.store, overrides, engine.clock)
+        carried = StateEngine.from_spec(spec, engine.store, overrides, engine.clock, operations=self.operations.specs,
+                                        memo=InferenceMemo(engine.inference.memo, reuse.stale)
+                                        if reuse.stale is not None else None)
         dropped = engine.store.forget_entities(frozenset(entity.name for entity in carried.entities))
         self.reload_notes.extend(f"State: entity {name} is gone from the spec; its {count} stored record(s) "
                                  "were dropped" for name, count in sorted(dropped.items()))

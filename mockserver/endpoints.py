@@ -82,6 +82,7 @@ class Operations:
         except (KeyError, TypeError, AttributeError) as exc:
             raise SpecError(f"cannot compile the spec: {exc!r}") from exc
         self.router: Router[Endpoint] = Router(routes, reuse.router if reuse is not None else None)
+        self.specs: tuple[OperationSpec, ...] = tuple(route.payload.op for route in routes)  # in document order
         self.by_id: dict[str, Endpoint] = {route.payload.op.operation_id: route.payload for route in routes}
 
     @property

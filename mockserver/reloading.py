@@ -154,6 +154,15 @@ class Reuse:
         self.kept.append(kept)
         return kept
 
+    def changes(self, old_endpoints: Mapping[str, Endpoint], new_endpoints: Mapping[str, Endpoint]) -> Changes:
+        """What `document_changes` says, from what building the new app found out already."""
+        kept = {id(e) for e in self.kept}
+        return Changes(tuple(sorted(new_endpoints.keys() - old_endpoints.keys())),
+                       tuple(sorted(old_endpoints.keys() - new_endpoints.keys())),
+                       tuple(sorted(op_id for op_id, e in new_endpoints.items()
+                                    if op_id in old_endpoints and id(e) not in kept)),
+                       self.changed_schemas)
+
     def same_structure(self, old_endpoints: Mapping[str, Endpoint], new_endpoints: Mapping[str, Endpoint]) -> bool:
         """Whether the new document differs from the old only in prose and examples: the same operations at
         the same places, no schema changed, and every changed operation equal to the old one but for its

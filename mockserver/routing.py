@@ -219,6 +219,14 @@ def _group(name: str) -> str:
     return name if name.isidentifier() else re.sub(r"\W", "_", name)
 
 
+def _parsed_before(parsed: Mapping[str, list[tuple[Mapping[str, Any], tuple[Segment, ...]]]],
+                   route: Route[Any]) -> tuple[Segment, ...] | None:
+    for schemas, segments in parsed.get(route.template, ()):
+        if schemas is route.param_schemas or schemas == route.param_schemas:
+            return segments
+    return None
+
+
 def _same_shapes(old: list[Route[Any]], new: list[Route[Any]]) -> bool:
     return len(old) == len(new) and all(
         a.method == b.method and a.template == b.template and a.label == b.label and a.param_schemas == b.param_schemas
@@ -254,7 +262,11 @@ class Router(Generic[T]):
         self.root: _Node[T] = _Node()
         self.ambiguities: list[Ambiguity] = []
         self._leaves: list[_Leaf[T]] = []
+        # Parsed templates, by template: a reload whose routes differ (a page added) parses only new ones.
+        self._parsed: dict[str, list[tuple[Mapping[str, Any], tuple[Segment, ...]]]] = {}
+        self._previous_parsed = previous._parsed if previous is not None else {}
         if previous is not None and _same_shapes(previous.routes, self.routes):
+            self._parsed = previous._parsed
             by_old = {id(old): new for old, new in zip(previous.routes, self.routes)}
             self.root = _rebound(previous.root, by_old, {})
             self.ambiguities = list(previous.ambiguities)
@@ -262,14 +274,24 @@ class Router(Generic[T]):
             return
         for route in self.routes:
             self._add(route)
+        self._previous_parsed = {}
         self._sort(self.root)
         shadowed, overlapping = _find_overlaps(self.root)
         unresolved = {t for a in self.ambiguities for t in (a.winner_template, a.loser_template)}
         self.overlapping_templates: frozenset[str] = overlapping | unresolved
         self.ambiguities.extend(shadowed)
 
+    def _segments(self, route: Route[T]) -> tuple[Segment, ...]:
+        segments = _parsed_before(self._parsed, route)
+        if segments is None:
+            segments = _parsed_before(self._previous_parsed, route)
+            if segments is None:
+                segments = parse_template(route.template, route.param_schemas)
+            self._parsed.setdefault(route.template, []).append((route.param_schemas, segments))
+        return segments
+
     def _add(self, route: Route[T]) -> None:
-        segments = parse_template(route.template, route.param_schemas)
+        segments = self._segments(route)
         node = self.root
         for seg in segments:
             if seg.literal is not None:

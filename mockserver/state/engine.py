@@ -1,14 +1,15 @@
 """The request-level behaviour of stateful mocking: overlaying writes on generated data, per session."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from .entities import CREATED_ID_START, Action, Entity, Filter, Inference, Reply, Role, infer
+from .entities import CREATED_ID_START, Action, Entity, Filter, Inference, InferenceMemo, Reply, Role, infer
 from .errors import PatchConflict, PatchError
 from .patch import SUPEROFFICE_PATCH_OPS, apply_json_patch, apply_merge_patch, find_key
+from ..spec import OperationSpec
 from .store import DELETED, MemoryStore, Store, _key_order
 
 DEFAULT_SESSION = "default"
@@ -88,8 +89,10 @@ class StateEngine:
     @classmethod
     def from_spec(cls, spec: Mapping[str, Any], store: Store | None = None,
                   overrides: Mapping[str, Any] | None = None,
-                  clock: Callable[[], str] | None = None) -> StateEngine:
-        return cls(infer(spec, overrides), store, clock)
+                  clock: Callable[[], str] | None = None, *, operations: Iterable[OperationSpec] | None = None,
+                  memo: InferenceMemo | None = None) -> StateEngine:
+        """`operations` and `memo` save work the caller has done already (see `infer`)."""
+        return cls(infer(spec, overrides, operations=operations, memo=memo), store, clock)
 
     # -- start-up ---------------------------------------------------------------------------------------------
 

@@ -120,6 +120,31 @@ class Inference:
     entities: tuple[Entity, ...]
     actions: Mapping[str, Action]
     notes: tuple[str, ...]  # what inference looked at and skipped, for describe()
+    memo: InferenceMemo | None = field(default=None, compare=False, repr=False)
+
+
+class InferenceMemo:
+    """What inference worked out per operation and per component schema, for inferring a reloaded spec
+    again: an operation's summary (by the identity of its OperationSpec, which a reload keeps for unchanged
+    operations) and the property names reachable from each `$ref` whose meaning did not change."""
+
+    def __init__(self, previous: InferenceMemo | None = None, stale: frozenset[str] = frozenset()) -> None:
+        self.ops: dict[int, tuple[OperationSpec, _Op]] = dict(previous.ops) if previous is not None else {}
+        # Agent operations' actions. Which entity an agent operation acts on depends on its operation and on
+        # each entity's name, id field and carriers (`entities`); what the action holds, on that one entity.
+        self.agent: dict[int, tuple[_Op, Action | None]] = dict(previous.agent) if previous is not None else {}
+        self.entities: list[Any] | None = previous.entities if previous is not None else None
+        self.names: dict[str, dict[str, str]] = {ref: found for ref, found in previous.names.items()
+                                                 if ref not in stale} if previous is not None else {}
+
+    def op(self, spec: OperationSpec) -> _Op:
+        hit = self.ops.get(id(spec))
+        if hit is None or hit[0] is not spec:
+            hit = self.ops[id(spec)] = (spec, _compile_op(spec))
+        return hit[1]
+
+    def keep_only(self, specs: Iterable[OperationSpec]) -> None:
+        self.ops = {id(spec): self.ops[id(spec)] for spec in specs if id(spec) in self.ops}
 
 
 # -- schema helpers -----------------------------------------------------------------------------------------------
@@ -128,11 +153,11 @@ class Inference:
 class _Schemas:
     """Schema questions inference asks many times over: every $ref chain is followed once and remembered."""
 
-    def __init__(self, doc: Mapping[str, Any]) -> None:
+    def __init__(self, doc: Mapping[str, Any], names: dict[str, dict[str, str]] | None = None) -> None:
         self.doc = doc
         self.components: Mapping[str, Any] = (doc.get("components") or {}).get("schemas") or {}
         self._follow = RefFollower(doc)
-        self._names: dict[str, dict[str, str]] = {}  # $ref -> all_names' finds from it
+        self._names: dict[str, dict[str, str]] = names if names is not None else {}  # $ref -> all_names' finds
 
     def resolve(self, schema: Any) -> Mapping[str, Any]:
         try:
@@ -276,9 +301,13 @@ def stem(schema_name: str) -> str:
 
 
 class _Inferrer:
-    def __init__(self, doc: Mapping[str, Any], overrides: Mapping[str, Any]) -> None:
-        self.s = _Schemas(doc)
-        self.ops = [_compile_op(op) for op in iter_operations(doc)]
+    def __init__(self, doc: Mapping[str, Any], overrides: Mapping[str, Any],
+                 operations: Iterable[OperationSpec] | None = None, memo: InferenceMemo | None = None) -> None:
+        self.memo = memo if memo is not None else InferenceMemo()
+        self.s = _Schemas(doc, self.memo.names)
+        specs = list(operations) if operations is not None else list(iter_operations(doc))
+        self.memo.keep_only(specs)
+        self.ops = [self.memo.op(op) for op in specs]
         self.by_id = {op.id: op for op in self.ops}
         # Each entity's REST operations are those at its path prefix or one segment below: index them once
         # (in document order) instead of scanning every operation per entity.
@@ -625,12 +654,22 @@ class _Inferrer:
                     actions[a.operation_id] = a
         ordered = list(entities.values())
         by_carrier = {c: e for e in ordered for c in e.carriers}
+        decision = [(e.name, e.id_field, e.carriers) for e in ordered]
+        known = self.memo.agent if decision == self.memo.entities else {}
+        current = {e.name: e for e in ordered}
+        agent: dict[int, tuple[_Op, Action | None]] = {}
         for op in self.ops:
             if op.id in actions:
                 continue
-            a = self.agent_action(op, ordered, by_carrier)
+            hit = known.get(id(op))
+            if hit is not None and hit[0] is op and (hit[1] is None or _same_entity(hit[1].entity, current)):
+                a = hit[1]
+            else:
+                a = self.agent_action(op, ordered, by_carrier)
+            agent[id(op)] = (op, a)
             if a is not None:
                 actions[op.id] = a
+        self.memo.agent, self.memo.entities = agent, decision
         for op_id, spec in ov_ops.items():
             if spec is False or spec is None:
                 actions.pop(str(op_id), None)
@@ -654,9 +693,20 @@ class _Inferrer:
                        else replace(a, entity=entities[a.entity.name.lower()])) for k, a in actions.items()}
         used = {a.entity.name for a in actions.values()}
         final = tuple(e for e in entities.values() if e.name in used)
-        return Inference(final, actions, tuple(self.notes))
+        return Inference(final, actions, tuple(self.notes), self.memo)
 
 
-def infer(spec: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Inference:
-    """Entities and per-operation actions for `spec` (an OpenAPI 3.0/3.1 dict), corrected by `overrides`."""
-    return _Inferrer(normalise(spec), overrides or {}).run()
+def _same_entity(entity: Entity, current: Mapping[str, Entity]) -> bool:
+    """Whether `entity` is, in everything an action uses, the entity of that name in `current`."""
+    now = current.get(entity.name)
+    return now is not None and (now is entity or (now == entity and now.enums == entity.enums and
+                                                   now.properties == entity.properties and now.names == entity.names))
+
+
+def infer(spec: Mapping[str, Any], overrides: Mapping[str, Any] | None = None, *,
+          operations: Iterable[OperationSpec] | None = None, memo: InferenceMemo | None = None) -> Inference:
+    """Entities and per-operation actions for `spec` (an OpenAPI 3.0/3.1 dict), corrected by `overrides`.
+
+    `operations`: the spec's operations, when the caller has them already (the server routes them); `memo`:
+    what inferring the spec this one was reloaded from worked out (InferenceMemo)."""
+    return _Inferrer(normalise(spec), overrides or {}, operations, memo).run()

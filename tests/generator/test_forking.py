@@ -19,8 +19,8 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="do
 # Makes the pipeline build documents with a `$ref` to a component that is not there (for run_alone's code).
 BREAK_A_REFERENCE = """
 original = pipeline.to_openapi
-def dangling(model):
-    spec = original(model)
+def dangling(model, **kwargs):
+    spec = original(model, **kwargs)
     spec["components"]["schemas"].pop(next(iter(spec["components"]["schemas"])))
     return spec
 pipeline.to_openapi = dangling

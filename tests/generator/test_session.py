@@ -8,7 +8,7 @@ import pytest
 
 from generator import DocsError, build_spec
 from generator.session import DocsSession
-from testdata import batch_docs, edit
+from testdata import REPO, batch_docs, edit
 
 ONE_TASK = "rest/Batch/v1Batch_GetBatchTaskInfo.md"
 GET_ALL = "rest/Batch/v1Batch_GetAll.md"
@@ -94,3 +94,94 @@ def test_two_pages_edited_at_once(docs: Path) -> None:
     edit(docs / GET_ALL, "OData list of all Batch.", "OData list of all Batch.\n\nA second paragraph.\n")
     build = rebuilt(session, docs)
     assert build.incremental
+
+
+# --- the session's memo (what the last build decided) gives what a cold build gives, whatever the edit ----------
+
+def _scale_corpus(tmp_path: Path, clones: int) -> Path:
+    """`clones` renamed copies of the real corpus (bench/scale_corpus.py), as the full-scale benchmark uses:
+    carriers shared by many pages, guessed names from samples, pages inferred against the registry."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("scale_corpus", REPO / "bench" / "scale_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not module.CORPUS.exists():
+        pytest.skip("../shared/corpus is not beside the repository")
+    module.build(clones, tmp_path / "scale")
+    return tmp_path / "scale"
+
+
+EDITS = [
+    # (what, file pattern, old, new)
+    ("prose", "v1BatchK1_GetBatchTaskK1Info.md", "Get a single BatchTaskK1Info based on Id.", "One task."),
+    ("row added", "v1BatchK1_GetBatchTaskK1Info.md", "| Name | string | Name of the task. |",
+     "| Name | string | Name of the task. |\n| Colour | string | A colour. |"),
+    ("row removed", "v1BatchK1_GetBatchTaskK1Info.md", "\n| Colour | string | A colour. |", ""),
+    ("type changed", "v1BatchK1_GetBatchTaskK1Info.md", "| id | int32 |", "| id | string |"),
+    ("sample key added", "v1BatchK0_GetBatchTaskK0Info.md", '"Name": ', '"Nickname": "x",\n  "Name": '),
+    ("carrier renamed in prose", "v1BatchK1_StartBatchK1Job.md", "BatchTaskK1Info", "BatchTaskK1Record"),
+    ("overview edited", "rest/BatchK1/index.md", "\n* [", "\nAbout batch tasks.\n\n* ["),
+]
+
+
+def test_every_kind_of_edit_on_a_scaled_corpus_gives_the_cold_build(tmp_path: Path) -> None:
+    docs = _scale_corpus(tmp_path, 2)
+    session = DocsSession([docs], workers=1)
+    rebuilt(session, docs)
+    for what, pattern, old, new in EDITS:
+        page = next(p for p in docs.rglob("*.md") if p.as_posix().endswith(pattern))
+        edit(page, old, new)
+        rebuilt(session, docs)  # compares with a cold build
+    # Pages added, renamed and deleted.
+    page = next(docs.rglob("v1BatchK0_GetBatchTaskK0Info.md"))
+    copy = page.with_name("v1BatchK0_Copy.md")
+    copy.write_text(page.read_text(encoding="utf-8").replace("/api/v1/BatchTaskK0/{id}", "/api/v1/BatchTaskK0/{id}/Copy")
+                    .replace("id: v1BatchK0_GetBatchTaskK0Info", "id: v1BatchK0_Copy"), encoding="utf-8")
+    rebuilt(session, docs)
+    copy.rename(copy.with_name("v1BatchK0_Copied.md"))
+    rebuilt(session, docs)
+    copy.with_name("v1BatchK0_Copied.md").unlink()
+    rebuilt(session, docs)
+    page.unlink()
+    rebuilt(session, docs)
+
+
+SAMPLE_PAGE = """Response body: {carrier}
+
+{carrier} carries a thing.
+
+| Property Name | Type |  Description |
+|----------------|------|--------------|
+| Name | string | The name |
+
+## Sample Request
+
+```http_
+HTTP/1.1 200 OK
+Content-Type: application/json; charset=utf-8
+
+{{
+  "Name": "x",
+  "Widget": {widget}
+}}
+```
+"""
+
+
+def test_a_guessed_name_decided_by_an_earlier_page_is_decided_again(tmp_path: Path) -> None:
+    """Page b's sample type `Widget` is qualified while page a gives `Widget` another shape, and takes the
+    plain name once a's edit makes the shapes agree: the memo must not replay b's old decision."""
+    from pagekit import write_page
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    a = write_page(docs, "a.md", path="Alpha/{{id}}", operation_id="v1Alpha_Get",
+                   extra=SAMPLE_PAGE.format(carrier="AlphaInfo", widget='{"A": 1, "B": 2, "C": 3}'))
+    write_page(docs, "b.md", path="Beta/{{id}}", operation_id="v1Beta_Get",
+               extra=SAMPLE_PAGE.format(carrier="BetaInfo", widget='{"X": 1, "Y": 2, "Z": 3}'))
+    session = DocsSession([docs], workers=1)
+    before = set(rebuilt(session, docs).spec["components"]["schemas"])
+    edit(a, '{"A": 1, "B": 2, "C": 3}', '{"X": 1, "Y": 2, "Z": 3}')
+    after = set(rebuilt(session, docs).spec["components"]["schemas"])
+    assert before != after  # b's Widget is no longer qualified
