@@ -9,24 +9,25 @@ from it (`follow_status`).
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
+import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
+from docmock.collector import collector_paused
 from mockserver import MockServerError, load_spec
 from mockserver.app import MockApp
 from mockserver.live import LiveApp
 from mockserver.reloading import Changes, RefIndex, document_changes, share_unchanged
 
+logger = logging.getLogger("docmock.reload")
 PAGE_SUFFIXES = (".md", ".txt")
 # watchfiles yields a batch once no new change came for this long: editors write a file in a few steps.
 _STEP_MS = 30
@@ -148,7 +149,7 @@ class Reloader:
         current = self.live.app
         if version.spec is None:
             return Reload(None, (*version.notes, _failed(version.failure)), version.failure or "reload failed")
-        with _collector_paused():
+        with collector_paused():
             spec = share_unchanged(current.spec, version.spec)
             if spec is current.spec:
                 return Reload(None, version.notes)
@@ -163,12 +164,21 @@ class Reloader:
         """Watch until cancelled; each batch of changes is one reload."""
         import watchfiles
 
-        # What a reload asks of every operation (the schemas it names), worked out before the first edit.
-        await asyncio.to_thread(self.live.app.warm_up)
-
-        async for _ in watchfiles.awatch(*self.source.watched, watch_filter=self._relevant, step=_STEP_MS,
-                                         debounce=1600):
-            reload = await asyncio.to_thread(self.build)
+        # What a reload asks of every operation (the schemas it names), worked out beside the watching.
+        asyncio.get_running_loop().run_in_executor(None, self.live.app.warm_up)
+        armed = False
+        # The first yield (a change, or a second without one) comes once the watcher is armed: the docs are
+        # checked then, so that an edit saved while the server was starting is not missed.
+        async for changes in watchfiles.awatch(*self.source.watched, watch_filter=self._relevant, step=_STEP_MS,
+                                               debounce=1600, rust_timeout=1000, yield_on_timeout=True):
+            if not changes and armed:
+                continue
+            armed = True
+            try:
+                reload = await asyncio.to_thread(self.build)
+            except Exception as exc:  # a bug, not a broken page: say so, and go on watching
+                logger.exception("reload failed")
+                reload = Reload(None, (_failed(f"{type(exc).__name__}: {exc}"),), f"{type(exc).__name__}: {exc}")
             if reload.app is not None:
                 self.live.swap(reload.app)
             elif reload.failure is not None or self.live.app.reload_failure is not None:
@@ -196,17 +206,6 @@ def _echo(lines: tuple[str, ...]) -> None:
         click.echo(line)
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    # Building an app allocates a great many objects that live on and leave next to no cyclic garbage; the
-    # collector would walk them all again and again (see serve._collector_paused).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 # -- --workers N: the parent builds, the workers follow ----------------------------------------------------------
@@ -257,8 +256,13 @@ class Publisher:
     def run(self) -> None:
         import watchfiles
 
-        for _ in watchfiles.watch(*self.source.watched, watch_filter=lambda c, p: self.source.accepts(p),
-                                  step=_STEP_MS, stop_event=self.stop):
+        armed = False
+        for changes in watchfiles.watch(*self.source.watched, watch_filter=lambda c, p: self.source.accepts(p),
+                                        step=_STEP_MS, stop_event=self.stop, rust_timeout=1000,
+                                        yield_on_timeout=True):
+            if not changes and armed:
+                continue
+            armed = True  # (the first check: see Reloader.run)
             try:
                 self.once()
             except Exception as exc:  # the watcher must never take the server down
@@ -285,7 +289,7 @@ def follow_status(folder: Path, live: LiveApp) -> Callable[[], Any]:
             spec = load_spec(folder / status["spec"])
         except MockServerError:
             return None  # superseded by a newer one already: the next status names it
-        with _collector_paused():
+        with collector_paused():
             return live.app.reloaded(share_unchanged(live.app.spec, spec))
 
     async def follow() -> None:

@@ -8,10 +8,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mockserver.errors import SpecError
-from mockserver.spec import HTTP_METHODS, RefFollower, deref, normalise
+from mockserver.spec import HTTP_METHODS, RefFollower, deref, iter_operation_objects, normalise
 
-from .model import (DiffError, DiffReport, Finding, Kind, OperationDiff, OperationState, Scope,
-                    paused_cycle_collection)
+from docmock.collector import collector_paused
+
+from .model import DiffError, DiffReport, Finding, Kind, OperationDiff, OperationState, Scope
 from .rules import classify
 
 K = Kind
@@ -31,7 +32,7 @@ Raw = tuple[Any, ...]
 def compare_documents(old: Mapping[str, Any], new: Mapping[str, Any], *, old_label: str = "old",
                       new_label: str = "new") -> DiffReport:
     """What changed in the API contract from `old` to `new` (OpenAPI 3.0 or 3.1 documents, as loaded)."""
-    with paused_cycle_collection():
+    with collector_paused():
         try:
             old_doc, new_doc = normalise(old), normalise(new)
         except SpecError as exc:
@@ -74,16 +75,7 @@ class _Operation:
 
 
 def _operations(doc: Mapping[str, Any]) -> list[_Operation]:
-    found = []
-    for path, item in (doc.get("paths") or {}).items():
-        item = deref(doc, item)
-        if not isinstance(item, Mapping):
-            continue
-        for method in HTTP_METHODS:
-            raw = item.get(method)
-            if isinstance(raw, Mapping):
-                found.append(_Operation(doc, str(path), item, method, raw))
-    return found
+    return [_Operation(doc, path, item, method, raw) for path, item, method, raw in iter_operation_objects(doc)]
 
 
 class _View:

@@ -4,9 +4,6 @@ stage shares."""
 from __future__ import annotations
 
 import enum
-import gc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -184,17 +181,3 @@ class DiffReport:
 
     def count(self, state: OperationState) -> int:
         return sum(1 for op in self.operations if op.state is state)
-
-
-@contextmanager
-def paused_cycle_collection() -> Iterator[None]:
-    """Loading a full-size spec allocates millions of dicts and lists, and every burst of them sets off the
-    cycle collector, which walks the whole heap: it took about 40% of loading two 30 MB specs. None of this
-    makes cycles that reference counting would not free, so the collector is paused, and resumed as it was."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .model import DiffError, paused_cycle_collection
+from docmock.collector import collector_paused
+
+from .model import DiffError
 
 if TYPE_CHECKING:  # the generator is imported only when a docs folder is read
     from generator import Diagnostic
@@ -58,7 +60,7 @@ def _load_spec(path: Path, label: str) -> dict[str, Any]:
     from mockserver import MockServerError, load_spec
 
     try:
-        with paused_cycle_collection():
+        with collector_paused():
             return load_spec(path)
     except MockServerError as exc:
         raise DiffError(_named(str(exc), path, label)) from exc
