@@ -66,11 +66,12 @@ class DocsSource:
         self._errors = _errors(build.diagnostics)
         return build.spec, lines
 
-    def load(self) -> Version:
+    def load(self, modified: list[str] | None = None) -> Version:
+        """The next version; `modified`: the only files that may have changed, all modified in place."""
         from generator import DocsError
 
         try:
-            build = self.session.build()
+            build = self.session.build(modified)
         except DocsError as exc:
             return Version(None, failure=str(exc))
         if build.unchanged:
@@ -107,7 +108,7 @@ class SpecSource:
     def __init__(self, path: Path) -> None:
         self.path = path.resolve()
 
-    def load(self) -> Version:
+    def load(self, modified: list[str] | None = None) -> Version:
         try:
             return Version(load_spec(self.path))
         except MockServerError as exc:
@@ -140,10 +141,11 @@ class Reloader:
         self.source = source
         self.live = live
 
-    def build(self) -> Reload:
-        """Runs in a thread: load the source, build the new app (keeping what is unchanged), and describe it."""
+    def build(self, modified: list[str] | None = None) -> Reload:
+        """Runs in a thread: load the source, build the new app (keeping what is unchanged), and describe it.
+        `modified`: what the watcher saw, when it saw only files modified in place."""
         started = time.perf_counter()
-        version = self.source.load()
+        version = self.source.load(modified)
         if version.unchanged:
             return Reload(None, ())
         current = self.live.app
@@ -175,7 +177,7 @@ class Reloader:
                 continue
             armed = True
             try:
-                reload = await asyncio.to_thread(self.build)
+                reload = await asyncio.to_thread(self.build, _modified_only(changes))
             except Exception as exc:  # a bug, not a broken page: say so, and go on watching
                 logger.exception("reload failed")
                 reload = Reload(None, (_failed(f"{type(exc).__name__}: {exc}"),), f"{type(exc).__name__}: {exc}")
@@ -187,6 +189,16 @@ class Reloader:
 
     def _relevant(self, change: Any, path: str) -> bool:
         return self.source.accepts(path)
+
+
+def _modified_only(changes: set[tuple[Any, str]]) -> list[str] | None:
+    """The paths of a batch of changes when every one is a file modified in place (the folders need no new
+    walk), else None."""
+    import watchfiles
+
+    if not changes or any(change != watchfiles.Change.modified for change, _ in changes):
+        return None
+    return sorted(path for _, path in changes)
 
 
 _FAILED = "Reload failed, still serving the last good version:"
@@ -233,9 +245,9 @@ class Publisher:
         status = {"generation": self.generation, "spec": f"openapi-{self.generation}.json", "failure": failure}
         _write_atomically(self.folder / STATUS_FILE, json.dumps(status))
 
-    def once(self) -> None:
+    def once(self, modified: list[str] | None = None) -> None:
         started = time.perf_counter()
-        version = self.source.load()
+        version = self.source.load(modified)
         if version.unchanged:
             return
         if version.spec is None:
@@ -264,7 +276,7 @@ class Publisher:
                 continue
             armed = True  # (the first check: see Reloader.run)
             try:
-                self.once()
+                self.once(_modified_only(changes))
             except Exception as exc:  # the watcher must never take the server down
                 click.echo(_failed(f"{type(exc).__name__}: {exc}"), err=True)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -77,17 +77,36 @@ class DocsSession:
         self._stats: dict[str, tuple[int, int]] = {}  # display -> (mtime_ns, size) when its key was taken
         self._keys: dict[str, str] = {}  # display -> page key
         self._diagnostics: tuple[Diagnostic, ...] = ()
+        self._found: tuple[list[PageFile], list[Diagnostic]] = ([], [])  # the last full build's find_pages
+        self._by_path: dict[str, PageFile] = {}  # absolute path -> its file
 
     @property
     def spec(self) -> dict[str, Any] | None:
         """The last good document, or None before the first build."""
         return self._spec
 
-    def build(self) -> Build:
+    def build(self, modified: Collection[str] | None = None) -> Build:
         """The document as the files are now. Raises DocsError as `build_spec` does; the session then keeps
-        its last good document, and the next build starts from it."""
+        its last good document, and the next build starts from it.
+
+        `modified`: the paths of the only files that may have changed since the last build, all pages of
+        it that were modified in place (a watcher's report). Then the folders are not walked again and only
+        those files are looked at; anything else (a file added, deleted or renamed) needs None."""
         started = time.perf_counter()
         with without_cycle_collection():
+            known = self._known_files(modified) if modified is not None else None
+            if known is not None:
+                files, problems = self._found
+                stats = dict(self._stats)
+                stats.update((file.display, _stat(file.path)) for file in known)
+                changed = self._changed(known, stats)
+                if changed is not None and all(stats[file.display] is not None for file in known):
+                    if not changed:
+                        return self._result(started, incremental=True, unchanged=True)
+                    if self._patch(changed):
+                        return self._result(started, incremental=True)
+                    self._full(files, problems, changed, stats)
+                    return self._result(started, incremental=False)
             files, problems = find_pages(self.inputs)
             stats = {file.display: _stat(file.path) for file in files}  # before any read: see _changed
             changed = self._changed(files, stats) if self._spec is not None else None
@@ -100,6 +119,11 @@ class DocsSession:
         return self._result(started, incremental=False)
 
     # -- the two ways -------------------------------------------------------------------------------------
+
+    def _known_files(self, paths: Collection[str]) -> list[PageFile] | None:
+        """The last build's files at `paths`, or None when one of them is not one of its files."""
+        found = [self._by_path.get(os.path.abspath(path)) for path in paths]
+        return None if self._spec is None or any(file is None for file in found) else found  # type: ignore[return-value]
 
     def _full(self, files: list[PageFile], problems: list[Diagnostic], changed: list[Any] | None,
               stats: dict[str, tuple[int, int] | None]) -> None:
@@ -118,6 +142,8 @@ class DocsSession:
         spec = result.spec
         self._spec, self._trace, self._diagnostics = spec, trace, result.diagnostics
         self._files = [entry[:3] for entry in trace.files]
+        self._found = (files, problems)
+        self._by_path = {os.path.abspath(file.path): file for file in files}
         self._keys = {display: key for display, _, _, key in trace.files}
         self._stats = {display: stat for display, stat in stats.items() if stat is not None}
         self._pages.keep(set(self._keys.values()))

@@ -185,3 +185,21 @@ def test_a_guessed_name_decided_by_an_earlier_page_is_decided_again(tmp_path: Pa
     edit(a, '{"A": 1, "B": 2, "C": 3}', '{"X": 1, "Y": 2, "Z": 3}')
     after = set(rebuilt(session, docs).spec["components"]["schemas"])
     assert before != after  # b's Widget is no longer qualified
+
+
+def test_a_watchers_report_of_modified_files_is_enough_and_anything_else_walks_the_folders(docs: Path) -> None:
+    session = DocsSession([docs], workers=1)
+    rebuilt(session, docs)
+    page = docs / ONE_TASK
+    edit(page, "Get a single BatchTaskInfo based on Id.", "Told by the watcher.")
+    build = session.build([str(page)])
+    assert build.incremental and build.spec == build_spec([docs], workers=1).spec
+    edit(page, "| Name | string | Name of the task. |", "| Name | string | Name of the task. |\n| Hue | string | x |")
+    build = session.build([str(page.resolve())])
+    assert not build.incremental and build.spec == build_spec([docs], workers=1).spec
+    # A file the last build did not have: the folders are walked again, and the new page is found.
+    copy = page.with_name("v1Batch_Copy.md")
+    copy.write_text(page.read_text().replace("/api/v1/BatchTask/{id}", "/api/v1/BatchTask/{id}/Copy")
+                    .replace("id: v1Batch_GetBatchTaskInfo", "id: v1Batch_Copy"))
+    assert "/api/v1/BatchTask/{id}/Copy" in session.build([str(copy)]).spec["paths"]
+    assert session.build([str(page)]).unchanged
