@@ -123,7 +123,7 @@ def main() -> None:
 
     from docmock.diff import compare_documents
     from docmock.diff.command import run
-    from docmock.diff.model import paused_cycle_collection
+    from docmock.collector import collector_paused
 
     texts = [OLD_SPEC.read_bytes(), NEW_SPEC.read_bytes()]
     sizes = ", ".join(f"{len(t) / 1e6:.1f} MB" for t in texts)
@@ -133,10 +133,10 @@ def main() -> None:
             json.loads(text)
 
     def json_paused() -> None:
-        with paused_cycle_collection():
+        with collector_paused():
             json_only()
 
-    with paused_cycle_collection():
+    with collector_paused():
         old, new = json.loads(texts[0]), json.loads(texts[1])
     report = compare_documents(old, new)
     ops = sum(1 for item in old["paths"].values() for m in item if m in ("get", "put", "post", "delete", "patch"))
