@@ -25,7 +25,7 @@ from docmock.collector import collector_paused
 from mockserver import MockServerError, load_spec
 from mockserver.app import MockApp
 from mockserver.live import LiveApp
-from mockserver.reloading import Changes, RefIndex, document_changes, share_unchanged
+from mockserver.reloading import Changes, RefIndex, apply_delta, document_changes, share_unchanged, spec_delta
 
 logger = logging.getLogger("docmock.reload")
 PAGE_SUFFIXES = (".md", ".txt")
@@ -236,14 +236,23 @@ class Publisher:
         self.stop = threading.Event()
         self.publish(spec, None)
 
-    def publish(self, spec: dict[str, Any] | None, failure: str | None) -> None:
-        if spec is not None:
-            name = f"openapi-{self.generation}.json"
-            _write_atomically(self.folder / name, json.dumps(spec, default=str))
-            old = self.folder / f"openapi-{self.generation - 2}.json"
-            old.unlink(missing_ok=True)  # a worker may still read the previous one
-        status = {"generation": self.generation, "spec": f"openapi-{self.generation}.json", "failure": failure}
+    def publish(self, spec: dict[str, Any] | None, failure: str | None, delta: dict[str, Any] | None = None) -> None:
+        """Tell the workers about a new version (or a failed one). A worker serving the version before gets
+        what changed (`delta-N.json`, a few kilobytes) first; the whole document (`openapi-N.json`, for a
+        worker further behind, or one started again) is written after the status, off the workers' path."""
+        generation = self.generation
+        status: dict[str, Any] = {"generation": generation, "spec": f"openapi-{generation}.json", "failure": failure}
+        if delta is not None:
+            _write_atomically(self.folder / f"delta-{generation}.json", json.dumps(delta, default=str))
+            status["delta"], status["base"] = f"delta-{generation}.json", generation - 1
+        if spec is not None and delta is None:
+            _write_atomically(self.folder / status["spec"], json.dumps(spec, default=str))
         _write_atomically(self.folder / STATUS_FILE, json.dumps(status))
+        if spec is not None and delta is not None:
+            _write_atomically(self.folder / status["spec"], json.dumps(spec, default=str))
+        if spec is not None:
+            for old in (f"openapi-{generation - 2}.json", f"delta-{generation - 2}.json"):
+                (self.folder / old).unlink(missing_ok=True)  # a worker may still read the previous ones
 
     def once(self, modified: list[str] | None = None) -> None:
         started = time.perf_counter()
@@ -260,9 +269,10 @@ class Publisher:
             return
         changes = document_changes(self.spec, spec, self.index)
         self.index = RefIndex(self.index)
+        delta = spec_delta(self.spec, spec)
         self.spec = spec
         self.generation += 1
-        self.publish(spec, None)
+        self.publish(spec, None, delta)
         _echo((*version.notes, _summary(changes, time.perf_counter() - started) + " (workers follow)"))
 
     def run(self) -> None:
@@ -296,12 +306,18 @@ def follow_status(folder: Path, live: LiveApp) -> Callable[[], Any]:
         except (OSError, ValueError):
             return None
 
-    def build(status: dict[str, Any]) -> MockApp | None:
-        try:
-            spec = load_spec(folder / status["spec"])
-        except MockServerError:
-            return None  # superseded by a newer one already: the next status names it
+    def build(status: dict[str, Any], seen: int) -> MockApp | None:
         with collector_paused():
+            if status.get("base") == seen:  # the version before is served here: apply what changed
+                try:
+                    delta = json.loads((folder / status["delta"]).read_text(encoding="utf-8"))
+                    return live.app.reloaded(apply_delta(live.app.spec, delta))
+                except (OSError, ValueError):
+                    pass
+            try:
+                spec = load_spec(folder / status["spec"])
+            except MockServerError:
+                return None  # not written yet, or superseded: the next look (within a second) finds it
             return live.app.reloaded(share_unchanged(live.app.spec, spec))
 
     async def follow() -> None:
@@ -316,10 +332,10 @@ def follow_status(folder: Path, live: LiveApp) -> Callable[[], Any]:
             if status is None:
                 continue
             if status["generation"] != seen:
-                app = await asyncio.to_thread(build, status)
+                app = await asyncio.to_thread(build, status, seen)
                 if app is not None:
-                    live.swap(app)
                     seen = status["generation"]
+                    live.swap(app, seen)
             if live.app.reload_failure != status["failure"]:
                 live.app.reload_failed(status["failure"])
 

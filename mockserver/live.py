@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections.abc import Awaitable, Callable
 
 from .app import MockApp
@@ -31,10 +32,11 @@ class LiveApp:
         self._busy: dict[int, int] = {}  # id(app) -> requests in progress, for apps swapped out
         self._retired: dict[int, MockApp] = {}
 
-    def swap(self, app: MockApp) -> None:
-        """Serve `app` from the next request on. Call on the server's event loop."""
+    def swap(self, app: MockApp, version: int | None = None) -> None:
+        """Serve `app` from the next request on, as `version` (default: the next one). Call on the server's
+        event loop."""
         old, self.app = self.app, app
-        self.generation += 1
+        self.generation = version if version is not None else self.generation + 1
         if self._busy.get(id(old)):
             self._retired[id(old)] = old
         else:
@@ -65,7 +67,7 @@ class LiveApp:
     def _version(self) -> Reply:
         """Which version is served, and whether a newer one failed to load: what a script waits on after
         editing the docs."""
-        body = {"version": self.generation, "reloadFailed": self.app.reload_failure}
+        body = {"version": self.generation, "reloadFailed": self.app.reload_failure, "process": os.getpid()}
         return Reply(200, [(b"content-type", b"application/json"), (b"cache-control", b"no-store")],
                      json.dumps(body).encode())
 

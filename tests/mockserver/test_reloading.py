@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import os
 from typing import Any
 
 import httpx
@@ -152,8 +153,34 @@ def test_a_failed_reload_is_said_on_the_pages_until_cleared(spec: dict[str, Any]
 def test_the_version_endpoint_counts_swaps(spec: dict[str, Any]) -> None:
     app = create_app(spec)
     live = LiveApp(app)
-    assert asyncio.run(call(live, "GET", "/__docmock/version")).json() == {"version": 1, "reloadFailed": None}
+    pid = os.getpid()
+    assert asyncio.run(call(live, "GET", "/__docmock/version")).json() == \
+        {"version": 1, "reloadFailed": None, "process": pid}
     live.swap(app.reloaded(edited(spec, lambda s: s["info"].update(title="v2"))))
     live.app.reload_failed("docs/a.md:1: error: broken")
     assert asyncio.run(call(live, "GET", "/__docmock/version")).json() == \
-        {"version": 2, "reloadFailed": "docs/a.md:1: error: broken"}
+        {"version": 2, "reloadFailed": "docs/a.md:1: error: broken", "process": pid}
+
+
+def test_a_delta_sent_to_workers_rebuilds_the_document_in_order_and_shares_the_rest(spec: dict[str, Any]) -> None:
+    import json
+
+    from mockserver.reloading import apply_delta, spec_delta
+
+    def change(s: dict[str, Any]) -> None:
+        s["paths"][ONE]["get"]["summary"] = "changed"
+        first = next(iter(s["paths"]))
+        del s["paths"][first]  # a path gone
+        s["paths"] = {"/api/v1/AAA": {"get": {"operationId": "a", "responses": {"200": {"description": "ok"}}}},
+                      **s["paths"]}  # a path added, first in the order
+        s["components"]["schemas"]["BatchTaskInfo"]["properties"]["Colour"] = {"type": "string"}
+        s["components"]["schemas"].pop(next(n for n in s["components"]["schemas"] if n != "BatchTaskInfo"))
+        s["info"]["title"] = "new title"
+    new = edited(spec, change)
+    delta = json.loads(json.dumps(spec_delta(spec, new)))  # as the worker reads it
+    rebuilt = apply_delta(spec, delta)
+    assert rebuilt == new and list(rebuilt) == list(new) and list(rebuilt["paths"]) == list(new["paths"])
+    assert list(rebuilt["components"]["schemas"]) == list(new["components"]["schemas"])
+    unchanged = [p for p in new["paths"] if p in spec["paths"] and new["paths"][p] is spec["paths"][p]]
+    assert unchanged and all(rebuilt["paths"][p] is spec["paths"][p] for p in unchanged)
+    assert len(json.dumps(delta)) < len(json.dumps(new)) / 5
