@@ -175,7 +175,7 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
             from docmock.watch import Publisher
 
             Publisher(source, Path(folder), spec).start()  # writes openapi-1.json and the status the workers follow
-            worker = {"follow": folder, "spec": str(Path(folder) / "openapi-1.json")}
+            worker = {"follow": folder}
         else:
             spec_path = Path(folder) / "openapi.json"
             spec_path.write_text(json.dumps(spec, default=str), encoding="utf-8")  # YAML dates load as dates
@@ -242,13 +242,17 @@ def worker_app() -> Any:
     data = json.loads(os.environ[_WORKER_CONFIG])
     config = Config.from_json(data["config"])
     _configure_logging(not config.access_log, "%(asctime)s %(process)d %(message)s")
-    with _collector_paused():
-        app = _build_app(load_spec(Path(data["spec"])), config)
     if "follow" not in data:
-        return app
-    from docmock.watch import follow_status
+        with _collector_paused():
+            return _build_app(load_spec(Path(data["spec"])), config)
+    from docmock.watch import follow_status, newest_spec
     from mockserver.live import LiveApp
 
+    # A worker started again later (uvicorn replaces one that died) starts from the newest version.
+    spec_file, version = newest_spec(Path(data["follow"]))
+    with _collector_paused():
+        app = _build_app(load_spec(spec_file), config)
     live = LiveApp(app)
+    live.generation = version
     live.background = follow_status(Path(data["follow"]), live)
     return live

@@ -32,6 +32,7 @@ PAGE_SUFFIXES = (".md", ".txt")
 # watchfiles yields a batch once no new change came for this long: editors write a file in a few steps.
 _STEP_MS = 30
 STATUS_FILE = "status.json"
+_FULL_AFTER = 0.5  # seconds between a version's delta and its whole document (see Publisher.publish)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,10 +250,20 @@ class Publisher:
             _write_atomically(self.folder / status["spec"], json.dumps(spec, default=str))
         _write_atomically(self.folder / STATUS_FILE, json.dumps(status))
         if spec is not None and delta is not None:
-            _write_atomically(self.folder / status["spec"], json.dumps(spec, default=str))
-        if spec is not None:
-            for old in (f"openapi-{generation - 2}.json", f"delta-{generation - 2}.json"):
-                (self.folder / old).unlink(missing_ok=True)  # a worker may still read the previous ones
+            # Dumping 16 MB takes a tenth of a second of a core the workers need now: it waits a moment, and
+            # is skipped when a newer version came meanwhile (a worker that needs it looks again each second).
+            timer = threading.Timer(_FULL_AFTER, self._write_full, (generation, spec))
+            timer.daemon = True
+            timer.start()
+
+    def _write_full(self, generation: int, spec: dict[str, Any]) -> None:
+        if generation != self.generation:
+            return
+        _write_atomically(self.folder / f"openapi-{generation}.json", json.dumps(spec, default=str))
+        # A worker may still read the previous ones; the first stays for workers started again (worker_app).
+        for old in (f"openapi-{generation - 2}.json", f"delta-{generation - 2}.json"):
+            if old != "openapi-1.json":
+                (self.folder / old).unlink(missing_ok=True)
 
     def once(self, modified: list[str] | None = None) -> None:
         started = time.perf_counter()
@@ -296,6 +307,18 @@ class Publisher:
         return thread
 
 
+def newest_spec(folder: Path) -> tuple[Path, int]:
+    """The newest whole document the parent has published, and its version: what a worker starts from."""
+    try:
+        status = json.loads((folder / STATUS_FILE).read_text(encoding="utf-8"))
+        newest = folder / status["spec"]
+        if newest.exists():
+            return newest, int(status["generation"])
+    except (OSError, ValueError, KeyError):
+        pass
+    return folder / "openapi-1.json", 1
+
+
 def follow_status(folder: Path, live: LiveApp) -> Callable[[], Any]:
     """In a worker: the background task that serves each version the parent publishes."""
     status_file = folder / STATUS_FILE
@@ -323,6 +346,7 @@ def follow_status(folder: Path, live: LiveApp) -> Callable[[], Any]:
     async def follow() -> None:
         import watchfiles
 
+        asyncio.get_running_loop().run_in_executor(None, live.app.warm_up)  # see Reloader.run
         seen = live.generation
         # Also every second without an event: a status written before this worker's watcher was armed (the
         # parent publishes while workers start) would otherwise wait for the next edit.

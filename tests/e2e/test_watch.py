@@ -183,3 +183,31 @@ def test_a_spec_file_is_watched_too(tmp_path: Path) -> None:
     finally:
         output = stop(process)
     assert "1 added (pong)" in output and "Reload failed" in output
+
+
+def test_workers_are_sent_what_changed_then_the_whole_document(tmp_path: Path) -> None:
+    from docmock.watch import STATUS_FILE, Publisher, SpecSource, newest_spec
+    from mockserver.reloading import apply_delta
+
+    document = {"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+                "paths": {"/ping": {"get": {"operationId": "ping", "responses": {"200": {"description": "ok"}}}}}}
+    spec_file = tmp_path / "openapi.json"
+    spec_file.write_text(json.dumps(document))
+    folder = tmp_path / "published"
+    folder.mkdir()
+    first = json.loads(spec_file.read_text())
+    publisher = Publisher(SpecSource(spec_file), folder, first)
+    assert newest_spec(folder) == (folder / "openapi-1.json", 1)
+    document["paths"]["/pong"] = {"get": {"operationId": "pong", "responses": {"200": {"description": "ok"}}}}
+    spec_file.write_text(json.dumps(document))
+    publisher.once()
+    status = json.loads((folder / STATUS_FILE).read_text())
+    assert status["generation"] == 2 and status["base"] == 1 and status["failure"] is None
+    delta = json.loads((folder / status["delta"]).read_text())
+    assert apply_delta(first, delta) == document and "/ping" not in json.dumps(delta["paths"]["set"])
+    eventually(lambda: (folder / "openapi-2.json").exists(), timeout=5)  # the whole document comes after
+    assert newest_spec(folder) == (folder / "openapi-2.json", 2)
+    spec_file.write_text("{ broken")
+    publisher.once()
+    status = json.loads((folder / STATUS_FILE).read_text())
+    assert status["generation"] == 2 and "not valid JSON" in status["failure"]
