@@ -54,7 +54,8 @@ class DocsSource:
         self.paths = paths
         self.session = DocsSession(paths)
         self._said: set[str] = set()
-        self._errors: set[tuple[str, str]] = set()
+        self._errors: set[tuple[str, str]] = set()  # the errors of the last version served: not new ones
+        self._reference_pages: frozenset[str] = frozenset()  # the pages that documented an operation then
         # The session's last build when it was refused (an edit broke a page), and why: the session compares
         # the next build with it, so "unchanged" then means "still broken".
         self._refused: tuple[dict[str, Any], str] | None = None
@@ -65,6 +66,7 @@ class DocsSource:
         lines = [d.format() for d in build.diagnostics]
         self._said = set(lines)
         self._errors = _errors(build.diagnostics)
+        self._reference_pages = self.session.reference_pages
         return build.spec, lines
 
     def load(self, modified: list[str] | None = None) -> Version:
@@ -84,19 +86,32 @@ class DocsSource:
         # A page that no longer reads (front matter, no endpoint line) drops out of the document: serving
         # that would remove its operation because of a typo. The last good version stays until it is fixed.
         broken = _errors(build.diagnostics) - self._errors
-        if broken:
-            failure = "\n".join(d.format() for d in build.diagnostics if (d.path, d.message) in broken)
+        # A page that documented an operation and, still there, documents none (saved empty, or half-way
+        # through a save) would take that operation out of the mock too.
+        emptied = sorted((self._reference_pages - self.session.reference_pages) & self.session.displays)
+        if broken or emptied:
+            failure = "\n".join([*(d.format() for d in build.diagnostics if (d.path, d.message) in broken),
+                                  *(f"{display}: documents no operation any more "
+                                    f"({'; '.join(d.message for d in build.diagnostics if d.path == display) or 'empty'})"
+                                    for display in emptied)])
             self._refused = (build.spec, failure)
             return Version(None, tuple(line for line in new if line not in failure), failure=failure)
         self._said, self._refused = set(lines), None
+        self._errors, self._reference_pages = _errors(build.diagnostics), self.session.reference_pages
         return Version(build.spec, new)
 
     def accepts(self, path: str) -> bool:
-        return path.lower().endswith(PAGE_SUFFIXES) or os.path.isdir(path)
+        # A folder added, or moved away (then it is not there any more: its one event names it).
+        name = os.path.basename(path)
+        if name.startswith((".", "#")):  # not pages (see find_pages): an editor's lock and autosave files
+            return False
+        return path.lower().endswith(PAGE_SUFFIXES) or os.path.isdir(path) or not os.path.exists(path)
 
     @property
     def watched(self) -> tuple[Path, ...]:
         return self.paths
+
+    recursive = True
 
 
 def _errors(diagnostics: Any) -> set[tuple[str, str]]:
@@ -121,6 +136,8 @@ class SpecSource:
     @property
     def watched(self) -> tuple[Path, ...]:
         return (self.path.parent,)
+
+    recursive = False  # the folder the spec file is in, not the tree below it (.git, node_modules ...)
 
 
 Source = DocsSource | SpecSource
@@ -173,7 +190,8 @@ class Reloader:
         # The first yield (a change, or a second without one) comes once the watcher is armed: the docs are
         # checked then, so that an edit saved while the server was starting is not missed.
         async for changes in watchfiles.awatch(*self.source.watched, watch_filter=self._relevant, step=_STEP_MS,
-                                               debounce=1600, rust_timeout=1000, yield_on_timeout=True):
+                                               debounce=1600, rust_timeout=1000, yield_on_timeout=True,
+                                               recursive=self.source.recursive):
             if not changes and armed:
                 continue
             armed = True
@@ -233,6 +251,7 @@ class Publisher:
         self.folder = folder
         self.spec = spec
         self.generation = 1
+        self.failure: str | None = None  # what the last status said
         self.index = RefIndex()
         self.stop = threading.Event()
         self.publish(spec, None)
@@ -242,6 +261,7 @@ class Publisher:
         what changed (`delta-N.json`, a few kilobytes) first; the whole document (`openapi-N.json`, for a
         worker further behind, or one started again) is written after the status, off the workers' path."""
         generation = self.generation
+        self.failure = failure
         status: dict[str, Any] = {"generation": generation, "spec": f"openapi-{generation}.json", "failure": failure}
         if delta is not None:
             _write_atomically(self.folder / f"delta-{generation}.json", json.dumps(delta, default=str))
@@ -276,6 +296,8 @@ class Publisher:
             return
         spec = share_unchanged(self.spec, version.spec)
         if spec is self.spec:
+            if self.failure is not None:  # back to the version served: no longer failing
+                self.publish(None, None)
             _echo(version.notes)
             return
         changes = document_changes(self.spec, spec, self.index)
@@ -292,7 +314,7 @@ class Publisher:
         armed = False
         for changes in watchfiles.watch(*self.source.watched, watch_filter=lambda c, p: self.source.accepts(p),
                                         step=_STEP_MS, stop_event=self.stop, rust_timeout=1000,
-                                        yield_on_timeout=True):
+                                        yield_on_timeout=True, recursive=self.source.recursive):
             if not changes and armed:
                 continue
             armed = True  # (the first check: see Reloader.run)
@@ -329,25 +351,34 @@ def follow_status(folder: Path, live: LiveApp) -> Callable[[], Any]:
         except (OSError, ValueError):
             return None
 
-    def build(status: dict[str, Any], seen: int) -> MockApp | None:
-        with collector_paused():
-            if status.get("base") == seen:  # the version before is served here: apply what changed
-                try:
-                    delta = json.loads((folder / status["delta"]).read_text(encoding="utf-8"))
-                    return live.app.reloaded(apply_delta(live.app.spec, delta))
-                except (OSError, ValueError):
-                    pass
+    def document(status: dict[str, Any], seen: int) -> dict[str, Any] | None:
+        if status.get("base") == seen:  # the version before is served here: apply what changed
             try:
-                spec = load_spec(folder / status["spec"])
-            except MockServerError:
-                return None  # not written yet, or superseded: the next look (within a second) finds it
-            return live.app.reloaded(share_unchanged(live.app.spec, spec))
+                return apply_delta(live.app.spec, json.loads((folder / status["delta"]).read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError):
+                pass
+        try:
+            return share_unchanged(live.app.spec, load_spec(folder / status["spec"]))
+        except MockServerError:
+            return None  # not written yet, or superseded: the next look (within a second) finds it
+
+    def build(status: dict[str, Any], seen: int) -> MockApp | str | None:
+        """The app of the published version, None when it cannot be read yet, or why it cannot be served
+        here (an overrides file that names an operation it lost, ...)."""
+        with collector_paused():
+            try:
+                spec = document(status, seen)
+                return live.app.reloaded(spec) if spec is not None else None
+            except Exception as exc:  # the parent built the document, not the app: the worker says what failed
+                logger.debug("worker reload failed", exc_info=True)
+                return f"{type(exc).__name__}: {exc}" if not isinstance(exc, MockServerError) else str(exc)
 
     async def follow() -> None:
         import watchfiles
 
         asyncio.get_running_loop().run_in_executor(None, live.app.warm_up)  # see Reloader.run
         seen = live.generation
+        refused, why = 0, [""]  # a version this worker could not serve, and why
         # Also every second without an event: a status written before this worker's watcher was armed (the
         # parent publishes while workers start) would otherwise wait for the next edit.
         async for _ in watchfiles.awatch(folder, step=_STEP_MS, rust_timeout=1000, yield_on_timeout=True,
@@ -355,13 +386,20 @@ def follow_status(folder: Path, live: LiveApp) -> Callable[[], Any]:
             status = read_status()
             if status is None:
                 continue
-            if status["generation"] != seen:
+            failure = status["failure"]
+            if status["generation"] != seen and status["generation"] != refused:
                 app = await asyncio.to_thread(build, status, seen)
-                if app is not None:
+                if isinstance(app, MockApp):
                     seen = status["generation"]
                     live.swap(app, seen)
-            if live.app.reload_failure != status["failure"]:
-                live.app.reload_failed(status["failure"])
+                    _echo(tuple(f"worker {os.getpid()}: {note}" for note in app.reload_notes))
+                elif isinstance(app, str):
+                    refused, why[0] = status["generation"], app
+                    click.echo(f"worker {os.getpid()}: {_failed(app)}")
+            if status["generation"] == refused and status["generation"] != seen:
+                failure = why[0]
+            if live.app.reload_failure != failure:
+                live.app.reload_failed(failure)
 
     return follow
 

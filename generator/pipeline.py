@@ -72,11 +72,12 @@ def find_pages(inputs: Sequence[str | Path]) -> tuple[list[PageFile], list[Diagn
         if root.is_dir():
             root_display, root_name = _display(root), root.resolve().name
             for dirpath, dirnames, filenames in os.walk(root):
-                dirnames.sort()
+                # Hidden files and folders (.git, an editor's .#page.md lock) and #page.md# autosaves are no pages.
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 folder = Path(dirpath).relative_to(root).as_posix()
                 folder = "" if folder == "." else folder
                 for filename in filenames:
-                    if not filename.lower().endswith(PAGE_SUFFIXES):
+                    if not filename.lower().endswith(PAGE_SUFFIXES) or filename.startswith((".", "#")):
                         continue
                     path = Path(dirpath, filename)
                     relative = f"{folder}/{filename}" if folder else filename

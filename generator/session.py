@@ -81,6 +81,16 @@ class DocsSession:
         self._by_path: dict[str, PageFile] = {}  # absolute path -> its file
 
     @property
+    def reference_pages(self) -> frozenset[str]:
+        """The pages that document an operation in the last build (by display name)."""
+        return frozenset(self._trace.pages)
+
+    @property
+    def displays(self) -> frozenset[str]:
+        """Every file of the last build (by display name)."""
+        return frozenset(display for display, _, _ in self._files)
+
+    @property
     def spec(self) -> dict[str, Any] | None:
         """The last good document, or None before the first build."""
         return self._spec

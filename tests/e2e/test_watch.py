@@ -28,6 +28,7 @@ def docs(tmp_path: Path) -> Path:
 @pytest.fixture()
 def server(docs: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Any, str]]:
     extra = [arg.replace("{tmp}", str(tmp_path)) for arg in getattr(request, "param", ())]
+    (tmp_path / "overrides.yaml").write_text("faults:\n  v1Batch_StopBatchJob:\n    rate: 0\n", encoding="utf-8")
     process, base = start_docmock(str(docs), "--watch", "--no-auth", "--quiet", *extra)
     try:
         yield process, base
@@ -211,3 +212,74 @@ def test_workers_are_sent_what_changed_then_the_whole_document(tmp_path: Path) -
     publisher.once()
     status = json.loads((folder / STATUS_FILE).read_text())
     assert status["generation"] == 2 and "not valid JSON" in status["failure"]
+
+
+# --- what a version is refused for, without a server (DocsSource) ---------------------------------------------
+
+def test_a_page_broken_at_start_up_is_refused_once_mended_and_broken_again(docs: Path) -> None:
+    from docmock.watch import DocsSource
+
+    page = docs / ONE_TASK
+    edit(page, "id: v1Batch_GetBatchTaskInfo", "id: [v1Batch_GetBatchTaskInfo")
+    source = DocsSource((docs,))
+    source.first()  # served with the page broken: that is how the docs were
+    edit(page, "id: [v1Batch_GetBatchTaskInfo", "id: v1Batch_GetBatchTaskInfo")
+    assert source.load().spec is not None
+    edit(page, "id: v1Batch_GetBatchTaskInfo", "id: [v1Batch_GetBatchTaskInfo")
+    refused = source.load()
+    assert refused.spec is None and "front matter is not valid YAML" in refused.failure
+
+
+def test_a_page_saved_empty_does_not_take_its_operation_away(docs: Path) -> None:
+    from docmock.watch import DocsSource
+
+    source = DocsSource((docs,))
+    source.first()
+    page = docs / ONE_TASK
+    text = page.read_text(encoding="utf-8")
+    page.write_text("", encoding="utf-8")
+    refused = source.load()
+    assert refused.spec is None and "v1Batch_GetBatchTaskInfo.md: documents no operation any more" in refused.failure
+    page.write_text(text, encoding="utf-8")
+    assert source.load().spec is not None
+
+
+def test_the_parent_clears_a_failure_when_the_served_version_is_back(tmp_path: Path) -> None:
+    from docmock.watch import STATUS_FILE, Publisher, SpecSource
+
+    spec_file = tmp_path / "openapi.json"
+    good = json.dumps({"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": {}})
+    spec_file.write_text(good)
+    (tmp_path / "out").mkdir()
+    publisher = Publisher(SpecSource(spec_file), tmp_path / "out", json.loads(good))
+    spec_file.write_text("{ broken")
+    publisher.once()
+    assert json.loads((tmp_path / "out" / STATUS_FILE).read_text())["failure"]
+    spec_file.write_text(good)
+    publisher.once()
+    assert json.loads((tmp_path / "out" / STATUS_FILE).read_text())["failure"] is None
+
+
+def test_a_folder_moved_out_of_the_docs_is_noticed(server: tuple[Any, str], docs: Path, tmp_path: Path) -> None:
+    _, base = server
+    assert httpx.post(f"{base}/api/v1/Agents/Batch/StopBatchJob", json={"Id": 3}).status_code == 200
+    (docs / "agent" / "Batch_Agent").rename(tmp_path / "away")
+    eventually(lambda: httpx.post(f"{base}/api/v1/Agents/Batch/StopBatchJob", json={"Id": 3}).status_code == 404)
+
+
+@pytest.mark.parametrize("server", [("--workers", "2", "--state", "sqlite:{tmp}/state.db",
+                                     "--overrides", "{tmp}/overrides.yaml")], indirect=True)
+def test_a_worker_that_cannot_serve_a_version_says_why_and_goes_on(server: tuple[Any, str], docs: Path,
+                                                                    tmp_path: Path) -> None:
+    _, base = server
+    stop = docs / "rest" / "Batch" / "v1Batch_StopBatchJob.md"
+    kept = stop.read_text(encoding="utf-8")
+    stop.unlink()  # the overrides file names its operation: the workers cannot build that version
+
+    def every_worker(check: Callable[[dict[str, Any]], bool]) -> Callable[[], bool]:
+        return lambda: all(check(httpx.get(f"{base}/__docmock/version").json()) for _ in range(8))
+    eventually(every_worker(lambda v: "v1Batch_StopBatchJob" in (v["reloadFailed"] or "")))
+    stop.write_text(kept, encoding="utf-8")
+    edit(docs / ONE_TASK, SUMMARY, "After the mend.")
+    eventually(every_worker(lambda v: v["reloadFailed"] is None))
+    eventually(lambda: all(summary_of(base, "/api/v1/BatchTask/{id}") == "After the mend." for _ in range(8)))

@@ -203,3 +203,14 @@ def test_a_watchers_report_of_modified_files_is_enough_and_anything_else_walks_t
                     .replace("id: v1Batch_GetBatchTaskInfo", "id: v1Batch_Copy"))
     assert "/api/v1/BatchTask/{id}/Copy" in session.build([str(copy)]).spec["paths"]
     assert session.build([str(page)]).unchanged
+
+
+def test_hidden_files_and_editor_leftovers_are_no_pages(docs: Path) -> None:
+    folder = docs / "rest" / "Batch"
+    (folder / ".#v1Batch_GetAll.md").symlink_to("user@host.1234:1700000000")  # an Emacs lock: a dangling link
+    (folder / "#v1Batch_GetAll.md#").write_text("autosave", encoding="utf-8")
+    (docs / ".git").mkdir()
+    (docs / ".git" / "notes.md").write_text("not docs", encoding="utf-8")
+    result = build_spec([docs], workers=1)
+    assert not any(".#" in d.path or "#v1" in d.path or ".git" in d.path for d in result.diagnostics)
+    assert result.pages == len(list(docs.rglob("*.md"))) - 2  # the lock (a dangling link) is not even listed
