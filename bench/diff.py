@@ -123,7 +123,7 @@ def main() -> None:
 
     from docmock.diff import compare_documents
     from docmock.diff.command import run
-    from docmock.collector import collector_paused
+    from generator.collector import without_cycle_collection
 
     texts = [OLD_SPEC.read_bytes(), NEW_SPEC.read_bytes()]
     sizes = ", ".join(f"{len(t) / 1e6:.1f} MB" for t in texts)
@@ -133,10 +133,10 @@ def main() -> None:
             json.loads(text)
 
     def json_paused() -> None:
-        with collector_paused():
+        with without_cycle_collection():
             json_only()
 
-    with collector_paused():
+    with without_cycle_collection():
         old, new = json.loads(texts[0]), json.loads(texts[1])
     report = compare_documents(old, new)
     ops = sum(1 for item in old["paths"].values() for m in item if m in ("get", "put", "post", "delete", "patch"))

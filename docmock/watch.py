@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from docmock.collector import collector_paused
+from generator.collector import without_cycle_collection
 from mockserver import MockServerError, load_spec
 from mockserver.app import MockApp
 from mockserver.live import LiveApp
@@ -169,7 +169,7 @@ class Reloader:
         current = self.live.app
         if version.spec is None:
             return Reload(None, (*version.notes, _failed(version.failure)), version.failure or "reload failed")
-        with collector_paused():
+        with without_cycle_collection():
             spec = share_unchanged(current.spec, version.spec)
             if spec is current.spec:
                 return Reload(None, version.notes)
@@ -365,7 +365,7 @@ def follow_status(folder: Path, live: LiveApp) -> Callable[[], Any]:
     def build(status: dict[str, Any], seen: int) -> MockApp | str | None:
         """The app of the published version, None when it cannot be read yet, or why it cannot be served
         here (an overrides file that names an operation it lost, ...)."""
-        with collector_paused():
+        with without_cycle_collection():
             try:
                 spec = document(status, seen)
                 return live.app.reloaded(spec) if spec is not None else None

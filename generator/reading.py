@@ -2,12 +2,10 @@
 page alone allows. This is what the worker processes run, so it imports no more than that needs."""
 from __future__ import annotations
 
-import gc
 import pickle
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
+from .collector import without_cycle_collection
 from .elements import Page
 from .errors import Diagnostic, DiagnosticSink
 from .extract import EndpointDoc, IndexDoc, extract_endpoint, extract_index, is_index_page
@@ -70,17 +68,3 @@ def read_page_bytes(display: str, data: bytes) -> PageRead:
 def read_batch(batch: list[tuple[str, bytes]]) -> list[PageRead]:
     with without_cycle_collection():
         return [read_page_bytes(display, data) for display, data in batch]
-
-
-@contextmanager
-def without_cycle_collection() -> Iterator[None]:
-    """Generation allocates millions of small objects and frees them by reference counting alone (the
-    records form trees, not cycles), yet every allocation burst triggers the cycle collector, which then
-    walks the whole heap: a third of a warm run on a large input. It is paused, and resumed as it was."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -104,26 +104,24 @@ class DocsSession:
         those files are looked at; anything else (a file added, deleted or renamed) needs None."""
         started = time.perf_counter()
         with without_cycle_collection():
+            quick = None  # what changed, when only the contents of known pages did (else a full build)
             known = self._known_files(modified) if modified is not None else None
             if known is not None:
                 files, problems = self._found
-                stats = dict(self._stats)
-                stats.update((file.display, _stat(file.path)) for file in known)
+                stats = {**self._stats, **{file.display: _stat(file.path) for file in known}}
                 changed = self._changed(known, stats)
                 if changed is not None and all(stats[file.display] is not None for file in known):
-                    if not changed:
-                        return self._result(started, incremental=True, unchanged=True)
-                    if self._patch(changed):
-                        return self._result(started, incremental=True)
-                    self._full(files, problems, changed, stats)
-                    return self._result(started, incremental=False)
-            files, problems = find_pages(self.inputs)
-            stats = {file.display: _stat(file.path) for file in files}  # before any read: see _changed
-            changed = self._changed(files, stats) if self._spec is not None else None
-            if changed is not None and not problems and self._same_files(files) and self._same_links():
-                if not changed:
+                    quick = changed
+            if quick is None:
+                files, problems = find_pages(self.inputs)
+                stats = {file.display: _stat(file.path) for file in files}  # before any read: see _changed
+                changed = self._changed(files, stats) if self._spec is not None else None
+                if changed is not None and not problems and self._same_files(files) and self._same_links():
+                    quick = changed
+            if quick is not None:
+                if not quick:
                     return self._result(started, incremental=True, unchanged=True)
-                if self._patch(changed):
+                if self._patch(quick):
                     return self._result(started, incremental=True)
             self._full(files, problems, changed, stats)
         return self._result(started, incremental=False)

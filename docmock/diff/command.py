@@ -7,7 +7,7 @@ from typing import NoReturn
 
 import click
 
-from docmock.collector import collector_paused
+from generator.collector import without_cycle_collection
 
 from .compare import compare_documents
 from .model import EXIT_ERROR, EXIT_FAILED, EXIT_OK, DiffError, DiffReport
@@ -73,7 +73,7 @@ def diff_command(old: str, new: str, fmt: str, fail_on: str, quiet: bool) -> Non
 def run(old: str, new: str, *, quiet: bool = False) -> DiffReport:
     """Reads both inputs (printing what generating the docs said to stderr, as `docmock generate` does) and
     compares them."""
-    with collector_paused():
+    with without_cycle_collection():
         sources = [load_source(old), load_source(new)]
     for source in sources:
         for diagnostic in source.diagnostics:

@@ -10,7 +10,7 @@ from typing import Any
 from mockserver.errors import SpecError
 from mockserver.spec import HTTP_METHODS, RefFollower, deref, iter_operation_objects, normalise
 
-from docmock.collector import collector_paused
+from generator.collector import without_cycle_collection
 
 from .model import DiffError, DiffReport, Finding, Kind, OperationDiff, OperationState, Scope
 from .rules import classify
@@ -32,7 +32,7 @@ Raw = tuple[Any, ...]
 def compare_documents(old: Mapping[str, Any], new: Mapping[str, Any], *, old_label: str = "old",
                       new_label: str = "new") -> DiffReport:
     """What changed in the API contract from `old` to `new` (OpenAPI 3.0 or 3.1 documents, as loaded)."""
-    with collector_paused():
+    with without_cycle_collection():
         try:
             old_doc, new_doc = normalise(old), normalise(new)
         except SpecError as exc:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from docmock.collector import collector_paused
+from generator.collector import without_cycle_collection
 
 from .model import DiffError
 
@@ -60,7 +60,7 @@ def _load_spec(path: Path, label: str) -> dict[str, Any]:
     from mockserver import MockServerError, load_spec
 
     try:
-        with collector_paused():
+        with without_cycle_collection():
             return load_spec(path)
     except MockServerError as exc:
         raise DiffError(_named(str(exc), path, label)) from exc
