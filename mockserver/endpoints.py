@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .auth import AuthPolicy, compile_policy
 from .errors import SpecError
@@ -14,9 +14,6 @@ from .routing import Route, Router
 from .spec import OperationSpec, iter_operation_objects, operation_spec
 from .validation import RequestValidator, SchemaCompiler, check_refs
 from .xmlcodec import XmlWriter
-
-if TYPE_CHECKING:
-    from .reloading import Reuse
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +40,15 @@ class Endpoint:
     # endpoint (and what it compiled) when the new document has these same objects (reloading.py).
     source: Any = field(default=None, repr=False)
     shared: Any = field(default=None, repr=False)
+
+
+class Reuse(Protocol):
+    """What a reload lets a new document take over from the running app (reloading.Reuse)."""
+
+    router: Router[Endpoint] | None
+
+    def endpoint(self, path: str, item: Mapping[str, Any], method: str, source: Mapping[str, Any]) -> Endpoint | None:
+        """The running app's endpoint for this operation, when its part of the document is unchanged."""
 
 
 class Operations:
