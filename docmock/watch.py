@@ -205,6 +205,8 @@ class Reloader:
             elif reload.failure is not None or self.live.app.reload_failure is not None:
                 self.live.app.reload_failed(reload.failure)  # or, back to what is served: no longer failing
             _echo(reload.lines)
+            if reload.app is not None:
+                _echo(tuple(await asyncio.to_thread(reload.app.forget_gone_entities)))
 
     def _relevant(self, change: Any, path: str) -> bool:
         return self.source.accepts(path)
@@ -392,7 +394,8 @@ def follow_status(folder: Path, live: LiveApp) -> Callable[[], Any]:
                 if isinstance(app, MockApp):
                     seen = status["generation"]
                     live.swap(app, seen)
-                    _echo(tuple(f"worker {os.getpid()}: {note}" for note in app.reload_notes))
+                    notes = await asyncio.to_thread(app.forget_gone_entities)
+                    _echo(tuple(f"worker {os.getpid()}: {note}" for note in [*app.reload_notes, *notes]))
                 elif isinstance(app, str):
                     refused, why[0] = status["generation"], app
                     click.echo(f"worker {os.getpid()}: {_failed(app)}")

@@ -55,6 +55,7 @@ class MockApp:
         self.router = self.operations.router
         self.endpoints = self.operations.by_id
         self.reload_notes: list[str] = []
+        self._entities_kept: frozenset[str] | None = None  # set when a reload's entities differ (forget_gone_entities)
         # What differs from `previous` (operations added, removed, changed; schemas changed)
         self.changes: Changes | None = reuse.changes(previous.endpoints, self.endpoints) \
             if reuse is not None and previous is not None and reuse.stale is not None else None
@@ -135,16 +136,24 @@ class MockApp:
     def _carried_state(self, spec: Mapping[str, Any], engine: StateEngine, reuse: Reuse,
                        old_endpoints: Mapping[str, Endpoint], overrides: Any) -> StateEngine:
         """The running app's store under the new spec: the same inference when only prose changed, else a
-        new one, and the records of entities the new spec no longer has are dropped (with a note)."""
+        new one (the records of entities the new spec no longer has go after the swap: forget_gone_entities)."""
         if reuse.same_structure(old_endpoints, self.endpoints):
             return StateEngine(engine.inference, engine.store, engine.clock)
         carried = StateEngine.from_spec(spec, engine.store, overrides, engine.clock, operations=self.operations.specs,
                                         memo=InferenceMemo(engine.inference.memo, reuse.stale)
                                         if reuse.stale is not None else None)
-        dropped = engine.store.forget_entities(frozenset(entity.name for entity in carried.entities))
-        self.reload_notes.extend(f"State: entity {name} is gone from the spec; its {count} stored record(s) "
-                                 "were dropped" for name, count in sorted(dropped.items()))
+        self._entities_kept = frozenset(entity.name for entity in carried.entities)
         return carried
+
+    def forget_gone_entities(self) -> list[str]:
+        """After this app replaced the one it was reloaded from: drop the stored records of the entities the
+        new spec no longer has (not before, while the old app still answers from them), and say so."""
+        if self._entities_kept is None or self.state is None:
+            return []
+        dropped = self.state.store.forget_entities(self._entities_kept)
+        self._entities_kept = None
+        return [f"State: entity {name} is gone from the spec; its {count} stored record(s) were dropped"
+                for name, count in sorted(dropped.items())]
 
     def reload_failed(self, message: str | None) -> None:
         """Say on `/` and in the served spec that a newer version was not loaded, and why (None: stop saying

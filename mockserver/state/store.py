@@ -90,8 +90,9 @@ class Store(ABC):
 
     @abstractmethod
     def forget_entities(self, keep: frozenset[str]) -> dict[str, int]:
-        """Drop the records, tombstones and id counters of every entity not in `keep`, in every session (a
-        reloaded spec no longer has those entities); returns how many records of each dropped entity there were."""
+        """Drop the records and tombstones of every entity not in `keep`, in every session (a reloaded spec no
+        longer has those entities); returns how many of each dropped entity there were. Id counters stay, so
+        that an entity that comes back never hands out an id a client may still hold."""
 
     def close(self) -> None:
         """Release resources (connections); the store is unusable afterwards."""
@@ -179,10 +180,6 @@ class MemoryStore(Store):
             for entities in self._data.values():
                 for entity in [e for e in entities if e not in keep]:
                     dropped[entity] = dropped.get(entity, 0) + len(entities.pop(entity))
-            gone = [k for k in self._counters if k[1] not in keep]
-            for k in gone:
-                dropped.setdefault(k[1], 0)
-                del self._counters[k]
         return dropped
 
     def dump(self, session: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
@@ -337,11 +334,7 @@ class SqliteStore(Store):
         try:
             dropped = dict(conn.execute(f"SELECT entity, COUNT(*) FROM docmock_records WHERE {outside} GROUP BY entity",
                                         tuple(keep)).fetchall())
-            for (entity,) in conn.execute(f"SELECT DISTINCT entity FROM docmock_counters WHERE {outside}",
-                                          tuple(keep)).fetchall():
-                dropped.setdefault(entity, 0)
             conn.execute(f"DELETE FROM docmock_records WHERE {outside}", tuple(keep))
-            conn.execute(f"DELETE FROM docmock_counters WHERE {outside}", tuple(keep))
         except BaseException:
             conn.execute("ROLLBACK")
             raise
