@@ -2,9 +2,9 @@
 version from the next request on; a version that does not build leaves the last good one serving.
 
 One process: the watcher runs on the server's event loop and builds each version in a thread beside the
-running app (`LiveApp`). With `--workers N`, the parent process watches and builds the document, writes it
-as a numbered spec file beside a `status.json`, and every worker follows that file and rebuilds its own app
-from it (`follow_status`).
+running app (`LiveApp`). With `--workers N`, the parent process watches and builds the document and
+publishes each version (what changed, then the whole document, named by a `status.json`); every worker
+follows it and rebuilds its own app (`Publisher`, `follow_status`).
 """
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ from mockserver.live import LiveApp
 from mockserver.reloading import Changes, RefIndex, apply_delta, document_changes, share_unchanged, spec_delta
 
 logger = logging.getLogger("docmock.reload")
-PAGE_SUFFIXES = (".md", ".txt")
 # watchfiles yields a batch once no new change came for this long: editors write a file in a few steps.
 _STEP_MS = 30
 STATUS_FILE = "status.json"
@@ -49,10 +48,13 @@ class DocsSource:
     """The document generated from docs folders, kept in memory between builds (generator.session)."""
 
     def __init__(self, paths: tuple[Path, ...]) -> None:
-        from generator.session import DocsSession  # imported late: serving a spec file must not need it
+        # Imported here: serving a spec file must not need the generator.
+        from generator.pipeline import is_page_name
+        from generator.session import DocsSession
 
         self.paths = paths
         self.session = DocsSession(paths)
+        self._is_page_name = is_page_name
         self._said: set[str] = set()
         self._errors: set[tuple[str, str]] = set()  # the errors of the last version served: not new ones
         self._reference_pages: frozenset[str] = frozenset()  # the pages that documented an operation then
@@ -64,9 +66,7 @@ class DocsSource:
         """The first document and every diagnostic about it (raises DocsError)."""
         build = self.session.build()
         lines = [d.format() for d in build.diagnostics]
-        self._said = set(lines)
-        self._errors = _errors(build.diagnostics)
-        self._reference_pages = self.session.reference_pages
+        self._served(build.diagnostics, lines)
         return build.spec, lines
 
     def load(self, modified: list[str] | None = None) -> Version:
@@ -96,16 +96,19 @@ class DocsSource:
                                     for display in emptied)])
             self._refused = (build.spec, failure)
             return Version(None, tuple(line for line in new if line not in failure), failure=failure)
-        self._said, self._refused = set(lines), None
-        self._errors, self._reference_pages = _errors(build.diagnostics), self.session.reference_pages
+        self._served(build.diagnostics, lines)
         return Version(build.spec, new)
 
+    def _served(self, diagnostics: Any, lines: list[str]) -> None:
+        """Remember what the version about to be served said, to tell what a later build says anew."""
+        self._said, self._refused = set(lines), None
+        self._errors, self._reference_pages = _errors(diagnostics), self.session.reference_pages
+
     def accepts(self, path: str) -> bool:
-        # A folder added, or moved away (then it is not there any more: its one event names it).
+        # A page, a folder added, or a folder moved away (it is not there any more: its one event names it).
         name = os.path.basename(path)
-        if name.startswith((".", "#")):  # not pages (see find_pages): an editor's lock and autosave files
-            return False
-        return path.lower().endswith(PAGE_SUFFIXES) or os.path.isdir(path) or not os.path.exists(path)
+        return self._is_page_name(name) or (not name.startswith(".") and (os.path.isdir(path) or
+                                                                            not os.path.exists(path)))
 
     @property
     def watched(self) -> tuple[Path, ...]:
@@ -163,16 +166,14 @@ class Reloader:
         """Runs in a thread: load the source, build the new app (keeping what is unchanged), and describe it.
         `modified`: what the watcher saw, when it saw only files modified in place."""
         started = time.perf_counter()
-        version = self.source.load(modified)
-        if version.unchanged:
-            return Reload(None, ())
         current = self.live.app
-        if version.spec is None:
-            return Reload(None, (*version.notes, _failed(version.failure)), version.failure or "reload failed")
+        version = _next_version(self.source, current.spec, modified)
+        if version.failure is not None:
+            return Reload(None, (*version.notes, _failed(version.failure)), version.failure)
+        if version.unchanged:
+            return Reload(None, version.notes)
+        spec = version.spec
         with without_cycle_collection():
-            spec = share_unchanged(current.spec, version.spec)
-            if spec is current.spec:
-                return Reload(None, version.notes)
             try:
                 app = current.reloaded(spec)
             except MockServerError as exc:
@@ -210,6 +211,19 @@ class Reloader:
 
     def _relevant(self, change: Any, path: str) -> bool:
         return self.source.accepts(path)
+
+
+def _next_version(source: Source, served: dict[str, Any], modified: list[str] | None) -> Version:
+    """The source's next version, its document sharing every unchanged part with the one `served`;
+    `unchanged` when it is that one (or the source saw no change), `failure` when it cannot be served."""
+    with without_cycle_collection():
+        version = source.load(modified)
+        if version.spec is None:
+            return Version(None, version.notes, version.failure or "reload failed")
+        if version.unchanged:
+            return version
+        spec = share_unchanged(served, version.spec)
+        return Version(spec, version.notes, unchanged=spec is served)
 
 
 def _modified_only(changes: set[tuple[Any, str]]) -> list[str] | None:
@@ -289,19 +303,17 @@ class Publisher:
 
     def once(self, modified: list[str] | None = None) -> None:
         started = time.perf_counter()
-        version = self.source.load(modified)
-        if version.unchanged:
-            return
-        if version.spec is None:
+        version = _next_version(self.source, self.spec, modified)
+        if version.failure is not None:
             self.publish(None, version.failure)
             _echo((*version.notes, _failed(version.failure)))
             return
-        spec = share_unchanged(self.spec, version.spec)
-        if spec is self.spec:
+        if version.unchanged:
             if self.failure is not None:  # back to the version served: no longer failing
                 self.publish(None, None)
             _echo(version.notes)
             return
+        spec = version.spec
         changes = document_changes(self.spec, spec, self.index)
         self.index = RefIndex(self.index)
         delta = spec_delta(self.spec, spec)

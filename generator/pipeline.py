@@ -72,12 +72,11 @@ def find_pages(inputs: Sequence[str | Path]) -> tuple[list[PageFile], list[Diagn
         if root.is_dir():
             root_display, root_name = _display(root), root.resolve().name
             for dirpath, dirnames, filenames in os.walk(root):
-                # Hidden files and folders (.git, an editor's .#page.md lock) and #page.md# autosaves are no pages.
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # .git and the like
                 folder = Path(dirpath).relative_to(root).as_posix()
                 folder = "" if folder == "." else folder
                 for filename in filenames:
-                    if not filename.lower().endswith(PAGE_SUFFIXES) or filename.startswith((".", "#")):
+                    if not is_page_name(filename):
                         continue
                     path = Path(dirpath, filename)
                     relative = f"{folder}/{filename}" if folder else filename
@@ -90,6 +89,12 @@ def find_pages(inputs: Sequence[str | Path]) -> tuple[list[PageFile], list[Diagn
         else:
             problems.append(Diagnostic(str(raw), 0, Severity.ERROR, "no such file or folder"))
     return sorted(files, key=lambda f: f.display), problems
+
+
+def is_page_name(filename: str) -> bool:
+    """Whether a file of this name is read as a page: Markdown or text, not hidden (an editor's `.#page.md`
+    lock) and not an autosave (`#page.md#`)."""
+    return filename.lower().endswith(PAGE_SUFFIXES) and not filename.startswith((".", "#"))
 
 
 def _first_visit(path: Path, seen: set[tuple[int, int]]) -> bool:

@@ -58,7 +58,7 @@ class MockApp:
         self._entities_kept: frozenset[str] | None = None  # set when a reload's entities differ (forget_gone_entities)
         # What differs from `previous` (operations added, removed, changed; schemas changed)
         self.changes: Changes | None = reuse.changes(previous.endpoints, self.endpoints) \
-            if reuse is not None and previous is not None and reuse.stale is not None else None
+            if previous is not None and reuse is not None and reuse.stale is not None else None
         raw_overrides = read_overrides(config.overrides) if config.overrides else None
         overrides = check_overrides(raw_overrides, str(config.overrides)) if config.state is not None else None
         if config.proxy is not None:

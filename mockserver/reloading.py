@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .endpoints import Endpoint
+from .identity import ByIdentity
 from .routing import Router
 from .spec import iter_operation_objects
 
@@ -120,26 +121,17 @@ def without_prose(node: Any) -> Any:
 
 
 class RefIndex:
-    """The $refs each operation and schema names, remembered by object identity. A reload's index asks the
-    previous one before walking an object, and keeps only what the new document still holds."""
+    """The $refs each operation and schema names, remembered by object identity across reloads."""
 
     def __init__(self, previous: RefIndex | None = None) -> None:
-        self._known: dict[int, tuple[Any, frozenset[str]]] = {}
-        self._previous = previous._known if previous is not None else {}
+        self._cache: ByIdentity[frozenset[str]] = ByIdentity(previous._cache if previous is not None else None)
 
     def refs(self, node: Any) -> frozenset[str]:
-        if node is None:
-            return frozenset()
-        key = id(node)
-        hit = self._known.get(key) or self._previous.get(key)
-        if hit is None or hit[0] is not node:
-            hit = (node, refs_in(node))
-        self._known[key] = hit  # holding the object keeps its id from being reused
-        return hit[1]
+        return frozenset() if node is None else self._cache.get(node, lambda: refs_in(node))
 
     def settle(self) -> None:
         """Let go of the previous index (and the old document's objects it holds)."""
-        self._previous = {}
+        self._cache.settle()
 
 
 @dataclass(frozen=True, slots=True)

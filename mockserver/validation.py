@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from .identity import ByIdentity
 from .negotiation import media_key, structured_kind
 from .problems import Violation
 from .spec import OperationSpec, Parameter, RefFollower, declared_type
@@ -307,8 +308,7 @@ class MalformedSchemas:
     path item it already checked (by identity), so it checks only what changed."""
 
     def __init__(self, previous: MalformedSchemas | None = None) -> None:
-        self._known: dict[tuple[str, int], tuple[Any, list[str]]] = {}
-        self._previous = previous._known if previous is not None else {}
+        self._cache: ByIdentity[list[str]] = ByIdentity(previous._cache if previous is not None else None)
 
     def __call__(self, doc: Mapping[str, Any]) -> list[str]:
         problems: list[str] = []
@@ -316,17 +316,12 @@ class MalformedSchemas:
             problems.extend(self._check(f"components/schemas/{name}", schema, lambda w, s: [(w, s)]))
         for path, item in (doc.get("paths") or {}).items():
             problems.extend(self._check(f"paths/{path}", item, _places_of_schemas))
-        self._previous = {}
+        self._cache.settle()
         return problems
 
     def _check(self, where: str, node: Any, places: Any) -> list[str]:
-        key = (where, id(node))
-        hit = self._known.get(key) or self._previous.get(key)
-        if hit is None or hit[0] is not node:
-            hit = (node, [problem for place, schema in places(where, node)
-                          if (problem := _schema_problem(place, schema)) is not None])
-        self._known[key] = hit  # holding the node keeps its id from being reused
-        return hit[1]
+        return self._cache.get(node, lambda: [problem for place, schema in places(where, node)
+                                              if (problem := _schema_problem(place, schema)) is not None], where)
 
 
 def malformed_schemas(doc: Mapping[str, Any]) -> list[str]:
