@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import math
 import random
 import re
@@ -10,6 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .codegen import Source, dict_display, with_inline
 from .pools import Pools, pools_for
 from .regexgen import compile_regex
 from .spec import ref_name, resolve_pointer
@@ -97,28 +99,63 @@ def _string_kind(p: Pools, kind: str) -> Callable[[random.Random], str]:
         "hostname": p.domains,
     }
     if kind in simple:
-        pool = simple[kind]
-        return lambda r: pool[int(r.random() * len(pool))]
+        return _pool_pick(simple[kind])
     if kind == "phrase_or_company":
-        both = p.phrases + p.companies
-        return lambda r: both[int(r.random() * len(both))]
+        return _pool_pick(p.phrases + p.companies)
     if kind == "initials":
         return lambda r: p.first_names[int(r.random() * len(p.first_names))][0] + \
             p.last_names[int(r.random() * len(p.last_names))][0]
     raise KeyError(kind)
 
 
-def _datetime_gen(future: bool) -> Callable[[random.Random], str]:
-    def gen(r: random.Random) -> str:
+def _pool_pick(pool: tuple[str, ...]) -> Callable[[random.Random], str]:
+    n = len(pool)
+    pick = lambda r: pool[int(r.random() * n)]  # noqa: E731
+    pick.inline = lambda src, k: f"{src.bind(pool)}[int(rnd() * {n})]"  # type: ignore[attr-defined]
+    return pick
+
+
+def _picked(pick: Callable[[random.Random], Any]) -> Gen:
+    """The generator of one `pick(r)`, inline in compiled objects."""
+    inline = getattr(pick, "inline", None) or (lambda src, k: f"{src.bind(pick)}(r)")
+    return with_inline(lambda r, d: pick(r), inline)
+
+
+def _constant(value: Any) -> Gen:
+    return with_inline(lambda r, d: value, lambda src, k: src.bind(value))
+
+
+_NONE: Gen = _constant(None)
+
+
+# Dates and date-times are picked from pools drawn once (the same on every machine): formatting one costs more
+# than drawing every other value of a record together.
+_DATE_POOL_SIZE = 4096
+
+
+@functools.cache
+def _moments(future: bool) -> tuple[str, ...]:
+    """ISO date-times within a year after ANCHOR (future) or two years before it, in a few UTC offsets."""
+    r = random.Random(f"docmock-moments-{future}")
+    out = []
+    for _ in range(_DATE_POOL_SIZE):
         delta = int(r.random() * 2 * _YEAR)
         ts = ANCHOR + delta // 2 if future else ANCHOR - delta
-        return datetime.fromtimestamp(ts, _OFFSETS[int(r.random() * len(_OFFSETS))]).isoformat()
-    return gen
+        out.append(datetime.fromtimestamp(ts, _OFFSETS[int(r.random() * len(_OFFSETS))]).isoformat())
+    return tuple(out)
+
+
+def _datetime_gen(future: bool) -> Callable[[random.Random], str]:
+    return _pool_pick(_moments(future))
+
+
+@functools.cache
+def _days(future: bool) -> tuple[str, ...]:
+    return tuple(moment[:10] for moment in _moments(future))
 
 
 def _date_gen(future: bool) -> Callable[[random.Random], str]:
-    dt = _datetime_gen(future)
-    return lambda r: dt(r)[:10]
+    return _pool_pick(_days(future))
 
 
 def _format_gens(p: Pools) -> dict[str, Callable[[random.Random], str]]:
@@ -156,7 +193,7 @@ class DataFactory:
         if schema is True or schema is None:
             schema = {}
         if schema is False:
-            return lambda r, d: None
+            return _NONE
         key = (id(schema), name)
         hit = self._cache.get(key)
         if hit is not None:
@@ -199,7 +236,7 @@ class DataFactory:
 
     def _compile(self, schema: Mapping[str, Any], name: str) -> Gen:
         if not isinstance(schema, Mapping):
-            return lambda r, d: None
+            return _NONE
         if "$ref" in schema and isinstance(schema["$ref"], str):
             siblings = {k: v for k, v in schema.items() if k not in ("$ref", "description", "title",
                                                                       "examples", "example", "default")}
@@ -207,12 +244,10 @@ class DataFactory:
                 return self._ref(schema["$ref"], name)
             return self._compile({"allOf": [{"$ref": schema["$ref"]}, siblings]}, name)
         if "const" in schema:
-            const = schema["const"]
-            return lambda r, d: const
+            return _constant(schema["const"])
         if isinstance(schema.get("enum"), list) and schema["enum"]:
             values = tuple(schema["enum"])
-            non_null = tuple(v for v in values if v is not None) or values
-            return lambda r, d: non_null[int(r.random() * len(non_null))]
+            return _picked(_pool_pick(tuple(v for v in values if v is not None) or values))
         if isinstance(schema.get("allOf"), list) and schema["allOf"]:
             return self._compile(self._merge_all_of(schema), name)
         for key in ("oneOf", "anyOf"):
@@ -222,7 +257,7 @@ class DataFactory:
         if isinstance(types, list):
             concrete = [t for t in types if t != "null"]
             if not concrete:
-                return lambda r, d: None
+                return _NONE
             inner = self._compile({**schema, "type": concrete[0]}, name)
             if "null" in types:
                 return _maybe_null(inner)
@@ -231,7 +266,7 @@ class DataFactory:
             types = _infer_type(schema)
         builder = _BUILDERS.get(types)
         if builder is None:
-            return lambda r, d: None
+            return _NONE
         return builder(self, schema, name)
 
     def _ref(self, ref: str, name: str) -> Gen:
@@ -290,7 +325,7 @@ class DataFactory:
         nullable = any(_is_null_schema(self._resolve(b)) for b in branches)
         concrete = [b for b in branches if not _is_null_schema(self._resolve(b))]
         if not concrete:
-            return lambda r, d: None
+            return _NONE
         # oneOf must match exactly one branch, so always take the first; anyOf may vary.
         chosen = concrete[:1] if key == "oneOf" else concrete
         gens = tuple(self.generator({"allOf": [b, base]} if _has_constraints(base) else b, name) for b in chosen)
@@ -301,8 +336,7 @@ class DataFactory:
         return _maybe_null(gen) if nullable else gen
 
     def kind_gen(self, kind: str) -> Gen:
-        pick = self.kind(kind)
-        return lambda r, d: pick(r)
+        return _picked(self.kind(kind))
 
     def kind(self, kind: str) -> Callable[[random.Random], str]:
         fn = self._kinds.get(kind)
@@ -336,7 +370,8 @@ def _maybe_null(gen: Gen) -> Gen:
         if d >= MAX_DEPTH or r.random() < NULL_CHANCE:
             return None
         return gen(r, d)
-    return nullable
+    return with_inline(nullable, lambda src, k: f"(None if {src.depth(k)} >= {MAX_DEPTH} or rnd() < {NULL_CHANCE!r} "
+                                                f"else {src.expr(gen, k)})", getattr(gen, "inline_size", 0))
 
 
 def _build_string(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
@@ -348,7 +383,7 @@ def _build_string(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
             fallback = next((e for e in schema.get("examples") or () if isinstance(e, str)), None)
             fallback = fallback if fallback is not None else schema.get("default")
             if isinstance(fallback, str):
-                return lambda r, d: fallback
+                return _constant(fallback)
     if pick is None and fmt in ("date-time", "date"):
         future = any(h in _normalise_name(name) for h in _FUTURE_HINTS)
         pick = (_datetime_gen if fmt == "date-time" else _date_gen)(future)
@@ -360,7 +395,7 @@ def _build_string(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
     lo = schema.get("minLength")
     hi = schema.get("maxLength")
     if not isinstance(lo, int) and not isinstance(hi, int):
-        return lambda r, d: pick(r)
+        return _picked(pick)
     lo = lo if isinstance(lo, int) else 0
     hi = hi if isinstance(hi, int) else None
     filler = f.pools.words
@@ -401,8 +436,22 @@ def _build_integer(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
         first, last = -(-lo // step), hi // step
         if first > last:
             first = last = -(-low // step)
-        return lambda r, d: step * r.randint(first, last)
-    return lambda r, d: r.randint(lo, hi)
+        draw = _uniform_int(first, last)
+        return with_inline(lambda r, d: step * draw(r, d), lambda src, k: f"({step} * {src.expr(draw, k)})")
+    return _uniform_int(lo, hi)
+
+
+# Below this many values an integer is lo + int(random() * span): a third of randint's cost, and uniform to
+# within span / 2**53, nothing for the ids, counts and percentages a mock draws. Wider spans keep randint.
+_FAST_SPAN = 2**32
+
+
+def _uniform_int(lo: int, hi: int) -> Gen:
+    """A uniform integer in [lo, hi], inline in compiled objects and arrays."""
+    span = hi - lo + 1
+    if span > _FAST_SPAN:
+        return with_inline(lambda r, d: r.randint(lo, hi), lambda src, k: f"ri({lo}, {hi})")
+    return with_inline(lambda r, d: lo + int(r.random() * span), lambda src, k: f"({lo} + int(rnd() * {span}))")
 
 
 def _build_number(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
@@ -434,12 +483,15 @@ def _build_number(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
     return number
 
 
+_BOOLEAN: Gen = with_inline(lambda r, d: r.random() < 0.5, lambda src, k: "(rnd() < 0.5)")
+
+
 def _build_boolean(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
-    return lambda r, d: r.random() < 0.5
+    return _BOOLEAN
 
 
 def _build_null(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
-    return lambda r, d: None
+    return _NONE
 
 
 def _build_array(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
@@ -455,10 +507,17 @@ def _build_array(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
     unique = bool(schema.get("uniqueItems"))
     if items is False:
         want_hi = want_lo = min(len(prefix), want_hi)
+    count = _uniform_int(want_lo, want_hi)
+    if not prefix and not unique:
+        # `range(...)` is evaluated before the first item: the count is drawn first, as below.
+        def inline(src: Source, k: int) -> str:
+            n = f"{lo} if {src.depth(k)} >= {MAX_DEPTH} else {src.expr(count, k)}"
+            return f"[{src.expr(item, k + 1)} for _ in range({n})]"
+        return _compiled("array", inline)
 
     def array(r: random.Random, d: int) -> list[Any]:
         d1 = d + 1
-        n = lo if d >= MAX_DEPTH else r.randint(want_lo, want_hi)
+        n = lo if d >= MAX_DEPTH else count(r, 0)
         out = [g(r, d1) for g in prefix[:n]]
         if not unique:
             out.extend(item(r, d1) for _ in range(n - len(out)))
@@ -477,10 +536,11 @@ def _build_array(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
 
 def _build_object(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
     props = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
-    required = set(schema.get("required") or ())
+    listed = schema.get("required")
+    required = dict.fromkeys(k for k in listed if isinstance(k, str)) if isinstance(listed, list) else {}
     fields = tuple((key, f.generator(sub, key), key in required) for key, sub in props.items())
     required_only = tuple(x for x in fields if x[2])
-    # Required names without a declared property still need a value.
+    # Required names without a declared property still need a value (in the order the schema lists them).
     extra_required = tuple(k for k in required if k not in props)
     addl = schema.get("additionalProperties", True if not props else None)
     min_props = schema.get("minProperties", 0) if isinstance(schema.get("minProperties"), int) else 0
@@ -495,24 +555,39 @@ def _build_object(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
         addl_count = max(addl_count, min_props - len(fields))
     if max_props is not None:
         addl_count = max(0, min(addl_count, max_props - len(fields)))
-    words = f.pools.words
-    any_gen = f.kind_gen("word")
-    key_prefix = name or "field"
+    # One function per object: its fields' values drawn in a dict display, the optional ones left out below the
+    # depth limit, then the required names without a declared property, then the additional properties.
+    all_fields = tuple((key, gen) for key, gen, _ in fields)
+    required_fields = tuple((key, gen) for key, gen, _ in required_only)
 
-    def obj(r: random.Random, d: int) -> dict[str, Any]:
-        d1 = d + 1
-        chosen = required_only if d >= MAX_DEPTH else fields
-        out = {key: gen(r, d1) for key, gen, _ in chosen}
-        for key in extra_required:
-            out[key] = any_gen(r, d1)
-        if addl_gen is not None and d < MAX_DEPTH:
-            for i in range(addl_count):
-                key = words[int(r.random() * len(words))]
-                if key in out or key in props:
-                    key = f"{key_prefix}{i + 1}"
-                out[key] = addl_gen(r, d1)
-        return out
-    return obj
+    def display(src: Source, k: int) -> str:
+        if len(required_fields) == len(all_fields):
+            return dict_display(src, all_fields, k + 1)
+        return (f"({dict_display(src, required_fields, k + 1)} if {src.depth(k)} >= {MAX_DEPTH} "
+                f"else {dict_display(src, all_fields, k + 1)})")
+    if not extra_required and not (addl_gen is not None and addl_count):
+        return _compiled("obj", display)
+    src = Source()
+    body = [f"    out = {display(src, 0)}"]
+    if extra_required:
+        any_gen = f.kind_gen("word")
+        body += [f"    for key in {src.bind(extra_required)}:", f"        out[key] = {src.expr(any_gen, 1)}"]
+    if addl_gen is not None and addl_count:
+        words, declared = f.pools.words, src.bind(frozenset(props))
+        body += [f"    if d < {MAX_DEPTH}:",
+                 f"        for i in range({addl_count}):",
+                 f"            key = {src.bind(words)}[int(rnd() * {len(words)})]",
+                 f"            if key in out or key in {declared}:",
+                 f"                key = {src.bind(name or 'field')} + str(i + 1)",
+                 f"            out[key] = {src.expr(addl_gen, 1)}"]
+    return src.compile("obj", [*body, "    return out"])
+
+
+def _compiled(name: str, inline: Callable[[Source, int], str]) -> Gen:
+    """The function `def name(r, d): return <inline at depth d>`, carrying `inline` for its parents."""
+    src = Source()
+    text = inline(src, 0)
+    return with_inline(src.compile(name, [f"    return {text}"]), inline, len(text))
 
 
 _BUILDERS: dict[str, Callable[[DataFactory, Mapping[str, Any], str], Gen]] = {

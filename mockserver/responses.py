@@ -8,9 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from . import jsoncodec
 from .fakedata import DataFactory, Gen
 from .negotiation import Negotiator, media_key, structured_kind
 from .spec import OperationSpec, declared_type, deref, ref_name
+from .state.records import plain
 from .xmlcodec import XmlWriter
 
 _INT = re.compile(r"[+-]?\d+\Z")
@@ -260,17 +262,13 @@ def apply_select(value: Any, select: str, info: Mapping[str, tuple[bool, bool]])
     return out
 
 
-# What json.dumps(value, ensure_ascii=False, separators=(",", ":")) builds on every call, built once.
-_COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
 def render(plan: MediaPlan, value: Any, xml: XmlWriter, r: random.Random) -> bytes:
     if plan.kind == "json":
-        return _COMPACT_JSON.encode(value).encode()
+        return jsoncodec.dumps(value)
     if plan.kind == "xml":
-        return xml.dumps(plan.schema, value)
+        return xml.dumps(plan.schema, plain(value))
     if plan.kind == "text":
-        return (value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)).encode()
+        return (value if isinstance(value, str) else json.dumps(plain(value), ensure_ascii=False)).encode()
     fixed = _FIXED_BINARY.get(plan.content_type)
     if fixed is not None:
         return fixed

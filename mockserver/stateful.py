@@ -6,7 +6,6 @@ request would get without state, remembered in bounded caches, and `ApplyState` 
 from __future__ import annotations
 
 import functools
-import json
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -15,11 +14,13 @@ from starlette.concurrency import run_in_threadpool
 
 from .context import Reply, RequestContext, problem_reply
 from .endpoints import Compiled, Endpoint, Operations
+from .jsoncodec import Reread, encode
 from .negotiation import is_json_media
 from .problems import Problem
 from .responses import StatusPlan, fill_ids
 from .seeding import request_seed
 from .state import GENERATE, Action, Entity, Outcome, StateEngine
+from .state.records import JsonRecord
 
 # Stateful list requests with larger bodies (agent searches) are answered without remembering the list: the
 # body would be kept in memory as part of the key.
@@ -31,10 +32,11 @@ LIST_CACHE_SIZE = 256
 class GeneratedData:
     """What a request would get without state: the same seed, the same data.
 
-    A list answer is made of base records, one per row, so the recent ones are remembered, as JSON text (every
-    caller gets its own copy to change). Both caches are bounded to keep memory flat: a thousand records cover
-    the pages a client lists and reads (about 10 MB on the SuperOffice spec), and 256 lists a few MB. Each app
-    has its own caches.
+    Reads and lists answer generated records, so the recent ones are remembered as JSON text and handed out as
+    read-only `JsonRecord`s: a read answers the text as it is, and a list looks at each row's id only. Lists
+    are remembered as generated, before their rows become records, so a list costs what its records cost. Both
+    caches are bounded to keep memory flat: a thousand records cover the pages a client lists and reads (about
+    15 MB of PersonEntity records on the SuperOffice spec), and 256 lists much less. Each app has its own.
     """
 
     def __init__(self, operations: Operations, seed: int) -> None:
@@ -52,9 +54,10 @@ class GeneratedData:
         seed = request_seed(self.seed, endpoint.op.operation_id, plan.status, path_params, query, body)
         return fill_ids(mp.gen(random.Random(seed), 0), plan, path_params)
 
-    def record(self, entity: Entity, ident: Any) -> Any:
-        """The generated record for an id: what the entity's read operation answers for it (a fresh copy)."""
-        return json.loads(self.record_text(entity.base_operation or "", entity.base_param, str(ident)))
+    def record(self, entity: Entity, ident: Any) -> JsonRecord:
+        """The generated record for an id, holding that id: what the entity's read operation answers for it."""
+        text, reread = self.record_text(entity.base_operation or "", entity.base_param, entity.id_field, ident)
+        return JsonRecord(text, reread, entity.id_field, ident)
 
     def list(self, endpoint: Endpoint, entity: Entity, path_params: Mapping[str, str],
              query: Mapping[str, list[str]], body: bytes) -> Any:
@@ -62,32 +65,41 @@ class GeneratedData:
         list, so the rows do not depend on $top/$skip."""
         unpaged = {k: v for k, v in query.items() if k.lower() not in ("$top", "$skip")}
         if len(body) > REMEMBERED_BODY_LIMIT:
-            return self._list(endpoint, entity, path_params, unpaged, body)
-        return json.loads(self.list_text(endpoint, entity, tuple(path_params.items()),
-                                         tuple((k, tuple(v)) for k, v in unpaged.items()), body))
-
-    def _list_text(self, endpoint: Endpoint, entity: Entity, path_params: tuple[tuple[str, str], ...],
-                   query: tuple[tuple[str, tuple[str, ...]], ...], body: bytes) -> str:
-        return json.dumps(self._list(endpoint, entity, dict(path_params), {k: list(v) for k, v in query}, body))
-
-    def _list(self, endpoint: Endpoint, entity: Entity, path_params: Mapping[str, str],
-              query: Mapping[str, list[str]], body: bytes) -> Any:
-        plan = self.operations.compiled(endpoint).success
-        value = self.value(endpoint, plan, path_params, query, body) if plan is not None else []
+            value = self._list(endpoint, path_params, unpaged, body)
+        else:
+            text, reread = self.list_text(endpoint, tuple(path_params.items()),
+                                          tuple((k, tuple(v)) for k, v in unpaged.items()), body)
+            value = reread(text)
         if isinstance(value, list):
             # Each generated row is the record `GET .../{id}` answers for its id, so list and read agree.
             id_field = entity.id_field
             value = [self.record(entity, row[id_field])
-                     if isinstance(row, dict) and row.get(id_field) is not None else row for row in value]
+                     if isinstance(row, dict) and _is_id(row.get(id_field)) else row for row in value]
         return value
 
-    def _record_text(self, operation_id: str, param: str | None, ident: str) -> str:
+    def _list_text(self, endpoint: Endpoint, path_params: tuple[tuple[str, str], ...],
+                   query: tuple[tuple[str, tuple[str, ...]], ...], body: bytes) -> tuple[bytes, Reread]:
+        return encode(self._list(endpoint, dict(path_params), {k: list(v) for k, v in query}, body))
+
+    def _list(self, endpoint: Endpoint, path_params: Mapping[str, str], query: Mapping[str, list[str]],
+              body: bytes) -> Any:
+        plan = self.operations.compiled(endpoint).success
+        return self.value(endpoint, plan, path_params, query, body) if plan is not None else []
+
+    def _record_text(self, operation_id: str, param: str | None, id_field: str, ident: Any) -> tuple[bytes, Reread]:
         endpoint = self.operations.by_id.get(operation_id)
         success = self.operations.compiled(endpoint).success if endpoint is not None else None
-        if endpoint is None or success is None:
-            return "{}"
-        record = self.value(endpoint, success, {param: ident} if param else {}, {}, b"")
-        return json.dumps(record if isinstance(record, dict) else {})
+        record = None
+        if endpoint is not None and success is not None:
+            record = self.value(endpoint, success, {param: str(ident)} if param else {}, {}, b"")
+        record = record if isinstance(record, dict) else {}
+        record[id_field] = ident
+        return encode(record)
+
+
+def _is_id(value: Any) -> bool:
+    """Whether a generated row's id can name a record (as the engine's row keys do: not null, not an object)."""
+    return value is not None and not isinstance(value, (bool, dict, list))
 
 
 class ApplyState:

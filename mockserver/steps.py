@@ -26,6 +26,7 @@ from .responses import (MISSING_EXAMPLE, apply_select, choose_media, example_val
                         response_headers)
 from .seeding import request_seed
 from .state import NO_BODY
+from .state.records import plain
 from .validation import CheckedRequest, RequestValidator
 from .xmlcodec import XmlWriter
 
@@ -284,7 +285,7 @@ class Render:
                 return not_acceptable(ctx.headers.get("accept"), plan.offers)
         select = ctx.query.get("$select")
         if select:
-            value = apply_select(value, select[-1], plan.select_info)
+            value = apply_select(plain(value), select[-1], plan.select_info)
         r = ctx.rng or random.Random(0)
         headers = response_headers(plan, r)
         headers.append((b"content-type", mp.content_type.encode()))

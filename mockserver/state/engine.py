@@ -10,6 +10,7 @@ from .entities import CREATED_ID_START, Action, Entity, Filter, Inference, Infer
 from .errors import PatchConflict, PatchError
 from .patch import SUPEROFFICE_PATCH_OPS, apply_json_patch, apply_merge_patch, find_key
 from ..spec import OperationSpec
+from .records import JsonRecord, as_mapping
 from .store import DELETED, MemoryStore, Store, _key_order
 
 DEFAULT_SESSION = "default"
@@ -203,7 +204,7 @@ class StateEngine:
             return Outcome(400, NO_BODY, f"the request names no {entity.name}: its id ({entity.id_field}) is missing")
         return Outcome(404, NO_BODY, f"{entity.name} {ident} does not exist")
 
-    def _current(self, stored: Any, entity: Entity, ident: Any, base: Base) -> dict[str, Any] | None:
+    def _current(self, stored: Any, entity: Entity, ident: Any, base: Base) -> Mapping[str, Any] | None:
         """The record as a client sees it now: stored, deleted (None) or the generated base."""
         if stored is DELETED:
             return None
@@ -211,7 +212,10 @@ class StateEngine:
             return stored
         if entity.id_type == "integer" and ident >= CREATED_ID_START:
             return None  # only created records live up there; nothing generated ever does
-        record = dict(base(ident))
+        generated = base(ident)
+        if type(generated) is JsonRecord and generated.id_field == entity.id_field and generated.ident == ident:
+            return generated  # it holds the id already; answered as its text unless someone looks inside
+        record = dict(generated)
         record[entity.id_field] = ident
         return record
 
@@ -333,6 +337,7 @@ class StateEngine:
             current = self._current(tx.get(entity.name, key[1]), entity, key[0], base)
             if current is None:
                 return self._missing(entity, key[0])
+            current = as_mapping(current)
             record = change(current)
             if isinstance(record, Outcome):
                 return record

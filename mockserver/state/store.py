@@ -1,8 +1,9 @@
 """Where written records live: one in-memory and one sqlite backend behind the same small Store interface.
 
 A store maps (session, entity, key) to a record (any JSON value) or to DELETED (a tombstone: the id existed as
-generated data and was deleted). Keys are strings. Records are kept as JSON text in both backends, so what
-a caller gets back is always a fresh object it may modify. Every read-modify-write happens inside
+generated data and was deleted). Keys are strings. Records are kept as JSON text in both backends. Inside a
+transaction `get` gives a fresh object to modify; the plain reads give an object record as a read-only
+`JsonRecord` over its text, parsed only if the caller looks inside (a read answers it as the text it is). Every read-modify-write happens inside
 `transaction(session)`, which is the unit of atomicity (a lock in memory; BEGIN IMMEDIATE in sqlite), and
 ids are allocated inside it, so concurrent writers never lose an update or share an id. Plain reads (`get`,
 `entries`, `dump`) take no write lock in either backend: in sqlite they run under WAL beside a writer.
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import StateError
+from .records import JsonRecord
 
 
 class _Deleted:
@@ -37,6 +39,18 @@ DELETED: Any = _Deleted()
 
 def _dump(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _load(raw: str | None) -> Any:
+    """A stored text as a fresh value to change (transactions), or DELETED."""
+    return DELETED if raw is None else json.loads(raw)
+
+
+def _view(raw: str | None) -> Any:
+    """A stored text as the plain reads give it: an object as a read-only JsonRecord, or DELETED."""
+    if raw is None:
+        return DELETED
+    return JsonRecord(raw, json.loads) if raw.startswith("{") else json.loads(raw)
 
 
 class Tx(ABC):
@@ -113,9 +127,9 @@ class _MemoryTx(Tx):
 
     def get(self, entity: str, key: str) -> Any:
         if (entity, key) in self.writes:
-            raw = self.writes[(entity, key)]
-            return DELETED if raw is None else json.loads(raw)
-        return self.store.get(self.session, entity, key)
+            return _load(self.writes[(entity, key)])
+        records = self.store._data.get(self.session, {}).get(entity)
+        return None if records is None or key not in records else _load(records[key])
 
     def put(self, entity: str, key: str, record: Any) -> None:
         self.writes[(entity, key)] = _dump(record)
@@ -147,12 +161,11 @@ class MemoryStore(Store):
         records = self._data.get(session, {}).get(entity)
         if records is None or key not in records:
             return None
-        raw = records[key]
-        return DELETED if raw is None else json.loads(raw)
+        return _view(records[key])
 
     def entries(self, session: str, entity: str) -> dict[str, Any]:
         records = dict(self._data.get(session, {}).get(entity) or {})  # a copy: writers may add meanwhile
-        return {k: DELETED if v is None else json.loads(v) for k, v in records.items()}
+        return {k: _view(v) for k, v in records.items()}
 
     @contextmanager
     def transaction(self, session: str) -> Iterator[Tx]:
@@ -231,9 +244,7 @@ class _SqliteTx(Tx):
 
 
 def _row(row: Any) -> Any:
-    if row is None:
-        return None
-    return DELETED if row[0] is None else json.loads(row[0])
+    return None if row is None else _load(row[0])
 
 
 class SqliteStore(Store):
@@ -291,14 +302,14 @@ class SqliteStore(Store):
 
     def get(self, session: str, entity: str, key: str) -> Any:
         # One autocommit SELECT (a read snapshot under WAL; statements are cached per connection).
-        return _row(self._conn().execute(
-            "SELECT body FROM docmock_records WHERE session=? AND entity=? AND key=?",
-            (session, entity, key)).fetchone())
+        row = self._conn().execute("SELECT body FROM docmock_records WHERE session=? AND entity=? AND key=?",
+                                   (session, entity, key)).fetchone()
+        return None if row is None else _view(row[0])
 
     def entries(self, session: str, entity: str) -> dict[str, Any]:
         rows = self._conn().execute("SELECT key, body FROM docmock_records WHERE session=? AND entity=?",
                                     (session, entity)).fetchall()
-        return {k: DELETED if b is None else json.loads(b) for k, b in rows}
+        return {k: _view(b) for k, b in rows}
 
     @contextmanager
     def transaction(self, session: str) -> Iterator[Tx]:

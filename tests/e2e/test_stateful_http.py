@@ -1,6 +1,8 @@
 """Stateful mocking over HTTP: what a client writes it can read, list, change and delete (seeds and corpus)."""
 from __future__ import annotations
 
+import json
+
 import concurrent.futures
 
 import pytest
@@ -190,14 +192,18 @@ def test_xml_writes_are_answered_but_not_remembered(seeds):
     assert seeds.get("/__docmock/state").json()["sessions"] == {}
 
 
-def test_base_records_are_remembered_as_copies_in_a_bounded_cache(corpus_spec):
+def test_base_records_are_remembered_read_only_in_a_bounded_cache(corpus_spec):
     app = create_app(corpus_spec, state=StateEngine.from_spec(corpus_spec, open_store("memory")))
     entities = {action.entity.name: action.entity for action in app.actions.values()}
     assert {"Person", "BatchTask"} <= set(entities)
     for entity in entities.values():
         first = app.generated.record(entity, 7)
-        first["changed"] = True  # a caller changing its copy...
-        for value in first.values():
+        with pytest.raises(TypeError):
+            first["changed"] = True  # type: ignore[index]  # read-only: a writer takes to_dict()
+        assert first[entity.id_field] == 7 and json.loads(first.text)[entity.id_field] == 7
+        copy = first.to_dict()
+        copy["changed"] = True
+        for value in first.values():  # a caller changing what it read...
             if isinstance(value, dict):
                 value["changed"] = True
         second = app.generated.record(entity, 7)

@@ -44,8 +44,15 @@ def test_store_contract(store):
     assert store.get("other", "E", "1") is None
     assert store.entries("s", "E") == {"1": {"a": 1}, "2": DELETED}
     record = store.get("s", "E", "1")
-    record["a"] = 2  # callers get copies
-    assert store.get("s", "E", "1") == {"a": 1}
+    with pytest.raises(TypeError):
+        record["a"] = 2  # plain reads are read-only views of the stored text...
+    copy = record.to_dict()
+    copy["a"] = 2  # ...and a writer's copy changes nothing stored
+    assert store.get("s", "E", "1") == {"a": 1} and store.get("s", "E", "1").text == '{"a":1}'
+    with store.transaction("s") as tx:
+        fresh = tx.get("E", "1")
+        fresh["a"] = 3  # inside a transaction, a fresh object to change
+        assert tx.get("E", "1") == {"a": 1}
     with pytest.raises(RuntimeError):
         with store.transaction("s") as tx:
             tx.put("E", "1", {"a": 3})
