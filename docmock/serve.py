@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from mockserver import DEFAULT_MAX_BODY, Config, ConfigError, Latency, MockServerError, create_app, load_spec
-from mockserver.config import DEFAULT_JOURNAL_SIZE
+from mockserver.config import DEFAULT_ANSWER_CACHE_MB, DEFAULT_JOURNAL_SIZE
 
 DEFAULT_DOCS = Path("docs_src")
 # Worker processes rebuild the app from this (JSON): the spec file and the Config, see `worker_app`.
@@ -96,6 +96,10 @@ def _latency(ctx: click.Context, param: click.Parameter, value: str | None) -> L
               help="Server processes (needs --state sqlite:PATH, so that they share what clients write).")
 @click.option("--journal-size", default=DEFAULT_JOURNAL_SIZE, show_default=True, type=click.IntRange(min=0),
               help="How many requests /__docmock/requests remembers (per worker process); 0 turns it off.")
+@click.option("--answer-cache", "answer_cache_mb", default=DEFAULT_ANSWER_CACHE_MB, show_default=True,
+              type=click.IntRange(min=0), metavar="MB",
+              help="Memory for answers to repeated reads, kept until the state changes (per worker process); 0 "
+                   "turns it off.")
 @click.option("--latency", callback=_latency, metavar="RANGE",
               help="Delay every answer: 100ms, 50..200ms or 1-2s (uniform, seeded). Per request: Prefer: delay=500.")
 @click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1), metavar="SHARE",
@@ -114,7 +118,8 @@ def _latency(ctx: click.Context, param: click.Parameter, value: str | None) -> L
                    "request on; a change that does not build leaves the last good version serving.")
 def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int, seed: int, no_auth: bool,
           cors_origins: tuple[str, ...], max_body: int, credentials: tuple[str, ...], quiet: bool, state_option: str,
-          no_state: bool, overrides: Path | None, workers: int, journal_size: int, latency: Latency | None,
+          no_state: bool, overrides: Path | None, workers: int, journal_size: int, answer_cache_mb: int,
+          latency: Latency | None,
           fault_rate: float, fault_seed: int | None, proxy: str | None, record: Path | None,
           replay: Path | None, watch: bool) -> None:
     """Serve a realistic mock of the API documented in PATH... (default: docs_src/) or in --spec FILE."""
@@ -131,7 +136,7 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
         config = Config(host=host, port=port, workers=workers, access_log=not quiet, seed=seed, auth=not no_auth,
                         credentials=credentials, cors_origins=cors_origins, max_body=max_body,
                         state=None if no_state else state_option, overrides=str(overrides) if overrides else None,
-                        journal_size=journal_size, latency=latency, fault_rate=fault_rate, fault_seed=fault_seed,
+                        journal_size=journal_size, answer_cache_mb=answer_cache_mb, latency=latency, fault_rate=fault_rate, fault_seed=fault_seed,
                         proxy=proxy, record=str(record) if record else None, replay=str(replay) if replay else None)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .admin import ADMIN_PREFIX, Admin
+from .answers import AnswerCache
 from .config import DEFAULT_MAX_BODY, Config
 from .context import (TRACE_KEY, ASGIApp, ClientGone, Receive, Reply, RequestContext, Scope, Send, Trace, problem_reply,
                       request_headers, send_reply)
@@ -35,6 +36,10 @@ logger = logging.getLogger("docmock.mockserver")
 __all__ = ["DEFAULT_MAX_BODY", "MockApp", "create_app"]
 
 OPERATION_HEADER = b"x-docmock-operation"
+
+
+def _no_state_version() -> int:
+    return 0  # without a state, an answer is a function of the request alone
 
 
 class MockApp:
@@ -89,6 +94,9 @@ class MockApp:
                                  GeneratedData(self.operations, config.seed) if state is not None else None,
                                  self.recordings, secret_query)
         self.generated = self.services.generated
+        self.answers = AnswerCache(config.answer_cache_mb * 1024 * 1024,
+                                   state.store.version if state is not None else _no_state_version) \
+            if config.answer_cache_mb and config.proxy is None else None
         # What differs between the mock and the proxy: how an operation's handler is built, what becomes of an
         # undocumented request, and whether `/` and `/openapi.*` are the mock's pages or the real server's.
         self.proxy: Any = None
@@ -239,6 +247,14 @@ class MockApp:
             page = self._page(path, headers)
             if page is not None:
                 return page
+        answers = self.answers
+        remembered = answers.key(scope, headers) if answers is not None else None
+        if remembered is not None:
+            version = answers.version()  # read before the answer is made: a write meanwhile makes it stale
+            answer = answers.get(remembered, version)
+            if answer is not None:
+                scope[TRACE_KEY].operation_id = answer.operation_id
+                return answer.reply()
         match = self.router.match(method, path)
         if method == "HEAD" and not isinstance(match, Found):
             head = self.router.match("GET", path)
@@ -252,6 +268,8 @@ class MockApp:
         reply = await handler(RequestContext(scope, receive, headers, endpoint, match.params))
         # Tells people (and tests) which operation answered when templates overlap.
         reply.headers.append((OPERATION_HEADER, endpoint.op_id_header))
+        if remembered is not None and handler.repeatable:
+            answers.put(remembered, version, reply, endpoint.op.operation_id)  # type: ignore[union-attr]
         return reply
 
     @staticmethod

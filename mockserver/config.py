@@ -12,6 +12,7 @@ from .errors import MockServerError
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 DEFAULT_JOURNAL_SIZE = 1000
+DEFAULT_ANSWER_CACHE_MB = 16  # about 1,100 answers of 14 KB: a screen's worth of records, polled
 MAX_DELAY_MS = 60_000.0  # `Prefer: delay=` and --latency never hold a request longer than a minute
 
 _UNITS = {"ms": 1.0, "s": 1000.0, "": 1.0}
@@ -112,6 +113,8 @@ class Config:
 
     # For CI: the request journal, latency and faults, proxying and recording.
     journal_size: int = DEFAULT_JOURNAL_SIZE
+    # Answers to repeated reads, remembered until the state changes (mockserver/answers.py); 0 turns it off.
+    answer_cache_mb: int = DEFAULT_ANSWER_CACHE_MB
     latency: Latency | None = None
     fault_rate: float = 0.0
     fault_seed: int | None = None  # None: the same as `seed`
@@ -121,7 +124,7 @@ class Config:
 
     def __post_init__(self) -> None:
         # A value of the wrong type would pass here and break a request later: name the setting now.
-        for name in ("port", "workers", "seed", "max_body", "journal_size", "fault_seed"):
+        for name in ("port", "workers", "seed", "max_body", "journal_size", "answer_cache_mb", "fault_seed"):
             value = getattr(self, name)
             if not (value is None and name == "fault_seed") and (not isinstance(value, int) or isinstance(value, bool)):
                 raise ConfigError(f"{name} must be a whole number, not {value!r}")
@@ -137,6 +140,8 @@ class Config:
             raise ConfigError(f"fault rate must be a number between 0 and 1, not {self.fault_rate!r}")
         if self.max_body < 0:
             raise ConfigError(f"max_body must be 0 or more, not {self.max_body}")
+        if self.answer_cache_mb < 0:
+            raise ConfigError(f"answer cache must be 0 (off) or more MB, not {self.answer_cache_mb}")
         if self.journal_size < 0:
             raise ConfigError(f"journal size must be 0 (off) or more, not {self.journal_size}")
         if self.workers < 1:

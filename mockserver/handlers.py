@@ -52,13 +52,15 @@ def build_mock_handler(endpoint: Endpoint, services: Services) -> Handler:
     xml = services.operations.xml
     steps.append(Validate(compiled, endpoint.has_cookies))
     steps.append(ApplyPrefer(compiled, op.operation_id, list(op.responses)))
-    steps.append(faults.delay(op.operation_id))
+    delay = faults.delay(op.operation_id)
+    steps.append(delay)
     injector = faults.injector(op, compiled, services.negotiator, xml)
     if injector is not None:
         steps.append(injector)
     replay = services.recordings.step_for(op.operation_id) if services.recordings is not None else None
     if replay is not None:
         steps.append(replay)
+    repeatable = delay.latency is None and injector is None and replay is None
     steps.append(Negotiate(services.negotiator))
     state, generated = services.state, services.generated
     action = state.action_for(op.operation_id) if state is not None else None
@@ -66,4 +68,4 @@ def build_mock_handler(endpoint: Endpoint, services: Services) -> Handler:
         steps.append(ApplyState(state, action, endpoint, compiled, generated))
     steps.append(Generate(config.seed, op.operation_id))
     steps.append(Render(services.negotiator, xml))
-    return Handler(steps)
+    return Handler(steps, repeatable)

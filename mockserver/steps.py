@@ -44,10 +44,13 @@ class Step(Protocol):
 class Handler:
     """An operation's steps, run in order until one answers (the last one always does)."""
 
-    __slots__ = ("steps",)
+    __slots__ = ("steps", "repeatable")
 
-    def __init__(self, steps: Sequence[Step]) -> None:
+    def __init__(self, steps: Sequence[Step], repeatable: bool = False) -> None:
         self.steps = tuple(steps)
+        # Whether the same request, with the state unchanged, always gets the same answer: false where latency,
+        # injected faults, a recording or a real server take part (mockserver/answers.py relies on it).
+        self.repeatable = repeatable
 
     async def __call__(self, ctx: RequestContext) -> Reply:
         for step in self.steps:

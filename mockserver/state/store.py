@@ -18,7 +18,7 @@ import os
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,11 @@ class Store(ABC):
         """Every stored key of an entity in a session, with its record or DELETED."""
 
     @abstractmethod
+    def version(self) -> Hashable:
+        """A value that changes whenever what is stored changes, by this process or another (a write, a reset):
+        an answer worked out under another version may be out of date (`mockserver.answers`)."""
+
+    @abstractmethod
     def transaction(self, session: str) -> Any:
         """Context manager yielding a Tx; commits on normal exit, discards everything on an exception."""
 
@@ -156,6 +161,10 @@ class MemoryStore(Store):
         self._data: dict[str, dict[str, dict[str, str | None]]] = {}
         self._counters: dict[tuple[str, str], int] = {}
         self._lock = threading.RLock()
+        self._version = 0
+
+    def version(self) -> int:
+        return self._version
 
     def get(self, session: str, entity: str, key: str) -> Any:
         records = self._data.get(session, {}).get(entity)
@@ -177,9 +186,12 @@ class MemoryStore(Store):
                 bucket.setdefault(entity, {})[key] = raw
             for entity, n in tx.counters.items():
                 self._counters[(session, entity)] = n
+            if tx.writes or tx.counters:
+                self._version += 1
 
     def reset(self, session: str | None = None) -> None:
         with self._lock:
+            self._version += 1
             if session is None:
                 self._data = {}
                 self._counters = {}
@@ -190,6 +202,7 @@ class MemoryStore(Store):
     def forget_entities(self, keep: frozenset[str]) -> dict[str, int]:
         dropped: dict[str, int] = {}
         with self._lock:
+            self._version += 1
             for entities in self._data.values():
                 for entity in [e for e in entities if e not in keep]:
                     dropped[entity] = dropped.get(entity, 0) + len(entities.pop(entity))
@@ -271,6 +284,7 @@ class SqliteStore(Store):
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
+        self._commits = 0  # this process's commits; PRAGMA data_version counts the other connections'
         try:
             conn = self._conn()
             conn.executescript(_SCHEMA)
@@ -300,6 +314,10 @@ class SqliteStore(Store):
             self._all.append(conn)
         return conn
 
+    def version(self) -> tuple[int, int]:
+        # data_version changes when another connection (another thread's, another worker's) commits.
+        return self._conn().execute("PRAGMA data_version").fetchone()[0], self._commits
+
     def get(self, session: str, entity: str, key: str) -> Any:
         # One autocommit SELECT (a read snapshot under WAL; statements are cached per connection).
         row = self._conn().execute("SELECT body FROM docmock_records WHERE session=? AND entity=? AND key=?",
@@ -321,6 +339,7 @@ class SqliteStore(Store):
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self._commits += 1
 
     def reset(self, session: str | None = None) -> None:
         conn = self._conn()
@@ -336,6 +355,7 @@ class SqliteStore(Store):
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self._commits += 1
 
     def forget_entities(self, keep: frozenset[str]) -> dict[str, int]:
         conn = self._conn()
@@ -350,6 +370,7 @@ class SqliteStore(Store):
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        self._commits += 1
         return dropped
 
     def dump(self, session: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
