@@ -182,11 +182,13 @@ class DataFactory:
     def __init__(self, doc: Mapping[str, Any], seed: int = 0) -> None:
         self.doc = doc
         self.pools = pools_for(seed)
+        self.seed = seed
         self._formats = _format_gens(self.pools)
         self._cache: dict[tuple[int, str], tuple[Any, Gen]] = {}
         self._refs: dict[tuple[str, str], Gen] = {}
         self._kinds: dict[str, Callable[[random.Random], str]] = {}
         self._checked_refs: set[str] = set()
+        self.variants: dict[tuple[str, str], Variants] = {}  # the nested carriers' variants, by ($ref, name)
 
     def generator(self, schema: Any, name: str = "") -> Gen:
         """The generator for `schema`; `name` is the property name that hints at realistic values."""
@@ -278,7 +280,14 @@ class DataFactory:
         # A trampoline stands in while the target compiles, so recursive schemas terminate.
         self._refs[key] = lambda r, d: holder[0](r, d)
         target = resolve_pointer(self.doc, ref)
+        variants = None
+        if isinstance(target, Mapping) and isinstance(target.get("properties"), Mapping) and len(target["properties"]) > 1:
+            # Known before the target compiles, so that an array of it finds it whatever was compiled first.
+            variants = self.variants[key] = Variants(f"{self.seed}|{ref}|{name}")
         compiled = self.generator(target, name)
+        if variants is not None:
+            variants.gen = compiled
+            compiled = variants.pick
         holder.append(compiled)
         self._refs[key] = compiled
         return compiled
@@ -343,6 +352,61 @@ class DataFactory:
         if fn is None:
             fn = self._kinds[kind] = _string_kind(self.pools, kind)
         return fn
+
+
+# A carrier nested in a record (an address, a TableRight, a FieldProperty) is picked from this many values
+# drawn once, per depth, from a generator seeded by its $ref: a record costs a draw per carrier instead of a
+# draw per value, and its carriers vary about as much as the pools of names and words do. A power of two, so
+# that an odd step through the variants visits each once (`distinct`).
+VARIANTS = 64
+
+
+class Variants:
+    """One carrier's values for where it is nested: VARIANTS values per depth, drawn once from a generator seeded
+    by the carrier's $ref. At the top of an answer (depth 0) the carrier is drawn afresh."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.gen: Gen = _NONE  # the carrier's own generator, set once it is compiled
+        self.by_depth: dict[int, tuple[Any, ...]] = {}
+        by_depth, at, gen_of = self.by_depth, self.at, self
+
+        def pick(r: random.Random, d: int) -> Any:
+            if d == 0:
+                return gen_of.gen(r, 0)
+            return (by_depth.get(d) or at(d))[int(r.random() * VARIANTS)]
+        self.pick: Gen = with_inline(pick, self._inline)
+
+    def at(self, depth: int) -> tuple[Any, ...]:
+        """The variants at `depth` (the same below MAX_DEPTH, where only required properties are drawn)."""
+        level = min(depth, MAX_DEPTH)
+        values = self.by_depth.get(level)
+        if values is None:
+            r = random.Random(f"{self.label}|{level}")
+            values = self.by_depth[level] = tuple(self.gen(r, level) for _ in range(VARIANTS))
+        self.by_depth[depth] = values
+        return values
+
+    def _inline(self, src: Source, k: int) -> str:
+        dk = src.depth(k)  # d + k >= 1: nested
+        return f"({src.bind(self.by_depth)}.get({dk}) or {src.bind(self.at)}({dk}))[int(rnd() * {VARIANTS})]"
+
+    def distinct(self, r: random.Random, d: int, n: int) -> list[Any]:
+        """n different variants for an array's items at depth d: a random start and a random odd step."""
+        if n > VARIANTS:
+            return [self.gen(r, d) for _ in range(n)]
+        values = self.by_depth.get(d) or self.at(d)
+        start, step = int(r.random() * VARIANTS), 2 * int(r.random() * (VARIANTS // 2)) + 1
+        return [values[(start + i * step) % VARIANTS] for i in range(n)]
+
+    def fresh(self, r: random.Random, d: int) -> Any:
+        return self.gen(r, d)
+
+
+def _is_bare_ref(schema: Any) -> bool:
+    """`{"$ref": ...}` with nothing beside it that changes what it generates (what `_compile` sends to `_ref`)."""
+    return isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str) and all(
+        k in ("$ref", "description", "title", "examples", "example", "default") for k in schema)
 
 
 def _is_null_schema(s: Any) -> bool:
@@ -498,6 +562,11 @@ def _build_array(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
     items = schema.get("items", {})
     item_name = name[:-1] if name.endswith("s") else name
     item = f.generator(items, item_name)
+    # Carriers in an array nested in a record are different variants (no item twice); the rows of a list that is
+    # the whole answer (depth 0) are drawn afresh, so that lists do not share a small set of rows.
+    variants = f.variants.get((items["$ref"], item_name)) if _is_bare_ref(items) else None
+    if variants is not None:
+        item = variants.fresh
     prefix = tuple(f.generator(s, item_name) for s in schema.get("prefixItems") or ())
     lo = schema.get("minItems", 0) if isinstance(schema.get("minItems"), int) else 0
     hi = schema.get("maxItems") if isinstance(schema.get("maxItems"), int) else None
@@ -510,10 +579,20 @@ def _build_array(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
     count = _uniform_int(want_lo, want_hi)
     if not prefix and not unique:
         # `range(...)` is evaluated before the first item: the count is drawn first, as below.
-        def inline(src: Source, k: int) -> str:
-            n = f"{lo} if {src.depth(k)} >= {MAX_DEPTH} else {src.expr(count, k)}"
-            return f"[{src.expr(item, k + 1)} for _ in range({n})]"
-        return _compiled("array", inline)
+        def size(src: Source, k: int) -> str:
+            return f"{lo} if {src.depth(k)} >= {MAX_DEPTH} else {src.expr(count, k)}"
+
+        def fresh(src: Source, k: int) -> str:
+            return f"[{src.expr(item, k + 1)} for _ in range({size(src, k)})]"
+        if variants is None:
+            return _compiled("array", fresh)
+        distinct = variants.distinct
+
+        def nested(src: Source, k: int) -> str:
+            return f"{src.bind(distinct)}(r, {src.depth(k + 1)}, {size(src, k)})"
+        src = Source()
+        text = f"{nested(src, 0)} if d else {fresh(src, 0)}"
+        return with_inline(src.compile("array", [f"    return {text}"]), nested, len(text))
 
     def array(r: random.Random, d: int) -> list[Any]:
         d1 = d + 1
