@@ -58,6 +58,7 @@ class Operations:
     def __init__(self, doc: Mapping[str, Any], factory: DataFactory, reuse: Reuse | None = None) -> None:
         self.compiler = SchemaCompiler(doc)
         self.xml: XmlWriter = self.compiler.xml
+        self.xml.shared = factory.shared  # the variants' XML is written once
         self.planner = ResponsePlanner(doc, factory, self.xml)
         self._lock = threading.RLock()
         self._count = 0

@@ -189,6 +189,8 @@ class DataFactory:
         self._kinds: dict[str, Callable[[random.Random], str]] = {}
         self._checked_refs: set[str] = set()
         self.variants: dict[tuple[str, str], Variants] = {}  # the nested carriers' variants, by ($ref, name)
+        # The ids of the variants' values: they live as long as the factory, and nobody may change them.
+        self.shared: set[int] = set()
 
     def generator(self, schema: Any, name: str = "") -> Gen:
         """The generator for `schema`; `name` is the property name that hints at realistic values."""
@@ -283,7 +285,7 @@ class DataFactory:
         variants = None
         if isinstance(target, Mapping) and isinstance(target.get("properties"), Mapping) and len(target["properties"]) > 1:
             # Known before the target compiles, so that an array of it finds it whatever was compiled first.
-            variants = self.variants[key] = Variants(f"{self.seed}|{ref}|{name}")
+            variants = self.variants[key] = Variants(f"{self.seed}|{ref}|{name}", self.shared)
         compiled = self.generator(target, name)
         if variants is not None:
             variants.gen = compiled
@@ -365,8 +367,9 @@ class Variants:
     """One carrier's values for where it is nested: VARIANTS values per depth, drawn once from a generator seeded
     by the carrier's $ref. At the top of an answer (depth 0) the carrier is drawn afresh."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, shared: set[int]) -> None:
         self.label = label
+        self.shared = shared  # the ids of every variant, for writers that remember what they wrote of one
         self.gen: Gen = _NONE  # the carrier's own generator, set once it is compiled
         self.by_depth: dict[int, tuple[Any, ...]] = {}
         by_depth, at, gen_of = self.by_depth, self.at, self
@@ -384,6 +387,7 @@ class Variants:
         if values is None:
             r = random.Random(f"{self.label}|{level}")
             values = self.by_depth[level] = tuple(self.gen(r, level) for _ in range(VARIANTS))
+            self.shared.update(map(id, values))
         self.by_depth[depth] = values
         return values
 

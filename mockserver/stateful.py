@@ -56,8 +56,8 @@ class GeneratedData:
 
     def record(self, entity: Entity, ident: Any) -> JsonRecord:
         """The generated record for an id, holding that id: what the entity's read operation answers for it."""
-        text, reread = self.record_text(entity.base_operation or "", entity.base_param, entity.id_field, ident)
-        return JsonRecord(text, reread, entity.id_field, ident)
+        text, reread, value = self.record_text(entity.base_operation or "", entity.base_param, entity.id_field, ident)
+        return JsonRecord(text, reread, entity.id_field, ident, value)
 
     def list(self, endpoint: Endpoint, entity: Entity, path_params: Mapping[str, str],
              query: Mapping[str, list[str]], body: bytes) -> Any:
@@ -86,7 +86,8 @@ class GeneratedData:
         plan = self.operations.compiled(endpoint).success
         return self.value(endpoint, plan, path_params, query, body) if plan is not None else []
 
-    def _record_text(self, operation_id: str, param: str | None, id_field: str, ident: Any) -> tuple[bytes, Reread]:
+    def _record_text(self, operation_id: str, param: str | None, id_field: str,
+                     ident: Any) -> tuple[bytes, Reread, dict[str, Any]]:
         endpoint = self.operations.by_id.get(operation_id)
         success = self.operations.compiled(endpoint).success if endpoint is not None else None
         record = None
@@ -94,7 +95,9 @@ class GeneratedData:
             record = self.value(endpoint, success, {param: str(ident)} if param else {}, {}, b"")
         record = record if isinstance(record, dict) else {}
         record[id_field] = ident
-        return encode(record)
+        # The record itself is kept beside its text, for whoever reads its fields (the XML writer, a list's
+        # filters): most of it is the carriers' shared variants, so it costs little more than the text.
+        return (*encode(record), record)
 
 
 def _is_id(value: Any) -> bool:

@@ -17,8 +17,12 @@ _SCALAR_NAMES = {"integer": "int", "number": "double", "boolean": "boolean", "st
 Writer = Callable[[list[str], str, Any], None]
 
 
+def _is_xml_name(name: str) -> bool:
+    return bool(_NAME_OK.match(name)) and not name.lower().startswith("xml")
+
+
 def _xml_name(name: str) -> str:
-    return name if _NAME_OK.match(name) and not name.lower().startswith("xml") else "item"
+    return name if _is_xml_name(name) else "item"
 
 
 def _text(value: Any) -> str:
@@ -35,6 +39,23 @@ class XmlWriter:
     def __init__(self, doc: Mapping[str, Any]) -> None:
         self.doc = doc
         self._cache: dict[int, tuple[Any, Writer]] = {}
+        # Values that live as long as the app and are never changed (the generated carriers' variants, by id):
+        # each is written once per writer and element name, then copied as text.
+        self.shared: set[int] = set()
+        self._fragments: dict[tuple[int, int, str], str] = {}
+
+    def fragment(self, out: list[str], writer: Writer, tag: str, value: Any) -> None:
+        """`writer(out, tag, value)`, remembered when `value` is a shared one."""
+        if id(value) not in self.shared:
+            writer(out, tag, value)
+            return
+        key = (id(value), id(writer), tag)
+        text = self._fragments.get(key)
+        if text is None:
+            inner: list[str] = []
+            writer(inner, tag, value)
+            text = self._fragments[key] = "".join(inner)
+        out.append(text)
 
     def root_name(self, schema: Any) -> str:
         schema = schema if isinstance(schema, Mapping) else {}
@@ -102,32 +123,54 @@ class XmlWriter:
         children = {k: self.writer(v) for k, v in props.items()}
         addl = schema.get("additionalProperties")
         addl_writer = self.writer(addl) if isinstance(addl, Mapping) else _generic
+        # Per declared property, worked out once: whether its name is an XML name, and whether its writer is the
+        # scalar one (written inline below: most of a record's values are scalars).
+        declared = {k: (w, w is _scalar, _is_xml_name(k)) for k, w in children.items()}
+        fallback = (addl_writer, addl_writer is _scalar, None)
+        shared, fragment = self.shared, self.fragment
 
         def write(out: list[str], tag: str, value: Any, attrs: str = "") -> None:
             if value is None:
                 out.append(f'<{tag}{attrs} i:nil="true"/>')
                 return
-            if not isinstance(value, Mapping):
+            if type(value) is not dict and not isinstance(value, Mapping):
                 _scalar(out, tag, value, attrs)
                 return
-            out.append(f"<{tag}{attrs}>")
+            append = out.append
+            append(f"<{tag}{attrs}>")
             for k, v in value.items():
-                w = children.get(k, addl_writer)
-                if _NAME_OK.match(k) and not k.lower().startswith("xml"):
-                    w(out, k, v)
-                else:
+                w, scalar, name_ok = declared.get(k, fallback)
+                if name_ok is None:
+                    name_ok = _is_xml_name(k)
+                if not name_ok:
                     # Dictionary keys need not be XML names: carry them in an attribute instead.
                     inner: list[str] = []
                     w(inner, "item", v)
                     out.append(inner[0].replace("<item", f"<item key={quoteattr(k)}", 1))
                     out.extend(inner[1:])
-            out.append(f"</{tag}>")
+                elif not scalar:
+                    if id(v) in shared:
+                        fragment(out, w, k, v)
+                    else:
+                        w(out, k, v)
+                elif type(v) is str:
+                    append(f"<{k}>{v.replace('&', '&amp;').replace('>', '&gt;').replace('<', '&lt;')}</{k}>")
+                elif v is None:
+                    append(f'<{k} i:nil="true"/>')
+                elif v is True or v is False:
+                    append(f"<{k}>{'true' if v else 'false'}</{k}>")
+                elif type(v) is int or type(v) is float:
+                    append(f"<{k}>{v}</{k}>")
+                else:
+                    _scalar(out, k, v)
+            append(f"</{tag}>")
         return write
 
     def _array(self, schema: Mapping[str, Any]) -> Callable[..., None]:
         items = self._item_schema(schema)
         item_writer = self.writer(items)
         item_tag = _item_name(items, self)
+        shared, fragment = self.shared, self.fragment
 
         def write(out: list[str], tag: str, value: Any, attrs: str = "") -> None:
             if value is None:
@@ -135,7 +178,10 @@ class XmlWriter:
                 return
             out.append(f"<{tag}{attrs}>")
             for v in value if isinstance(value, list) else (value,):
-                item_writer(out, item_tag, v)
+                if id(v) in shared:
+                    fragment(out, item_writer, item_tag, v)
+                else:
+                    item_writer(out, item_tag, v)
             out.append(f"</{tag}>")
         return write
 
@@ -182,8 +228,7 @@ def _generic(out: list[str], tag: str, value: Any, attrs: str = "") -> None:
     if isinstance(value, Mapping):
         out.append(f"<{tag}{attrs}>")
         for k, v in value.items():
-            name = k if _NAME_OK.match(k) and not k.lower().startswith("xml") else "item"
-            _generic(out, name, v)
+            _generic(out, _xml_name(k), v)
         out.append(f"</{tag}>")
     elif isinstance(value, list):
         out.append(f"<{tag}{attrs}>")

@@ -18,22 +18,26 @@ _UNREAD: Any = object()
 class JsonRecord(Mapping[str, Any]):
     """A JSON object given as its text. `id_field` and `ident`, when given, answer the id without parsing (the
     text must hold that id). `reread` parses the text exactly: `json.loads` for text from clients (integers of
-    any size), `orjson.loads` for text orjson wrote."""
+    any size), `orjson.loads` for text orjson wrote. `value`, when given, is the object the text was written
+    from, read instead of parsing the text; nobody may change it."""
 
     __slots__ = ("text", "id_field", "ident", "_reread", "_value")
 
     def __init__(self, text: bytes | str, reread: Callable[[bytes | str], Any], id_field: str | None = None,
-                 ident: Any = None) -> None:
+                 ident: Any = None, value: Any = _UNREAD) -> None:
         self.text = text
         self.id_field = id_field
         self.ident = ident
         self._reread = reread
-        self._value: Any = _UNREAD
+        self._value = value
 
-    def _read(self) -> dict[str, Any]:
+    def read(self) -> dict[str, Any]:
+        """The record's fields, to read and not to change (`to_dict()` gives a copy to change)."""
         if self._value is _UNREAD:
             self._value = self._reread(self.text)
         return self._value  # type: ignore[no-any-return]
+
+    _read = read
 
     def to_dict(self) -> dict[str, Any]:
         """A fresh dict of the record, the caller's to change."""
@@ -65,12 +69,13 @@ class JsonRecord(Mapping[str, Any]):
 
 
 def plain(value: Any) -> Any:
-    """`value` with its JsonRecords as dicts, for the writers that walk dicts (XML, `$select`). Records stand at
-    the top of an answer, in a list, or in a list under a key (an envelope's rows), so only those are looked at."""
+    """`value` with its JsonRecords as dicts, for the writers that read dicts and change none (XML, `$select`).
+    Records stand at the top of an answer, in a list, or in a list under a key (an envelope's rows), so only those
+    are looked at."""
     if type(value) is JsonRecord:
-        return value.to_dict()
+        return value.read()
     if type(value) is list:
-        return [v.to_dict() if type(v) is JsonRecord else v for v in value]
+        return [v.read() if type(v) is JsonRecord else v for v in value]
     if type(value) is dict and any(type(v) is list for v in value.values()):
         return {k: plain(v) if type(v) is list else v for k, v in value.items()}
     return value

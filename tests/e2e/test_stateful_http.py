@@ -201,14 +201,15 @@ def test_base_records_are_remembered_read_only_in_a_bounded_cache(corpus_spec):
         with pytest.raises(TypeError):
             first["changed"] = True  # type: ignore[index]  # read-only: a writer takes to_dict()
         assert first[entity.id_field] == 7 and json.loads(first.text)[entity.id_field] == 7
-        copy = first.to_dict()
+        copy = first.to_dict()  # a writer's copy...
         copy["changed"] = True
-        for value in first.values():  # a caller changing what it read...
+        for value in copy.values():
             if isinstance(value, dict):
                 value["changed"] = True
         second = app.generated.record(entity, 7)
         assert "changed" not in second  # ...changes nothing that later callers get
         assert all("changed" not in v for v in second.values() if isinstance(v, dict))
+        assert second.text is first.text  # the text is remembered, not made again
     assert app.generated.record_text.cache_info().maxsize == 1024
     with TestClient(app, headers=AUTH) as client:  # and a list row is still what a read of its id answers
         rows = client.get("/api/v1/BatchTask/Failed").json()
