@@ -33,6 +33,7 @@ import logging
 import multiprocessing as mp
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -358,6 +359,179 @@ def report(title: str, results: dict[str, tuple[float, float, float]]) -> None:
     print(f"  3200 ops / 10 ops                  = {big / small:.2f}")
 
 
+# -- big records: a 14 KB PersonEntity, each target next to a bare endpoint returning the same bytes -------------
+
+CORPUS = REPO.parent / "shared" / "corpus" / "superoffice"
+AGENT_PATH = "/api/v1/Agents/Person/GetPersonEntity"
+
+
+def big_spec() -> dict[str, Any]:
+    """The corpus's spec, plus the Person agent's GetPersonEntity, which the corpus does not document (the real
+    API has it: `POST /api/v1/Agents/Person/GetPersonEntity?personEntityId=N` answers a PersonEntity)."""
+    from generator import build_spec
+
+    spec = build_spec([CORPUS]).spec
+    spec["paths"][AGENT_PATH] = {"post": {
+        "operationId": "v1PersonAgent_GetPersonEntity", "tags": ["Person Agent"],
+        "parameters": [{"name": "personEntityId", "in": "query", "required": True,
+                        "schema": {"type": "integer", "format": "int32"}}],
+        "responses": {"200": {"description": "OK", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/PersonEntity"}}}}}}}
+    return spec
+
+
+def bare_file_app() -> Any:
+    """A bare Starlette endpoint answering every path with the bytes of BENCH_BODY_FILE (as BENCH_MEDIA)."""
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    body = Path(os.environ["BENCH_BODY_FILE"]).read_bytes()
+    media = os.environ.get("BENCH_MEDIA", "application/json")
+
+    async def endpoint(request: Any) -> Response:
+        return Response(body, media_type=media)
+    return Starlette(routes=[Route("/{path:path}", endpoint, methods=["GET", "POST"])])
+
+
+# name, method, path ("{id}" runs through 1..ids), extra headers, which server, connections
+BigTarget = tuple[str, str, str, dict[str, str], str, int]
+LIST_SESSION = {"x-mock-session": "bench-list"}
+XML = {"accept": "application/xml"}
+
+
+def big_targets(connections: int) -> list[BigTarget]:
+    c, wide = connections, max(connections, 32)
+    return [
+        ("Person/{id}, ids 1..5000 in turn", "GET", "/api/v1/Person/{id}", {}, "state", c),
+        ("Person/42, the same id repeated", "GET", "/api/v1/Person/42", {}, "state", c),
+        ("Person/{id}, ids in turn, --no-state", "GET", "/api/v1/Person/{id}", {}, "no-state", c),
+        ("Person/42 repeated, --no-state", "GET", "/api/v1/Person/42", {}, "no-state", c),
+        ("list of 50 Person rows ($top=50)", "GET", "/api/v1/Person?$top=50", LIST_SESSION, "state", c),
+        ("agent GetPersonEntity, ids in turn", "POST", AGENT_PATH + "?personEntityId={id}", {}, "state", c),
+        ("Person/{id} as XML, ids in turn", "GET", "/api/v1/Person/{id}", XML, "state", c),
+        ("BatchTask/{id} (small), ids in turn", "GET", "/api/v1/BatchTask/{id}", {}, "state", c),
+        ("Person/{id}, ids in turn, 1 worker", "GET", "/api/v1/Person/{id}", {}, "sqlite 1w", wide),
+        ("Person/{id}, ids in turn, 2 workers", "GET", "/api/v1/Person/{id}", {}, "sqlite 2w", wide),
+    ]
+
+
+_WRK_SCRIPT = """
+local template, method, ids, body = %s, %s, %d, %s
+local headers = {%s}
+local counter = 0
+request = function()
+  counter = counter %% ids + 1
+  return wrk.format(method, (template:gsub("{id}", tostring(counter))), headers, body)
+end
+"""
+
+
+def _lua(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a Lua string literal for the characters used here
+
+
+def _wrk(port: int, method: str, path: str, headers: dict[str, str], seconds: float, connections: int,
+         ids: int = 5000) -> tuple[float, float, float]:
+    """req/s, p50 and p99 (ms) from wrk, one thread, `connections` keep-alive connections."""
+    every = {"Authorization": AUTH, **headers}
+    script = _WRK_SCRIPT % (_lua(path), _lua(method), ids if "{id}" in path else 1, _lua(""),
+                            ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in every.items()))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+    try:
+        out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "-s", f.name,
+                              f"http://127.0.0.1:{port}"], check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(f.name)
+    if "Non-2xx" in out:
+        raise RuntimeError(f"{method} {path} answered errors under load:\n{out}")
+    rps = float(out.split("Requests/sec:")[1].split()[0])
+
+    def pct(label: str) -> float:
+        found = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.MULTILINE)
+        if found is None:
+            raise RuntimeError(f"no {label} latency in wrk's output:\n{out}")
+        return float(found.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[found.group(2)]
+    return rps, pct("50%"), pct("99%")
+
+
+def _fetch(port: int, method: str, path: str, headers: dict[str, str], body: bytes | None = None) -> bytes:
+    import urllib.request
+
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method,
+                                     headers={"Authorization": AUTH, **headers})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return answer.read()
+
+
+def bench_big(seconds: float, connections: int, repeat: int, select: list[str] | None = None) -> None:
+    import shutil
+
+    if shutil.which("wrk") is None:
+        raise SystemExit("--big needs wrk on the PATH (apt-get install -y wrk): a Python load generator cannot "
+                         "read 14 KB answers as fast as a bare endpoint sends them")
+    targets = [t for t in big_targets(connections) if not select or any(x in t[0] for x in select)]
+    folder = Path(tempfile.mkdtemp(prefix="docmock-big-"))
+    spec = folder / "big.json"
+    spec.write_text(json.dumps(big_spec()))
+    servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+    flags = {"state": [], "no-state": ["--no-state"], "sqlite 1w": ["--state", f"sqlite:{folder}/1.db"],
+             "sqlite 2w": ["--state", f"sqlite:{folder}/2.db", "--workers", "2"]}
+    rows: list[tuple[str, int, tuple[float, float, float], tuple[float, float, float]]] = []
+    try:
+        for name, method, path, headers, server, conns in targets:
+            if server not in servers:
+                port = _free_port()
+                proc = subprocess.Popen([str(PYTHON), "-c", _NODELAY, "docmock", "serve", "--spec", str(spec),
+                                         "--quiet", "--port", str(port), *flags[server]],
+                                        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
+                servers[server] = (proc, port)
+                _await_200(proc, port, "/api/v1/Person/1")
+                if server == "state":  # 50 records created in one session, for the list
+                    for i in range(50):
+                        _fetch(port, "POST", "/api/v1/Person", {**LIST_SESSION, "content-type": "application/json"},
+                               json.dumps({"Firstname": f"Bench{i}", "Lastname": "Person"}).encode())
+            proc, port = servers[server]
+            sample = path.replace("{id}", "42")
+            body = _fetch(port, method, sample, headers)
+            (folder / "body").write_bytes(body)
+            media = "application/xml" if headers is XML else "application/json"
+            bare_port = _free_port()
+            workers = "2" if server == "sqlite 2w" else "1"
+            bare = subprocess.Popen([str(PYTHON), "-c", _NODELAY, "uvicorn", "serve:bare_file_app", "--factory",
+                                     "--app-dir", str(REPO / "bench"), "--log-level", "error", "--no-access-log",
+                                     "--workers", workers, "--port", str(bare_port)],
+                                    env={**os.environ, "BENCH_BODY_FILE": str(folder / "body"), "BENCH_MEDIA": media},
+                                    cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
+            try:
+                _await_200(bare, bare_port, "/bare")
+                mock_runs, bare_runs = [], []
+                for _ in range(max(1, repeat)):  # alternating, so both see the same machine
+                    mock_runs.append(_wrk(port, method, path, headers, seconds, conns))
+                    bare_runs.append(_wrk(bare_port, method, sample, {}, seconds, conns))
+                rows.append((name, len(body), max(mock_runs), max(bare_runs)))
+            finally:
+                _stop(bare)
+    finally:
+        for proc, _ in servers.values():
+            _stop(proc)
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"\n== Big records over HTTP (wrk, 1 thread, keep-alive; best of {max(1, repeat)}, {seconds}s each); "
+          "each target next to a bare Starlette endpoint returning the same bytes")
+    print(f"{'target':<40} {'bytes':>7} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'bare':>8} {'/ bare':>7}")
+    for name, size, (rps, p50, p99), (bare_rps, _, _) in rows:
+        print(f"{name:<40} {size:>7} {rps:>8.0f} {p50:>7.2f} {p99:>7.2f} {bare_rps:>8.0f} {rps / bare_rps:>7.2f}")
+    by_name = {name: figures[0] for name, _, figures, _ in rows}
+    one, two = by_name.get("Person/{id}, ids in turn, 1 worker"), by_name.get("Person/{id}, ids in turn, 2 workers")
+    if one and two:
+        print(f"2 workers / 1 worker (ids in turn, SQLite): {two / one:.2f}")
+    print("(targets: ids in turn >= 0.5 of bare, the same id >= 0.85, the list and the agent >= 0.5, XML >= 0.4, "
+          "2 workers >= 1.7x one)")
+
+
 # -- before and after: the working tree against another revision, in the same run -------------------------------
 
 
@@ -450,10 +624,15 @@ def main() -> None:
                         help="measure each N-process target N times and keep the best req/s")
     parser.add_argument("--against", metavar="REF",
                         help="also measure the git revision REF, alternating with the working tree (1 process)")
+    parser.add_argument("--big", action="store_true",
+                        help="only the big-record targets (a 14 KB PersonEntity of the corpus), with wrk")
     parser.add_argument("--asgi-json", action="store_true", help=argparse.SUPPRESS)  # one tree, for --against
     args = parser.parse_args()
     if args.asgi_json:
         print(json.dumps(bench_asgi(args.seconds)))
+        return
+    if args.big:
+        bench_big(args.seconds, args.connections if args.connections != 8 else 16, args.repeat, args.select)
         return
     if args.against:
         bench_against(args.against, args.seconds, args.connections, args.repeat, not args.no_http)

@@ -201,6 +201,9 @@ class MockApp:
                           if self.faults.per_operation else ""))
         if self.journal is not None:
             out.append(f"Journal: the last {self.journal.size} requests at {ADMIN_PREFIX}requests")
+        if self.answers is not None:
+            out.append(f"Answers to repeated reads: remembered until the state changes, up to "
+                       f"{config.answer_cache_mb} MB (--answer-cache)")
         return out
 
     # -- operations, compiled on first use ---------------------------------------------------------------

@@ -40,22 +40,25 @@ class XmlWriter:
         self.doc = doc
         self._cache: dict[int, tuple[Any, Writer]] = {}
         # Values that live as long as the app and are never changed (the generated carriers' variants, by id):
-        # each is written once per writer and element name, then copied as text.
+        # each is written once where it appears (per property of a writer, per array writer), then copied as text.
         self.shared: set[int] = set()
-        self._fragments: dict[tuple[int, int, str], str] = {}
 
-    def fragment(self, out: list[str], writer: Writer, tag: str, value: Any) -> None:
-        """`writer(out, tag, value)`, remembered when `value` is a shared one."""
-        if id(value) not in self.shared:
-            writer(out, tag, value)
-            return
-        key = (id(value), id(writer), tag)
-        text = self._fragments.get(key)
-        if text is None:
-            inner: list[str] = []
-            writer(inner, tag, value)
-            text = self._fragments[key] = "".join(inner)
-        out.append(text)
+    def remembered(self, writer: Writer, tag: str) -> Writer:
+        """`writer` for `tag`, remembering what it wrote of each shared value."""
+        shared = self.shared
+        texts: dict[int, str] = {}
+
+        def write(out: list[str], _tag: str, value: Any, attrs: str = "") -> None:
+            if id(value) not in shared or attrs or _tag != tag:
+                writer(out, _tag, value, attrs)
+                return
+            text = texts.get(id(value))
+            if text is None:
+                inner: list[str] = []
+                writer(inner, tag, value)
+                text = texts[id(value)] = "".join(inner)
+            out.append(text)
+        return write
 
     def root_name(self, schema: Any) -> str:
         schema = schema if isinstance(schema, Mapping) else {}
@@ -125,9 +128,9 @@ class XmlWriter:
         addl_writer = self.writer(addl) if isinstance(addl, Mapping) else _generic
         # Per declared property, worked out once: whether its name is an XML name, and whether its writer is the
         # scalar one (written inline below: most of a record's values are scalars).
-        declared = {k: (w, w is _scalar, _is_xml_name(k)) for k, w in children.items()}
+        declared = {k: (w if w is _scalar else self.remembered(w, k), w is _scalar, _is_xml_name(k))
+                    for k, w in children.items()}
         fallback = (addl_writer, addl_writer is _scalar, None)
-        shared, fragment = self.shared, self.fragment
 
         def write(out: list[str], tag: str, value: Any, attrs: str = "") -> None:
             if value is None:
@@ -149,10 +152,7 @@ class XmlWriter:
                     out.append(inner[0].replace("<item", f"<item key={quoteattr(k)}", 1))
                     out.extend(inner[1:])
                 elif not scalar:
-                    if id(v) in shared:
-                        fragment(out, w, k, v)
-                    else:
-                        w(out, k, v)
+                    w(out, k, v)
                 elif type(v) is str:
                     append(f"<{k}>{v.replace('&', '&amp;').replace('>', '&gt;').replace('<', '&lt;')}</{k}>")
                 elif v is None:
@@ -170,7 +170,8 @@ class XmlWriter:
         items = self._item_schema(schema)
         item_writer = self.writer(items)
         item_tag = _item_name(items, self)
-        shared, fragment = self.shared, self.fragment
+        if item_writer is not _scalar:
+            item_writer = self.remembered(item_writer, item_tag)
 
         def write(out: list[str], tag: str, value: Any, attrs: str = "") -> None:
             if value is None:
@@ -178,10 +179,7 @@ class XmlWriter:
                 return
             out.append(f"<{tag}{attrs}>")
             for v in value if isinstance(value, list) else (value,):
-                if id(v) in shared:
-                    fragment(out, item_writer, item_tag, v)
-                else:
-                    item_writer(out, item_tag, v)
+                item_writer(out, item_tag, v)
             out.append(f"</{tag}>")
         return write
 

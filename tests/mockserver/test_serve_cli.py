@@ -96,7 +96,8 @@ def test_every_option_reaches_the_app_as_one_config(captured: dict[str, Any], tm
     result = CliRunner().invoke(serve, [
         "--spec", str(HERE / "fixtures" / "petstore-3.0.yaml"), "--seed", "4", "--credential", "Bearer x",
         "--cors-origin", "https://app.example", "--max-body", "100", "--no-state", "--overrides", str(overrides),
-        "--journal-size", "7", "--latency", "10..20ms", "--fault-rate", "0.25", "--fault-seed", "9", "--quiet"])
+        "--journal-size", "7", "--latency", "10..20ms", "--fault-rate", "0.25", "--fault-seed", "9", "--quiet",
+        "--answer-cache", "3"])
     assert result.exit_code == 0, result.output
     config = captured["app"].config
     assert (config.seed, config.credentials, config.cors_origins, config.max_body) == (4, ("Bearer x",),
@@ -105,6 +106,8 @@ def test_every_option_reaches_the_app_as_one_config(captured: dict[str, Any], tm
     assert (config.journal_size, str(config.latency), config.fault_rate, config.fault_seed) == (7, "10..20ms", 0.25, 9)
     assert "Faults: 0.25 of requests (seed 9); 1 operation(s) set in the overrides file" in result.output
     assert "Journal: the last 7 requests at /__docmock/requests" in result.output
+    assert config.answer_cache_mb == 3 and captured["app"].answers.max_bytes == 3 * 1024 * 1024
+    assert "remembered until the state changes, up to 3 MB" in result.output
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -112,6 +115,7 @@ def test_every_option_reaches_the_app_as_one_config(captured: dict[str, Any], tm
     (["--fault-rate", "2"], "0<=x<=1"),
     (["--record", "out.jsonl"], "--record keeps what a real server answers: it needs --proxy URL"),
     (["--proxy", "ftp://example"], "http:// or https://"),
+    (["--answer-cache", "-1"], "x>=0"),
 ])
 def test_unusable_options_are_usage_errors(captured: dict[str, Any], args: list[str], message: str) -> None:
     result = CliRunner().invoke(serve, ["--spec", str(HERE / "fixtures" / "seeds-3.1.yaml"), *args])

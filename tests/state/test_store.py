@@ -257,3 +257,43 @@ def test_sqlite_dump_inside_a_transaction(tmp_path):
         assert store.dump("s")["s"]["E"]["records"] == {"1": {"v": 1}}
     assert store.dump() == {"s": {"E": {"records": {"1": {"v": 1}}, "deleted": [], "next_id": None}}}
     store.close()
+
+
+def test_the_version_changes_with_every_change_of_what_is_stored(store):
+    seen = [store.version()]
+
+    def changed() -> bool:
+        seen.append(store.version())
+        return seen[-1] != seen[-2]
+    store.get("s", "E", "1")
+    store.entries("s", "E")
+    assert not changed()  # reads change nothing
+    with store.transaction("s") as tx:
+        tx.get("E", "1")
+    assert not changed() or isinstance(store, SqliteStore)  # an empty transaction may count as a commit
+    with store.transaction("s") as tx:
+        tx.put("E", "1", {"a": 1})
+    assert changed()
+    with store.transaction("s") as tx:
+        tx.next_id("E", 10)
+    assert changed()
+    store.reset("s")
+    assert changed()
+    with store.transaction("s") as tx:
+        tx.put("Gone", "1", {"a": 1})
+    changed()
+    store.forget_entities(frozenset({"E"}))
+    assert changed()
+
+
+def test_a_sqlite_version_changes_when_another_connection_writes(tmp_path):
+    mine, theirs = SqliteStore(tmp_path / "state.db"), SqliteStore(tmp_path / "state.db")
+    try:
+        before = mine.version()
+        with theirs.transaction("s") as tx:
+            tx.put("E", "1", {"a": 1})
+        assert mine.version() != before
+        assert mine.get("s", "E", "1") == {"a": 1}
+    finally:
+        mine.close()
+        theirs.close()
