@@ -358,9 +358,10 @@ class DataFactory:
 
 # A carrier nested in a record (an address, a TableRight, a FieldProperty) is picked from this many values
 # drawn once, per depth, from a generator seeded by its $ref: a record costs a draw per carrier instead of a
-# draw per value, and its carriers vary about as much as the pools of names and words do. A power of two, so
-# that an odd step through the variants visits each once (`distinct`).
+# draw per value, and its carriers vary about as much as the pools of names and words do. An array of them takes
+# items in a row of one of RUNS shuffled orders, so that it shows none twice.
 VARIANTS = 64
+RUNS = 8
 
 
 class Variants:
@@ -372,6 +373,7 @@ class Variants:
         self.shared = shared  # the ids of every variant, for writers that remember what they wrote of one
         self.gen: Gen = _NONE  # the carrier's own generator, set once it is compiled
         self.by_depth: dict[int, tuple[Any, ...]] = {}
+        self.runs: dict[int, tuple[tuple[Any, ...], ...]] = {}  # per depth: RUNS orders of the variants, twice over
         by_depth, at, gen_of = self.by_depth, self.at, self
 
         def pick(r: random.Random, d: int) -> Any:
@@ -388,7 +390,14 @@ class Variants:
             r = random.Random(f"{self.label}|{level}")
             values = self.by_depth[level] = tuple(self.gen(r, level) for _ in range(VARIANTS))
             self.shared.update(map(id, values))
+            orders = []
+            for _ in range(RUNS):
+                order = list(values)
+                r.shuffle(order)
+                orders.append(tuple(order + order))
+            self.runs[level] = tuple(orders)
         self.by_depth[depth] = values
+        self.runs[depth] = self.runs[level]
         return values
 
     def _inline(self, src: Source, k: int) -> str:
@@ -396,12 +405,15 @@ class Variants:
         return f"({src.bind(self.by_depth)}.get({dk}) or {src.bind(self.at)}({dk}))[int(rnd() * {VARIANTS})]"
 
     def distinct(self, r: random.Random, d: int, n: int) -> list[Any]:
-        """n different variants for an array's items at depth d: a random start and a random odd step."""
+        """n different variants for an array's items at depth d: n in a row of one of RUNS orders of them."""
         if n > VARIANTS:
             return [self.gen(r, d) for _ in range(n)]
-        values = self.by_depth.get(d) or self.at(d)
-        start, step = int(r.random() * VARIANTS), 2 * int(r.random() * (VARIANTS // 2)) + 1
-        return [values[(start + i * step) % VARIANTS] for i in range(n)]
+        runs = self.runs.get(d)
+        if runs is None:
+            self.at(d)
+            runs = self.runs[d]
+        start = int(r.random() * VARIANTS)
+        return list(runs[int(r.random() * RUNS)][start:start + n])
 
     def fresh(self, r: random.Random, d: int) -> Any:
         return self.gen(r, d)

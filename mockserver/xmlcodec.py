@@ -43,22 +43,12 @@ class XmlWriter:
         # each is written once where it appears (per property of a writer, per array writer), then copied as text.
         self.shared: set[int] = set()
 
-    def remembered(self, writer: Writer, tag: str) -> Writer:
-        """`writer` for `tag`, remembering what it wrote of each shared value."""
-        shared = self.shared
-        texts: dict[int, str] = {}
-
-        def write(out: list[str], _tag: str, value: Any, attrs: str = "") -> None:
-            if id(value) not in shared or attrs or _tag != tag:
-                writer(out, _tag, value, attrs)
-                return
-            text = texts.get(id(value))
-            if text is None:
-                inner: list[str] = []
-                writer(inner, tag, value)
-                text = texts[id(value)] = "".join(inner)
-            out.append(text)
-        return write
+    @staticmethod
+    def _remember(texts: dict[Any, str], key: Any, writer: Writer, tag: str, value: Any) -> str:
+        inner: list[str] = []
+        writer(inner, tag, value)
+        text = texts[key] = "".join(inner)
+        return text
 
     def root_name(self, schema: Any) -> str:
         schema = schema if isinstance(schema, Mapping) else {}
@@ -126,11 +116,12 @@ class XmlWriter:
         children = {k: self.writer(v) for k, v in props.items()}
         addl = schema.get("additionalProperties")
         addl_writer = self.writer(addl) if isinstance(addl, Mapping) else _generic
-        # Per declared property, worked out once: whether its name is an XML name, and whether its writer is the
-        # scalar one (written inline below: most of a record's values are scalars).
-        declared = {k: (w if w is _scalar else self.remembered(w, k), w is _scalar, _is_xml_name(k))
-                    for k, w in children.items()}
-        fallback = (addl_writer, addl_writer is _scalar, None)
+        # Per declared property, worked out once: whether its name is an XML name, whether its writer is the
+        # scalar one (written inline below: most of a record's values are scalars), and the text of the shared
+        # values written under it.
+        declared = {k: (w, w is _scalar, _is_xml_name(k), {}) for k, w in children.items()}
+        addl_texts: dict[Any, str] = {}  # additional properties' shared values, by (id, key)
+        shared, remember = self.shared, self._remember
 
         def write(out: list[str], tag: str, value: Any, attrs: str = "") -> None:
             if value is None:
@@ -142,9 +133,12 @@ class XmlWriter:
             append = out.append
             append(f"<{tag}{attrs}>")
             for k, v in value.items():
-                w, scalar, name_ok = declared.get(k, fallback)
-                if name_ok is None:
-                    name_ok = _is_xml_name(k)
+                entry = declared.get(k)
+                if entry is None:
+                    w, scalar, name_ok, texts, key = addl_writer, addl_writer is _scalar, _is_xml_name(k), addl_texts, (id(v), k)
+                else:
+                    w, scalar, name_ok, texts = entry
+                    key = id(v)
                 if not name_ok:
                     # Dictionary keys need not be XML names: carry them in an attribute instead.
                     inner: list[str] = []
@@ -152,7 +146,10 @@ class XmlWriter:
                     out.append(inner[0].replace("<item", f"<item key={quoteattr(k)}", 1))
                     out.extend(inner[1:])
                 elif not scalar:
-                    w(out, k, v)
+                    if id(v) in shared:
+                        append(texts.get(key) or remember(texts, key, w, k, v))
+                    else:
+                        w(out, k, v)
                 elif type(v) is str:
                     append(f"<{k}>{v.replace('&', '&amp;').replace('>', '&gt;').replace('<', '&lt;')}</{k}>")
                 elif v is None:
@@ -170,8 +167,8 @@ class XmlWriter:
         items = self._item_schema(schema)
         item_writer = self.writer(items)
         item_tag = _item_name(items, self)
-        if item_writer is not _scalar:
-            item_writer = self.remembered(item_writer, item_tag)
+        shared, remember = self.shared, self._remember
+        texts: dict[Any, str] = {}  # the shared items' text, by id
 
         def write(out: list[str], tag: str, value: Any, attrs: str = "") -> None:
             if value is None:
@@ -179,7 +176,10 @@ class XmlWriter:
                 return
             out.append(f"<{tag}{attrs}>")
             for v in value if isinstance(value, list) else (value,):
-                item_writer(out, item_tag, v)
+                if id(v) in shared:
+                    out.append(texts.get(id(v)) or remember(texts, id(v), item_writer, item_tag, v))
+                else:
+                    item_writer(out, item_tag, v)
             out.append(f"</{tag}>")
         return write
 
