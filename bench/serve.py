@@ -407,7 +407,9 @@ def big_targets(connections: int) -> list[BigTarget]:
         ("Person/42, the same id repeated", "GET", "/api/v1/Person/42", {}, "state", c),
         ("Person/{id}, ids in turn, --no-state", "GET", "/api/v1/Person/{id}", {}, "no-state", c),
         ("Person/42 repeated, --no-state", "GET", "/api/v1/Person/42", {}, "no-state", c),
+        ("Person/42 repeated, --answer-cache 0", "GET", "/api/v1/Person/42", {}, "state, no cache", c),
         ("list of 50 Person rows ($top=50)", "GET", "/api/v1/Person?$top=50", LIST_SESSION, "state", c),
+        ("the same list, --answer-cache 0", "GET", "/api/v1/Person?$top=50", LIST_SESSION, "state, no cache", c),
         ("agent GetPersonEntity, ids in turn", "POST", AGENT_PATH + "?personEntityId={id}", {}, "state", c),
         ("Person/{id} as XML, ids in turn", "GET", "/api/v1/Person/{id}", XML, "state", c),
         ("BatchTask/{id} (small), ids in turn", "GET", "/api/v1/BatchTask/{id}", {}, "state", c),
@@ -476,20 +478,21 @@ def bench_big(seconds: float, connections: int, repeat: int, select: list[str] |
     spec = folder / "big.json"
     spec.write_text(json.dumps(big_spec()))
     servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
-    flags = {"state": [], "no-state": ["--no-state"], "sqlite 1w": ["--state", f"sqlite:{folder}/1.db"],
+    flags = {"state": [], "state, no cache": ["--answer-cache", "0"], "no-state": ["--no-state"], "sqlite 1w": ["--state", f"sqlite:{folder}/1.db"],
              "sqlite 2w": ["--state", f"sqlite:{folder}/2.db", "--workers", "2"]}
     rows: list[tuple[str, int, tuple[float, float, float], tuple[float, float, float]]] = []
     try:
         for name, method, path, headers, server, conns in targets:
             if server not in servers:
                 port = _free_port()
+                # DOCMOCK_BENCH_CODE=FOLDER measures the docmock in FOLDER (another revision, exported).
                 proc = subprocess.Popen([str(PYTHON), "-c", _NODELAY, "docmock", "serve", "--spec", str(spec),
                                          "--quiet", "--port", str(port), *flags[server]],
-                                        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
+                                        cwd=CODE, env={**os.environ, "PYTHONPATH": str(CODE)},
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
                 servers[server] = (proc, port)
                 _await_200(proc, port, "/api/v1/Person/1")
-                if server == "state":  # 50 records created in one session, for the list
+                if server.startswith("state"):  # 50 records created in one session, for the list
                     for i in range(50):
                         _fetch(port, "POST", "/api/v1/Person", {**LIST_SESSION, "content-type": "application/json"},
                                json.dumps({"Firstname": f"Bench{i}", "Lastname": "Person"}).encode())

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .context import Reply, Scope
+from .jsoncodec import exact
 
 Key = tuple[Any, ...]
 # What an entry costs beyond its body and header bytes: the key's tuple, the entry, the dict slot.
@@ -83,7 +84,8 @@ class AnswerCache:
             return
         if key in self._answers:
             self._drop(key)
-        self._answers[key] = Answer(version, reply.status, tuple(reply.headers), reply.body, operation_id, size)
+        # A body straight from orjson sits in a buffer many times its size: keep a copy of its own size.
+        self._answers[key] = Answer(version, reply.status, tuple(reply.headers), exact(reply.body), operation_id, size)
         self.size += size
         while self.size > self.max_bytes:
             self._drop(next(iter(self._answers)))

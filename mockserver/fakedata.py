@@ -358,10 +358,10 @@ class DataFactory:
 
 # A carrier nested in a record (an address, a TableRight, a FieldProperty) is picked from this many values
 # drawn once, per depth, from a generator seeded by its $ref: a record costs a draw per carrier instead of a
-# draw per value, and its carriers vary about as much as the pools of names and words do. An array of them takes
-# items in a row of one of RUNS shuffled orders, so that it shows none twice.
-VARIANTS = 64
-RUNS = 8
+# draw per value. Enough that records differ; few enough that the full reference's 325 pools of variants take
+# about 8 MB. An array of them takes items in a row of one of RUNS shuffled orders, so it shows none twice.
+VARIANTS = 32
+RUNS = 4
 
 
 class Variants:

@@ -191,12 +191,20 @@ class Delay:
     """Holds the answer back: `Prefer: delay=500` (milliseconds, or `1s`, `100..300ms`), else the configured
     latency, drawn from a generator seeded per operation so that a run's delays repeat."""
 
-    __slots__ = ("latency", "rng")
+    __slots__ = ("latency", "seed", "_rng")
     sleep = staticmethod(asyncio.sleep)  # how the delay is waited out (the tests watch it here)
 
     def __init__(self, latency: Latency | None, seed: int) -> None:
         self.latency = latency
-        self.rng = random.Random(seed)
+        self.seed = seed
+        self._rng: random.Random | None = None
+
+    @property
+    def rng(self) -> random.Random:
+        # Made on the first delay: a Random holds 2.5 KB of state, and most operations are never delayed.
+        if self._rng is None:
+            self._rng = random.Random(self.seed)
+        return self._rng
 
     def __call__(self, ctx: RequestContext) -> StepResult:
         asked = ctx.prefs.delay
