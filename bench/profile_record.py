@@ -46,6 +46,11 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
 OTHER = "the rest (event loop, layers, journal)"
 
 
+def _tool(name: str) -> str:
+    """A command on the PATH, or installed beside this Python (py-spy from `pip install -e ".[bench]"`)."""
+    return shutil.which(name) or str(Path(sys.executable).with_name(name))
+
+
 def stage_of(frames: list[str]) -> str:
     for stage, markers in STAGES:
         if any(marker in frame for frame in frames for marker in markers):
@@ -73,7 +78,7 @@ def sample(code: Path, spec: Path, path: str, accept: str | None, seconds: float
                                  f"http://127.0.0.1:{port}"], stdout=subprocess.PIPE, text=True)
         time.sleep(1.5)  # past the first requests' compiling
         raw = folder / "raw.txt"
-        subprocess.run(["py-spy", "record", "--rate", "500", "--duration", str(int(seconds)), "--format", "raw",
+        subprocess.run([_tool("py-spy"), "record", "--rate", "500", "--duration", str(int(seconds)), "--format", "raw",
                         "--output", str(raw), "--pid", str(server.pid)], check=True, capture_output=True)
         out, _ = load.communicate(timeout=60)
         rps = float(out.split("Requests/sec:")[1].split()[0])
@@ -95,7 +100,7 @@ def main() -> None:
     parser.add_argument("--accept", help="an Accept header, e.g. application/xml")
     args = parser.parse_args()
     for tool in ("wrk", "py-spy"):
-        if shutil.which(tool) is None:
+        if not Path(_tool(tool)).exists():
             raise SystemExit(f"{tool} is not on the PATH (see this script's docstring)")
     folder = Path(tempfile.mkdtemp(prefix="docmock-profile-spec-"))
     trees = {"working tree": REPO}
@@ -110,13 +115,19 @@ def main() -> None:
         for name, code in trees.items():
             if code != REPO:
                 shutil.rmtree(code, ignore_errors=True)
-    print(f"\n== Where the time of GET {args.path} goes (share of the server's samples, py-spy under wrk load)")
+    # The server is saturated (one process, one core): a stage's share of the samples times the time per
+    # request is its cost per request.
+    print(f"\n== Where the time of GET {args.path} goes: share of the server's samples (py-spy under wrk load), "
+          "and microseconds per request")
     names = list(results)
-    print(f"{'stage':<46}" + "".join(f"{name:>16}" for name in names))
+    print(f"{'stage':<46}" + "".join(f"{name:>22}" for name in names))
     for stage in [s for s, _ in STAGES] + [OTHER]:
-        cells = "".join(f"{100 * results[n][0][stage] / max(1, sum(results[n][0].values())):>15.1f}%" for n in names)
+        cells = ""
+        for n in names:
+            share = results[n][0][stage] / max(1, sum(results[n][0].values()))
+            cells += f"{100 * share:>12.1f}% {share * 1e6 / results[n][1]:>6.0f} us"
         print(f"{stage:<46}{cells}")
-    print(f"{'req/s under the profiler':<46}" + "".join(f"{results[n][1]:>16.0f}" for n in names))
+    print(f"{'req/s under the profiler':<46}" + "".join(f"{results[n][1]:>22.0f}" for n in names))
 
 
 if __name__ == "__main__":

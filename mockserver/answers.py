@@ -10,7 +10,8 @@ What is not remembered: anything but GET and HEAD, a request with a body or a `P
 examples, status codes and delays are asked for there), an answer outside 2xx, and the operations whose
 answers are not a function of the request (latency, injected faults, replayed recordings, the proxy: see
 `Handler.repeatable`). Any write, reset or reload changes the store's `version()`, and an answer remembered
-under another version is not used. The memory is bounded: the least recently used answers go first.
+under another version is not used. An answer is kept the second time its request comes, and the memory is
+bounded: the least recently used answers go first.
 """
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from .jsoncodec import exact
 Key = tuple[Any, ...]
 # What an entry costs beyond its body and header bytes: the key's tuple, the entry, the dict slot.
 _ENTRY_OVERHEAD = 400
+SEEN_ONCE = 4096  # how many requests answered once are remembered (their keys only, a few hundred bytes each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,10 @@ class AnswerCache:
         self.version = version
         self.size = 0
         self._answers: OrderedDict[Key, Answer] = OrderedDict()
+        # The requests seen once lately: an answer is kept the second time its request comes, so a client
+        # reading thousands of records once each (a scan) neither pays for keeping them nor pushes out the
+        # answers that are read again and again.
+        self._seen: OrderedDict[Key, None] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._answers)
@@ -78,6 +84,11 @@ class AnswerCache:
     def put(self, key: Key, version: Hashable, reply: Reply, operation_id: str) -> None:
         if not 200 <= reply.status < 300 or reply.drop or reply.length is not None:
             return
+        if key not in self._seen:
+            self._seen[key] = None
+            if len(self._seen) > SEEN_ONCE:
+                self._seen.popitem(last=False)
+            return
         size = len(reply.body) + sum(len(a) + len(b) for a, b in reply.headers) + \
             sum(len(a) + len(b) for a, b in key[3]) + len(key[1]) + len(key[2]) + _ENTRY_OVERHEAD
         if size > self.max_bytes:
@@ -95,5 +106,6 @@ class AnswerCache:
 
     def clear(self) -> None:
         self._answers.clear()
+        self._seen.clear()
         self.size = 0
 

@@ -135,10 +135,9 @@ class XmlWriter:
             for k, v in value.items():
                 entry = declared.get(k)
                 if entry is None:
-                    w, scalar, name_ok, texts, key = addl_writer, addl_writer is _scalar, _is_xml_name(k), addl_texts, (id(v), k)
+                    w, scalar, name_ok, texts = addl_writer, addl_writer is _scalar, _is_xml_name(k), addl_texts
                 else:
                     w, scalar, name_ok, texts = entry
-                    key = id(v)
                 if not name_ok:
                     # Dictionary keys need not be XML names: carry them in an attribute instead.
                     inner: list[str] = []
@@ -147,6 +146,7 @@ class XmlWriter:
                     out.extend(inner[1:])
                 elif not scalar:
                     if id(v) in shared:
+                        key = id(v) if entry is not None else (id(v), k)
                         append(texts.get(key) or remember(texts, key, w, k, v))
                     else:
                         w(out, k, v)

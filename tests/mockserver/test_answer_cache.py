@@ -41,11 +41,13 @@ def test_a_repeated_read_is_answered_from_memory_until_a_write(corpus: dict[str,
     ran = _counting(app, monkeypatch)
     with TestClient(app, headers=AUTH) as client:
         first = client.get("/api/v1/Person/42")
+        assert len(app.answers) == 0  # kept the second time a request comes, not the first
+        second = client.get("/api/v1/Person/42")
         again = client.get("/api/v1/Person/42")
-        assert again.content == first.content and again.headers == first.headers
-        assert len(ran) == 1 and len(app.answers) == 1
+        assert again.content == second.content == first.content and again.headers == first.headers
+        assert len(ran) == 2 and len(app.answers) == 1
         journal = client.get("/__docmock/requests").json()
-        assert [e["operationId"] for e in journal["requests"][:2]] == [ran[0]] * 2  # the journal sees both
+        assert [e["operationId"] for e in journal["requests"][:3]] == [ran[0]] * 3  # the journal sees all
         changed = {**first.json(), "Firstname": "Renamed"}
         assert client.put("/api/v1/Person/42", json=changed, headers=JSON).status_code == 200
         after = client.get("/api/v1/Person/42")
@@ -106,13 +108,25 @@ def test_the_memory_is_bounded_and_the_least_recent_answers_go_first() -> None:
     cache = AnswerCache(10_000, lambda: 0)
     keys = [("GET", f"/r/{i}", b"", ((b"host", b"x"),)) for i in range(10)]
     for key in keys:
-        cache.put(key, 0, Reply(200, [(b"content-type", b"application/json")], b"x" * 2_000), "op")
+        for _ in range(2):  # kept the second time
+            cache.put(key, 0, Reply(200, [(b"content-type", b"application/json")], b"x" * 2_000), "op")
         cache.get(keys[0], 0)  # kept in use
     assert cache.size <= 10_000 and len(cache) == 4
     assert cache.get(keys[0], 0) is not None and cache.get(keys[1], 0) is None and cache.get(keys[9], 0) is not None
     assert cache.get(keys[0], 1) is None and len(cache) == 3  # another version: stale, dropped
-    cache.put(keys[5], 0, Reply(200, [], b"x" * 20_000), "op")  # larger than the whole cache: not kept
+    for _ in range(2):
+        cache.put(keys[5], 0, Reply(200, [], b"x" * 20_000), "op")  # larger than the whole cache: not kept
     assert cache.get(keys[5], 0) is None
+
+
+def test_a_scan_of_requests_read_once_keeps_nothing_and_pushes_nothing_out() -> None:
+    cache = AnswerCache(1_000_000, lambda: 0)
+    hot = ("GET", "/hot", b"", ())
+    for _ in range(2):
+        cache.put(hot, 0, Reply(200, [], b"h" * 10_000), "op")
+    for i in range(5_000):
+        cache.put(("GET", f"/scan/{i}", b"", ()), 0, Reply(200, [], b"s" * 10_000), "op")
+    assert len(cache) == 1 and cache.get(hot, 0) is not None
 
 
 def test_a_write_through_another_process_is_seen_at_once(corpus: dict[str, Any], tmp_path: Any) -> None:
