@@ -251,7 +251,9 @@ class RequestValidator:
                 raise ValueError(f"malformed JSON: {exc}") from None
             except RecursionError:
                 raise ValueError("malformed JSON: nested too deeply") from None
-            if b"\\u" in body:  # an escape can name half a surrogate pair, which no text can hold
+            # Half a surrogate pair, which no text can hold, comes as an escape (\ud800) or as the bytes that
+            # would encode it (ED A0 80): Python's JSON reader lets both through.
+            if b"\\u" in body or b"\xed" in body:
                 try:
                     json.dumps(value, ensure_ascii=False).encode("utf-8")
                 except UnicodeEncodeError:

@@ -14,6 +14,7 @@ loop should hop to a thread only for calls that may wait: a thread hop costs far
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -38,7 +39,22 @@ DELETED: Any = _Deleted()
 
 
 def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        # A client's NaN or 1E400 (Python's reader takes both): JSON cannot say them, so they are kept as null,
+        # as the answer to the write said (orjson writes them so); the stored text stays JSON.
+        return json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _load(raw: str | None) -> Any:

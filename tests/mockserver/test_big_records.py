@@ -174,3 +174,46 @@ def test_a_big_record_reads_back_the_same_over_http_as_json_and_xml(corpus: dict
         root = ET.fromstring(as_xml.content)
         assert root.findtext("PersonId") == "42" == str(first.json()["PersonId"])
         assert root.findtext("Firstname") == first.json()["Firstname"]
+
+
+@pytest.mark.parametrize("body", [
+    b'{"Firstname": "a\xed\xa0\x80b"}',  # the bytes of U+D800, not an escape
+    b'{"Firstname": "a\\ud800b"}',
+])
+def test_half_a_surrogate_pair_is_refused_and_nothing_is_stored(corpus: dict[str, Any], body: bytes) -> None:
+    """A stored record is sent as the text it was stored as: it must be text UTF-8 can hold."""
+    with TestClient(create_app(corpus, state="memory"), headers=AUTH) as client:
+        before = client.get("/api/v1/Person/9").content
+        answer = client.patch("/api/v1/Person/9", content=body,
+                              headers={"Content-Type": "application/merge-patch+json"})
+        assert answer.status_code == 400 and "unpaired surrogate" in answer.json()["errors"][0]["message"]
+        for accept in ("application/json", "application/xml"):
+            assert client.get("/api/v1/Person/9", headers={"Accept": accept}).status_code == 200
+        assert client.get("/api/v1/Person/9").content == before
+        assert client.patch("/api/v1/Person/9", content=b'{"Firstname": "\xed\x9f\xbf ok"}',  # U+D7FF is text
+                            headers={"Content-Type": "application/merge-patch+json"}).status_code == 200
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"-Infinity", b"1e400"])
+def test_numbers_json_cannot_say_read_back_as_the_write_answered(corpus: dict[str, Any], number: bytes) -> None:
+    """Python's reader takes NaN and 1E400 (as the real server's may); what is stored and sent is JSON."""
+    with TestClient(create_app(corpus, state="memory"), headers=AUTH) as client:
+        written = client.patch("/api/v1/Person/7", content=b'{"ActiveInterests": ' + number + b"}",
+                               headers={"Content-Type": "application/merge-patch+json"})
+        assert written.status_code == 200
+        for _ in range(2):
+            read = client.get("/api/v1/Person/7")
+            assert json.loads(read.content, parse_constant=_refuse) == json.loads(written.content)
+            assert read.json()["ActiveInterests"] is None
+        listed = client.get("/api/v1/Person?$top=50")
+        json.loads(listed.content, parse_constant=_refuse)
+
+
+def _refuse(token: str) -> Any:
+    raise AssertionError(f"{token} is not JSON")
+
+
+def test_a_stored_text_with_a_lone_surrogate_is_still_written_as_json() -> None:
+    record = JsonRecord('{"s":"a\ud800"}', json.loads)
+    assert jsoncodec.dumps(record) == b'{"s":"a\\ud800"}'
+    assert jsoncodec.dumps([record]) == b'[{"s":"a\\ud800"}]'
