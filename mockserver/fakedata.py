@@ -242,8 +242,7 @@ class DataFactory:
         if not isinstance(schema, Mapping):
             return _NONE
         if "$ref" in schema and isinstance(schema["$ref"], str):
-            siblings = {k: v for k, v in schema.items() if k not in ("$ref", "description", "title",
-                                                                      "examples", "example", "default")}
+            siblings = {k: v for k, v in schema.items() if k not in _REF_ANNOTATIONS}
             if not siblings:
                 return self._ref(schema["$ref"], name)
             return self._compile({"allOf": [{"$ref": schema["$ref"]}, siblings]}, name)
@@ -419,10 +418,13 @@ class Variants:
         return self.gen(r, d)
 
 
+# What may stand beside a $ref without changing what it generates.
+_REF_ANNOTATIONS = frozenset({"$ref", "description", "title", "examples", "example", "default"})
+
+
 def _is_bare_ref(schema: Any) -> bool:
     """`{"$ref": ...}` with nothing beside it that changes what it generates (what `_compile` sends to `_ref`)."""
-    return isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str) and all(
-        k in ("$ref", "description", "title", "examples", "example", "default") for k in schema)
+    return isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str) and _REF_ANNOTATIONS.issuperset(schema)
 
 
 def _is_null_schema(s: Any) -> bool:

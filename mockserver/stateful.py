@@ -20,6 +20,7 @@ from .problems import Problem
 from .responses import StatusPlan, fill_ids
 from .seeding import request_seed
 from .state import GENERATE, Action, Entity, Outcome, StateEngine
+from .state.engine import names_a_record
 from .state.records import JsonRecord
 
 # Stateful list requests with larger bodies (agent searches) are answered without remembering the list: the
@@ -74,7 +75,7 @@ class GeneratedData:
             # Each generated row is the record `GET .../{id}` answers for its id, so list and read agree.
             id_field = entity.id_field
             value = [self.record(entity, row[id_field])
-                     if isinstance(row, dict) and _is_id(row.get(id_field)) else row for row in value]
+                     if isinstance(row, dict) and names_a_record(row.get(id_field)) else row for row in value]
         return value
 
     def _list_text(self, endpoint: Endpoint, path_params: tuple[tuple[str, str], ...],
@@ -98,11 +99,6 @@ class GeneratedData:
         # The record itself is kept beside its text, for whoever reads its fields (the XML writer, a list's
         # filters): most of it is the carriers' shared variants, so it costs little more than the text.
         return (*encode(record), record)
-
-
-def _is_id(value: Any) -> bool:
-    """Whether a generated row's id can name a record (as the engine's row keys do: not null, not an object)."""
-    return value is not None and not isinstance(value, (bool, dict, list))
 
 
 class ApplyState:

@@ -45,6 +45,11 @@ Base = Callable[[Any], Mapping[str, Any]]
 BaseList = Callable[[], Any]
 
 
+def names_a_record(value: Any) -> bool:
+    """Whether a row's id value can be a record's key: not null, not a boolean, an object or an array."""
+    return value is not None and not isinstance(value, (bool, dict, list))
+
+
 def session_name(header_value: str | None) -> str:
     """The session an X-Mock-Session header value names; absent or blank is the shared default session."""
     if header_value is None:
@@ -431,7 +436,7 @@ class StateEngine:
             return None
         for name in (entity.id_field, f"{entity.name}Id", "id"):
             value = _get(row, name)
-            if value is not None and not isinstance(value, (bool, dict, list)):
+            if names_a_record(value):
                 return str(value)
         return None
 
