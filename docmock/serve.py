@@ -19,6 +19,7 @@ from mockserver import DEFAULT_MAX_BODY, Config, ConfigError, Latency, MockServe
 from mockserver.config import DEFAULT_ANSWER_CACHE_MB, DEFAULT_JOURNAL_SIZE
 
 DEFAULT_DOCS = Path("docs_src")
+OVERRIDES_NAME = "docmock.overrides.yaml"  # an overrides file kept in the docs folder is read without --overrides
 # Worker processes rebuild the app from this (JSON): the spec file and the Config, see `worker_app`.
 _WORKER_CONFIG = "DOCMOCK_WORKER_CONFIG"
 
@@ -91,7 +92,8 @@ def _latency(ctx: click.Context, param: click.Parameter, value: str | None) -> L
 @click.option("--no-state", is_flag=True, help="Forget writes: every request gets generated data only.")
 @click.option("--overrides", "--state-overrides", "overrides", type=click.Path(exists=True, dir_okay=False,
                                                                                path_type=Path),
-              help="YAML file that corrects the inferred entities and operations, and sets faults per operation.")
+              help="YAML file that corrects the inferred entities and operations, sets lifecycles and faults "
+                   f"[default: {OVERRIDES_NAME} in the docs folder, when there is one].")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
               help="Server processes (needs --state sqlite:PATH, so that they share what clients write).")
 @click.option("--journal-size", default=DEFAULT_JOURNAL_SIZE, show_default=True, type=click.IntRange(min=0),
@@ -132,6 +134,10 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
         raise click.UsageError("--record keeps what a real server answers: it needs --proxy URL")
     if replay is not None and proxy is not None:
         raise click.UsageError("--replay answers as the mock; --proxy forwards to a real server: choose one")
+    if overrides is None:
+        overrides = overrides_beside(paths or (DEFAULT_DOCS,) if spec_file is None else (spec_file.parent,))
+        if overrides is not None:
+            click.echo(f"Overrides: {overrides} (kept beside the docs; --overrides FILE chooses another)")
     try:
         config = Config(host=host, port=port, workers=workers, access_log=not quiet, seed=seed, auth=not no_auth,
                         credentials=credentials, cors_origins=cors_origins, max_body=max_body,
@@ -188,6 +194,15 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
         os.environ[_WORKER_CONFIG] = json.dumps({**worker, "config": config.to_json()})
         uvicorn.run("docmock.serve:worker_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", access_log=False, lifespan="on", **own_headers)
+
+
+def overrides_beside(folders: tuple[Path, ...]) -> Path | None:
+    """The overrides file kept in a docs folder (or beside a --spec file) under its documented name."""
+    for folder in folders:
+        candidate = Path(folder) / OVERRIDES_NAME
+        if Path(folder).is_dir() and candidate.is_file():
+            return candidate
+    return None
 
 
 class _DroppedConnections(logging.Filter):

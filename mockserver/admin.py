@@ -1,8 +1,10 @@
-"""The admin endpoints under `/__docmock/`: the state (reset, snapshot) and the request journal."""
+"""The admin endpoints under `/__docmock/`: the state (reset, snapshot), the lifecycles' clock and the request
+journal."""
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -11,10 +13,12 @@ from starlette.concurrency import run_in_threadpool
 from .context import Reply, problem_reply
 from .journal import Journal, Query
 from .problems import Problem, Violation
-from .state import StateEngine, session_name
+from .state import DEFAULT_SESSION, StateEngine, session_name
+from .state.lifecycle import parse_offset
 
 ADMIN_PREFIX = "/__docmock/"
-_ENDPOINTS = {"reset": ("POST",), "state": ("GET", "HEAD"), "requests": ("GET", "HEAD", "DELETE")}
+_ENDPOINTS = {"reset": ("POST",), "state": ("GET", "HEAD"), "requests": ("GET", "HEAD", "DELETE"),
+              "clock": ("GET", "HEAD", "POST")}
 
 
 def _json(status: int, value: Any) -> Reply:
@@ -56,7 +60,24 @@ class Admin:
             return Reply(204, [], b"")
         if self.state is None:
             return problem_reply(Problem(404, "this mock keeps no state (started with --no-state)"))
+        if name == "clock":
+            return await self._clock(method, params, session or DEFAULT_SESSION)
         return _json(200, await self._store(self.state.snapshot, session))
+
+    async def _clock(self, method: str, params: dict[str, list[str]], session: str) -> Reply:
+        """GET: a session's clock; POST `?advance=+10s`: move it (the lifecycles see the new time at once)."""
+        assert self.state is not None
+        if method == "POST":
+            raw = (params.get("advance") or [""])[-1]
+            seconds = parse_offset(raw) if raw else None
+            if seconds is None:
+                message = f"advance={raw!r} is not an offset such as +10s, 2m or -1h"
+                return problem_reply(Problem(400, message, (Violation("query.advance", message),)))
+            await self._store(lambda s: self.state.advance_clock(s, seconds), session)  # type: ignore[union-attr]
+        offset = await self._store(self.state.time.offset, session)
+        now = self.state.time.real() + offset
+        return _json(200, {"session": session, "offsetSeconds": offset,
+                           "now": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds")})
 
     async def _store(self, call: Callable[[str | None], Any], session: str | None) -> Any:
         """A call on the store; one that may wait for another process (a shared SQLite file) goes to a thread."""

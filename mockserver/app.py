@@ -25,7 +25,7 @@ from .reloading import Changes, RefIndex, Reuse
 from .report import OperationInfo, StartupReport
 from .routing import Found, MethodNotAllowed, Mismatch
 from .spec import normalise
-from .state import StateEngine, check_overrides, open_store
+from .state import OverridesError, StateEngine, check_overrides, open_store
 from .state.entities import InferenceMemo
 from .state.overrides import read_overrides
 from .stateful import GeneratedData
@@ -71,8 +71,11 @@ class MockApp:
         elif state is None and previous is not None and previous.state is not None and reuse is not None:
             state = self._carried_state(spec, previous.state, reuse, previous.endpoints, overrides)
         elif state is None and config.state is not None:
-            state = StateEngine.from_spec(spec, open_store(config.state), overrides,
-                                          operations=self.operations.specs)
+            try:
+                state = StateEngine.from_spec(spec, open_store(config.state), overrides,
+                                              operations=self.operations.specs, seed=config.seed)
+            except OverridesError as exc:  # an entry inference cannot use: say which file it is in
+                raise OverridesError(f"{config.overrides or 'overrides'}: {exc}") from None
         self.state = state
         self.actions = {op_id: action for op_id in self.endpoints
                         if state is not None and (action := state.action_for(op_id)) is not None}
@@ -146,11 +149,11 @@ class MockApp:
         """The running app's store under the new spec: the same inference when only prose changed, else a
         new one (the records of entities the new spec no longer has go after the swap: forget_gone_entities)."""
         if reuse.same_structure(old_endpoints, self.endpoints):
-            return StateEngine(engine.inference, engine.store, engine.clock)
+            return engine.carried()
         carried = StateEngine.from_spec(spec, engine.store, overrides, engine.clock, operations=self.operations.specs,
                                         memo=InferenceMemo(engine.inference.memo, reuse.stale)
-                                        if reuse.stale is not None else None)
-        self._entities_kept = frozenset(entity.name for entity in carried.entities)
+                                        if reuse.stale is not None else None, seed=engine.seed)
+        self._entities_kept = carried.store_names()
         return carried
 
     def forget_gone_entities(self) -> list[str]:

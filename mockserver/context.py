@@ -106,7 +106,7 @@ class RequestContext:
     """
 
     __slots__ = ("scope", "receive", "method", "path", "headers", "endpoint", "path_params", "query", "cookies",
-                 "body", "parsed_body", "prefs", "plan", "status", "media", "value", "rng", "trace")
+                 "body", "parsed_body", "prefs", "plan", "status", "media", "value", "rng", "trace", "shaped")
 
     def __init__(self, scope: Scope, receive: Receive, headers: dict[str, str], endpoint: Any,
                  path_params: dict[str, str]) -> None:
@@ -132,6 +132,7 @@ class RequestContext:
         self.media: MediaPlan | None = None   # the representation negotiated for `plan`
         self.value: Any = UNSET               # the answer's data, once the state or the generator made it
         self.rng: random.Random | None = None
+        self.shaped = False                   # the value has its columns chosen already (an OData list's rows)
 
     @property
     def operation_id(self) -> str:

@@ -9,6 +9,7 @@ from .endpoints import Endpoint, Operations
 from .errors import SpecError
 from .faults import FaultPolicy
 from .negotiation import Negotiator
+from .odata.step import ODataList, build_archive, is_odata_list
 from .recording import Recordings
 from .stateful import ApplyState, GeneratedData
 from .state import StateEngine
@@ -35,7 +36,8 @@ class Services:
 
 def build_mock_handler(endpoint: Endpoint, services: Services) -> Handler:
     """auth -> body -> validate -> Prefer -> delay -> faults -> replay -> negotiate -> state -> generate -> render,
-    each step only where the operation has something for it to do."""
+    each step only where the operation has something for it to do; an OData list's own step negotiates and
+    answers from its rows and the state (mockserver/odata)."""
     op = endpoint.op
     config = services.config
     steps: list[Step] = []
@@ -61,11 +63,18 @@ def build_mock_handler(endpoint: Endpoint, services: Services) -> Handler:
     if replay is not None:
         steps.append(replay)
     repeatable = delay.latency is None and injector is None and replay is None
-    steps.append(Negotiate(services.negotiator))
     state, generated = services.state, services.generated
     action = state.action_for(op.operation_id) if state is not None else None
-    if action is not None and state is not None and generated is not None:  # a state comes with its base data
-        steps.append(ApplyState(state, action, endpoint, compiled, generated))
+    if action is not None and state is not None and state.moves(action):
+        repeatable = False  # its records move on as time passes: the same request gets a newer answer
+    doc = services.operations.planner.doc
+    if is_odata_list(op, compiled, doc):
+        archive = build_archive(op, compiled, doc, services.operations.planner.factory, config.seed, action, generated)
+        steps.append(ODataList(archive, services.negotiator, state, action))
+    else:
+        steps.append(Negotiate(services.negotiator))
+        if action is not None and state is not None and generated is not None:  # a state comes with its base data
+            steps.append(ApplyState(state, action, endpoint, compiled, generated))
     steps.append(Generate(config.seed, op.operation_id))
     steps.append(Render(services.negotiator, xml))
     return Handler(steps, repeatable)

@@ -1,4 +1,5 @@
-"""Parsing the Prism-compatible `Prefer` header (`code=404, example=sample, dynamic=true`, and `delay=500`)."""
+"""Parsing the Prism-compatible `Prefer` header (`code=404, example=sample, dynamic=true`), and docmock's own
+`delay=500` and `at=+10s` (the request is answered as if the session's clock were that much later)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ class Preferences:
     example: str | None = None
     dynamic: bool = False
     delay: str | None = None
+    at: str | None = None
 
 
 NO_PREFERENCE = Preferences()
@@ -31,4 +33,5 @@ def parse_prefer(header: str | None) -> Preferences:
         example=values.get("example") or None,
         dynamic=values.get("dynamic", "false").lower() == "true",
         delay=values.get("delay") or None,
+        at=values.get("at") or None,
     )

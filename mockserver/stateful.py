@@ -16,11 +16,12 @@ from .context import Reply, RequestContext, problem_reply
 from .endpoints import Compiled, Endpoint, Operations
 from .jsoncodec import Reread, encode
 from .negotiation import is_json_media
-from .problems import Problem
+from .problems import Problem, Violation
 from .responses import StatusPlan, fill_ids
 from .seeding import request_seed
 from .state import GENERATE, Action, Entity, Outcome, StateEngine
 from .state.engine import names_a_record
+from .state.lifecycle import parse_offset
 from .state.records import JsonRecord
 
 # Stateful list requests with larger bodies (agent searches) are answered without remembering the list: the
@@ -101,6 +102,17 @@ class GeneratedData:
         return (*encode(record), record)
 
 
+def clock_offset(at: str | None) -> float | Reply:
+    """The seconds `Prefer: at=+10s` adds to the session's clock, or the 400 for a malformed value."""
+    if at is None:
+        return 0.0
+    seconds = parse_offset(at)
+    if seconds is None:
+        return problem_reply(Problem(400, f"Prefer: at={at} is not an offset such as +10s, +2m or -1h",
+                                     (Violation("header.Prefer", f"at={at} is not an offset"),)))
+    return seconds
+
+
 class ApplyState:
     """Runs the operation's stateful action: a write is stored, a read or list answers from the store over the
     generated data. `Prefer: code=` and `example=` bypass the state."""
@@ -128,10 +140,13 @@ class ApplyState:
             # types, so remembering them would make later answers break the spec.
             return None
         entity = self.action.entity
+        at = clock_offset(prefs.at)
+        if isinstance(at, Reply):
+            return at
         outcome_call = functools.partial(
             self.engine.handle, self.action, ctx.session, ctx.path_params, ctx.query, ctx.parsed_body, content_type,
             functools.partial(self.generated.record, entity),
-            functools.partial(self.generated.list, self.endpoint, entity, ctx.path_params, ctx.query, raw))
+            functools.partial(self.generated.list, self.endpoint, entity, ctx.path_params, ctx.query, raw), at)
         if self.blocks:
             return self._in_thread(ctx, outcome_call)
         return self._answer(ctx, outcome_call())

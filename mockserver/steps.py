@@ -298,7 +298,7 @@ class Render:
             if mp is None:
                 return not_acceptable(ctx.headers.get("accept"), plan.offers)
         select = ctx.query.get("$select")
-        if select:
+        if select and not ctx.shaped:
             value = apply_select(plain(value), select[-1], plan.select_info)
         r = ctx.rng
         if r is None and (plan.headers or mp.kind not in _TEXT_KINDS):  # a new Random costs more than a 14 KB dump

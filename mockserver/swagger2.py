@@ -300,6 +300,10 @@ class _Converter:
                     out["items"] = self._schema(value)
                 else:
                     continue  # meaningless without a tuple `items`, and not a 2020-12 keyword
+            elif key == "additionalProperties" and _is_dotnet_object(value):
+                # Swashbuckle writes .NET's `object` (any value) as a bare object schema: the archive's rows
+                # (`Dictionary<string, object>`) hold numbers and text, as the docs' samples show.
+                out[key] = {}
             elif key in _SUBSCHEMA_ONE:
                 out[key] = self._schema(value)
             elif key in _SUBSCHEMA_LIST and isinstance(value, list):
@@ -550,6 +554,10 @@ class _Converter:
             out["x-collectionFormat"] = collection["x-collectionFormat"]  # csv is a header's default already
         out.update((k, v) for k, v in _extensions(h).items() if k not in _CONSUMED_EXTENSIONS)
         return out
+
+
+def _is_dotnet_object(schema: Any) -> bool:
+    return isinstance(schema, Mapping) and dict(schema) == {"type": "object"}
 
 
 def _simple_schema(p: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from mockserver.odata.examples import with_query_examples
+
 from .results import MISSING_SCHEMATHESIS, Finding, StatefulReport, VerifyError, VerifyOptions, VerifyResult
 from .selection import add_entity_links, check_document, count_links, select_operations
 from .tally import Tally, clean
@@ -368,7 +370,8 @@ def _load_schema(spec: dict[str, Any], options: VerifyOptions, seed: int) -> Bas
         "request-timeout": options.request_timeout,
     })
     try:
-        return schemathesis.openapi.from_dict(spec, config=config)
+        # $filter, $orderBy and $select as expressions the API accepts, not random text it must refuse.
+        return schemathesis.openapi.from_dict(with_query_examples(spec), config=config)
     except LoaderError as exc:
         raise VerifyError(f"schemathesis cannot read the spec: {_first_line(exc)}") from exc
 

@@ -1,6 +1,7 @@
 """The request-level behaviour of stateful mocking: overlaying writes on generated data, per session."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -8,6 +9,7 @@ from typing import Any
 
 from .entities import CREATED_ID_START, Action, Entity, Filter, Inference, InferenceMemo, Reply, Role, infer
 from .errors import PatchConflict, PatchError
+from .lifecycle import CLOCK, RUNS, Clock, Lifecycle, Run, compile_lifecycles
 from .patch import SUPEROFFICE_PATCH_OPS, apply_json_patch, apply_merge_patch, find_key
 from ..spec import OperationSpec
 from .records import JsonRecord, as_mapping
@@ -85,10 +87,14 @@ class StateEngine:
     """
 
     def __init__(self, inference: Inference, store: Store | None = None,
-                 clock: Callable[[], str] | None = None) -> None:
+                 clock: Callable[[], str] | None = None, *, lifecycles: Mapping[str, Lifecycle] | None = None,
+                 seed: int = 0) -> None:
         self.inference = inference
         self.store = store if store is not None else MemoryStore()
-        self.clock = clock or _now
+        self.clock = clock or _now  # the Created/Updated stamps
+        self.time = Clock(self.store)  # the lifecycles' clock: real time plus each session's offset
+        self.lifecycles: Mapping[str, Lifecycle] = lifecycles or {}
+        self.seed = seed
         self.entities: tuple[Entity, ...] = inference.entities
         self._actions: Mapping[str, Action] = inference.actions
 
@@ -96,9 +102,27 @@ class StateEngine:
     def from_spec(cls, spec: Mapping[str, Any], store: Store | None = None,
                   overrides: Mapping[str, Any] | None = None,
                   clock: Callable[[], str] | None = None, *, operations: Iterable[OperationSpec] | None = None,
-                  memo: InferenceMemo | None = None) -> StateEngine:
-        """`operations` and `memo` save work the caller has done already (see `infer`)."""
-        return cls(infer(spec, overrides, operations=operations, memo=memo), store, clock)
+                  memo: InferenceMemo | None = None, seed: int = 0) -> StateEngine:
+        """`operations` and `memo` save work the caller has done already (see `infer`); `seed` draws which
+        lifecycle runs fail."""
+        inference = infer(spec, overrides, operations=operations, memo=memo)
+        lifecycles = compile_lifecycles((overrides or {}).get("lifecycles"),
+                                        {e.name.lower(): e for e in inference.entities},
+                                        frozenset(_operation_ids(spec)))
+        return cls(inference, store, clock, lifecycles=lifecycles, seed=seed)
+
+    def carried(self, inference: Inference | None = None) -> StateEngine:
+        """This engine's store, clock, lifecycles and seed under another inference (a reloaded spec)."""
+        return StateEngine(inference or self.inference, self.store, self.clock, lifecycles=self.lifecycles,
+                           seed=self.seed)
+
+    def store_names(self) -> frozenset[str]:
+        """Every name this engine keeps records under in the store: the entities, their runs, the clocks."""
+        return frozenset({e.name for e in self.entities} | {RUNS + e.name for e in self.entities} | {CLOCK})
+
+    def moves(self, action: Action) -> bool:
+        """Whether the action's answers change as time passes (its entity has a lifecycle)."""
+        return action.entity.name in self.lifecycles
 
     # -- start-up ---------------------------------------------------------------------------------------------
 
@@ -135,6 +159,11 @@ class StateEngine:
             for a in sorted((a for a in self._actions.values() if a.entity.name == e.name),
                             key=lambda a: (list(Role).index(a.role), a.path, a.method)):
                 out.append(a.line())
+        for name, lifecycle in self.lifecycles.items():
+            moving = ", ".join([*lifecycle.steps, *lifecycle.rises])
+            out.append(f"  lifecycle: {name} moves {moving} over {lifecycle.end:g}s"
+                       + (f", {lifecycle.fail_share:.0%} of runs fail" if lifecycle.fail_share else "")
+                       + (f", stopped by {', '.join(lifecycle.stop_operations)}" if lifecycle.stop_operations else ""))
         out.extend(f"  note: {note}" for note in self.inference.notes)
         return out
 
@@ -156,16 +185,55 @@ class StateEngine:
 
     def handle(self, action: Action, session: str, path_params: Mapping[str, str],
                query: Mapping[str, list[str]], body: Any, content_type: str | None,
-               base: Base, base_list: BaseList) -> Outcome:
+               base: Base, base_list: BaseList, at: float = 0.0) -> Outcome:
         """Apply one request. `body` is the parsed JSON body (None when absent); `query` as parse_qs gives it.
 
         `base(id)` returns the generated record for an id (the entity's `base_operation` answered for that id);
         `base_list()` returns the generated answer of this list operation (an array, or an object whose `value`
-        is the array of rows).
+        is the array of rows). `at`: seconds to add to the session's clock for this request (`Prefer: at=+10s`).
         """
         session = session or DEFAULT_SESSION
         handler = _HANDLERS[action.role]
+        if action.entity.name in self.lifecycles:
+            with self._moment(self.time.now(session, at)):
+                return handler(self, action, session, path_params, query, body, content_type or "", base, base_list)
         return handler(self, action, session, path_params, query, body, content_type or "", base, base_list)
+
+    # -- lifecycles -------------------------------------------------------------------------------------------
+
+    def _moment(self, now: float) -> Any:
+        return _Moment(self, now)
+
+    def _live(self, session: str, entity: Entity, key: str, record: Any) -> Any:
+        """`record` as it is now, when its entity has a lifecycle and the record is in a run."""
+        lifecycle = self.lifecycles.get(entity.name)
+        if lifecycle is None or record is None or record is DELETED:
+            return record
+        run = Run.from_json(self.store.get(session, RUNS + entity.name, key))
+        if run is None:
+            return record
+        return {**as_mapping(record), **lifecycle.values(run, _now_of(self))}
+
+    def records(self, session: str, entity: Entity, at: float = 0.0,
+                now: float | None = None) -> tuple[dict[str, Any], frozenset[str]]:
+        """A session's stored records of `entity` as they are now (by key), and the keys it deleted; `now`
+        (epoch seconds) overrides the session's clock plus `at`."""
+        stored = self.store.entries(session, entity.name)
+        records = {k: v for k, v in stored.items() if v is not DELETED}
+        deleted = frozenset(k for k, v in stored.items() if v is DELETED)
+        lifecycle = self.lifecycles.get(entity.name)
+        if lifecycle is not None and records:
+            now = self.time.now(session, at) if now is None else now
+            runs = self.store.entries(session, RUNS + entity.name)
+            for key, raw in runs.items():
+                run = Run.from_json(raw) if raw is not DELETED else None
+                if run is not None and key in records:
+                    records[key] = {**as_mapping(records[key]), **lifecycle.values(run, now)}
+        return records, deleted
+
+    def advance_clock(self, session: str, seconds: float) -> float:
+        """Move a session's clock forward (or back) for the lifecycles; the session's new offset in seconds."""
+        return self.time.advance(session or DEFAULT_SESSION, seconds)
 
     # helpers ------------------------------------------------------------------------------------------------
 
@@ -274,7 +342,7 @@ class StateEngine:
         record = self._current(self.store.get(session, entity.name, key[1]), entity, key[0], base)
         if record is None:
             return self._missing(entity, key[0])
-        return self._reply(action, record, key[0])
+        return self._reply(action, self._live(session, entity, key[1], record), key[0])
 
     def _create(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
                 content_type: str, base: Base, base_list: BaseList, ident: Any = None) -> Outcome:
@@ -290,6 +358,11 @@ class StateEngine:
             full.update(record)
             self._stamp(entity, full, new_id, None)
             tx.put(entity.name, str(new_id), full)
+            lifecycle = self.lifecycles.get(entity.name)
+            if lifecycle is not None:
+                run = lifecycle.start(_now_of(self), self.seed, new_id)
+                tx.put(RUNS + entity.name, str(new_id), run.to_json())
+                full = {**full, **lifecycle.values(run, run.start)}
         return self._reply(action, full, new_id)
 
     def _replace(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
@@ -342,6 +415,8 @@ class StateEngine:
             current = self._current(tx.get(entity.name, key[1]), entity, key[0], base)
             if current is None:
                 return self._missing(entity, key[0])
+            if entity.name in self.lifecycles:
+                current = self._live(session, entity, key[1], current)
             current = as_mapping(current)
             record = change(current)
             if isinstance(record, Outcome):
@@ -360,6 +435,26 @@ class StateEngine:
             if not self._exists(tx.get(entity.name, key[1]), entity, key[0]):
                 return self._missing(entity, key[0])
             tx.delete(entity.name, key[1])
+        return self._reply(action, None, key[0])
+
+    def _stop(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
+              content_type: str, base: Base, base_list: BaseList) -> Outcome:
+        """Ends the record's run now (its lifecycle's `stop` values); a record not in a run is left alone."""
+        entity = action.entity
+        key = self._target(action, path_params, body)
+        if isinstance(key, Outcome):
+            return key
+        lifecycle = self.lifecycles.get(entity.name)
+        with self.store.transaction(session) as tx:
+            if not self._exists(tx.get(entity.name, key[1]), entity, key[0]):
+                return self._missing(entity, key[0])
+            run = Run.from_json(tx.get(RUNS + entity.name, key[1]))
+            now = _now_of(self)
+            if lifecycle is not None and run is not None and lifecycle.running(run, now):
+                tx.put(RUNS + entity.name, key[1], Run(run.start, now, run.fails_at).to_json())
+        if action.reply is Reply.RECORD:
+            stored = self._current(self.store.get(session, entity.name, key[1]), entity, key[0], base)
+            return Outcome(action.status, self._live(session, entity, key[1], stored))
         return self._reply(action, None, key[0])
 
     def _delete_many(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
@@ -387,6 +482,9 @@ class StateEngine:
         if action.reply not in (Reply.LIST, Reply.ENVELOPE):
             return Outcome(action.status, GENERATE)
         stored = self.store.entries(session, entity.name)
+        if entity.name in self.lifecycles:
+            records, _ = self.records(session, entity, now=_now_of(self))
+            stored = {k: records.get(k, v) for k, v in stored.items()}
         payload = base_list()
         value_key = None
         if isinstance(payload, Mapping):
@@ -556,4 +654,35 @@ _HANDLERS: dict[Role, Callable[..., Outcome]] = {
     Role.DELETE: StateEngine._delete,
     Role.DELETE_MANY: StateEngine._delete_many,
     Role.LIST: StateEngine._list,
+    Role.STOP: StateEngine._stop,
 }
+
+
+class _Moment:
+    """The clock reading a request that touches a lifecycle is answered at, held for the request's duration
+    (a thread's own: SQLite-backed requests run in threads)."""
+
+    __slots__ = ("engine", "now", "previous")
+
+    def __init__(self, engine: StateEngine, now: float) -> None:
+        self.engine, self.now = engine, now
+
+    def __enter__(self) -> None:
+        self.previous = getattr(_MOMENTS, "now", None)
+        _MOMENTS.now = self.now
+
+    def __exit__(self, *exc: Any) -> None:
+        _MOMENTS.now = self.previous
+
+
+_MOMENTS = threading.local()
+
+
+def _now_of(engine: StateEngine) -> float:
+    now = getattr(_MOMENTS, "now", None)
+    return now if now is not None else engine.time.real()
+
+
+def _operation_ids(spec: Mapping[str, Any]) -> list[str]:
+    return [op.get("operationId") for item in (spec.get("paths") or {}).values() if isinstance(item, Mapping)
+            for op in item.values() if isinstance(op, Mapping) and op.get("operationId")]

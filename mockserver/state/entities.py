@@ -32,6 +32,7 @@ class Role(str, Enum):
     DELETE = "delete"            # DELETE /X/{id}, Agents/.../Delete<carrier> {XId}
     DELETE_MANY = "delete_many"  # Agents/.../Delete<carrier>s {XIds}
     LIST = "list"                # GET /X, GET /X/{enum}, Agents/.../Get<carrier>s[By...]
+    STOP = "stop"                # a lifecycle's stop operation (overrides file): ends the record's run
 
 
 class Reply(str, Enum):
@@ -428,8 +429,9 @@ class _Inferrer:
             if kind == "array":
                 return Reply.LIST
             return Reply.ENVELOPE if self.s.is_envelope(op.response) else Reply.GENERATE
-        if role in (Role.DELETE, Role.DELETE_MANY):
-            return Reply.TRUE if kind == "boolean" else Reply.GENERATE
+        if role in (Role.DELETE, Role.DELETE_MANY, Role.STOP):
+            return Reply.TRUE if kind == "boolean" else Reply.RECORD if self.s.is_record(op.response) \
+                else Reply.GENERATE
         if self.s.is_record(op.response):
             return Reply.RECORD
         if kind in ("integer", "string") and role in (Role.CREATE, Role.UPSERT):
@@ -632,6 +634,35 @@ class _Inferrer:
                       id_source=id_source, body_prop=str(body_prop) if body_prop else None,
                       filters=tuple(filters), paging=self._paging(op), origin="overrides")
 
+    def stop_action(self, op_id: str, entity: Entity) -> Action | None:
+        """A lifecycle's stop operation: the id from its last path parameter, else from a body field that names
+        the entity's id (`Id`, `BatchTaskId`)."""
+        op = self.by_id.get(op_id)
+        if op is None:
+            return None  # compile_lifecycles names the unknown operation
+        if op.path_params:
+            return self._action(op, entity, Role.STOP, id_source=("path", next(reversed(list(op.path_params)))),
+                                origin="overrides")
+        ids = self._id_names(entity)
+        field_ = next((k for k, v in self.s.props(op.body).items()
+                       if k.lower() in ids and self.s.kind(v) in ("integer", "string")), None)
+        return self._action(op, entity, Role.STOP, id_source=("body", field_) if field_ else None,
+                            origin="overrides")
+
+    def lifecycle_actions(self, entities: Mapping[str, Entity]) -> dict[str, Action]:
+        """The stop operations the overrides file's `lifecycles` name (the rest is checked by compile_lifecycles)."""
+        out: dict[str, Action] = {}
+        raw = self.overrides.get("lifecycles")
+        for name, spec in (raw.items() if isinstance(raw, Mapping) else ()):
+            entity = entities.get(str(name).lower())
+            stop = spec.get("stop") if isinstance(spec, Mapping) else None
+            ops = stop.get("operations") if isinstance(stop, Mapping) else None
+            for op_id in ([ops] if isinstance(ops, str) else ops if isinstance(ops, list) else []):
+                action = self.stop_action(str(op_id), entity) if entity is not None else None
+                if action is not None:
+                    out[action.operation_id] = action
+        return out
+
     # all --------------------------------------------------------------------------------------------------------
 
     def run(self) -> Inference:
@@ -677,6 +708,7 @@ class _Inferrer:
                     raise OverridesError(f"operations.{op_id}: no operation with that operationId")
                 continue
             actions[str(op_id)] = self.override_action(str(op_id), spec, entities)
+        actions.update(self.lifecycle_actions(entities))
         # Entities whose base operation has no action still need one canonical generator; fall back to any read.
         fixed: dict[str, Entity] = {}
         for key, e in entities.items():

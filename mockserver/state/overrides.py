@@ -10,7 +10,7 @@ import yaml
 from .errors import OverridesError
 
 # `faults` belongs to the server (mockserver.faults reads it); the state only lets it through.
-_TOP = frozenset({"entities", "operations", "faults"})
+_TOP = frozenset({"entities", "operations", "faults", "lifecycles"})
 _ENTITY_KEYS = frozenset({"id", "carriers", "base"})
 _OPERATION_KEYS = frozenset({"entity", "role", "id", "body", "filters"})
 
@@ -24,7 +24,7 @@ def check_overrides(data: Any, where: str = "overrides") -> dict[str, Any]:
     unknown = set(map(str, data)) - _TOP
     if unknown:
         raise OverridesError(f"{where}: unknown top-level key(s) {', '.join(sorted(unknown))}; "
-                             "use 'entities', 'operations' and 'faults'")
+                             "use 'entities', 'operations', 'lifecycles' and 'faults'")
     for section, keys in (("entities", _ENTITY_KEYS), ("operations", _OPERATION_KEYS)):
         block = data.get(section) or {}
         if not isinstance(block, Mapping):
@@ -38,7 +38,10 @@ def check_overrides(data: Any, where: str = "overrides") -> dict[str, Any]:
             if extra:
                 raise OverridesError(f"{where}: {section}.{name}: unknown key(s) {', '.join(sorted(extra))}; "
                                      f"allowed: {', '.join(sorted(keys))}")
-    return {"entities": dict(data.get("entities") or {}), "operations": dict(data.get("operations") or {})}
+    if data.get("lifecycles") is not None and not isinstance(data.get("lifecycles"), Mapping):
+        raise OverridesError(f"{where}: 'lifecycles' must be a mapping of entity name -> lifecycle")
+    return {"entities": dict(data.get("entities") or {}), "operations": dict(data.get("operations") or {}),
+            "lifecycles": dict(data.get("lifecycles") or {})}
 
 
 def read_overrides(path: str | Path) -> Any:

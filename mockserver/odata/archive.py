@@ -1,0 +1,364 @@
+"""An OData list as the archive answers it: flat rows with the page's columns, filtered, sorted and paged.
+
+A list is a fixed, seeded collection of rows (MIN_ROWS..MAX_ROWS of them, ids drawn like every generated id)
+overlaid with the session's stored records of the list's entity, when the state knows it. A row's columns are
+the ones the page's sample shows (or `$select` asks for), plus `PrimaryKey` and `EntityName`. Each value is
+the entity's record's value where the column names one of its properties (so a list row and `GET /X/{id}`
+agree), else a realistic value for the column's name, drawn from a seed made of the entity, the row's id and
+the column: the same row has the same name on every page, in every list, with any `$select`.
+
+A `$filter` is met by the generated rows, not only applied to them: each row is changed (predicates.satisfy)
+until it matches, so `name begins 'S'` lists names that begin with S; stored rows are filtered as they are.
+"""
+from __future__ import annotations
+
+import functools
+import random
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from ..fakedata import DataFactory
+from ..seeding import stable_seed
+from ..state.entities import CREATED_ID_START
+from .filter import All, Condition, Expr, conditions
+from .predicates import FIXED, as_moment, find_column, matches, satisfy
+from .query import ODataQuery
+
+MIN_ROWS, MAX_ROWS = 40, 160
+CELL_CACHE_SIZE = 65_536  # drawn cells remembered per list: a few hundred rows of a few columns, many times over
+ID_RANGE = (1, 99_999)  # what the data generator draws ids from (a created record's id is above it)
+PRIMARY_KEY, ENTITY_NAME = "PrimaryKey", "EntityName"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+_PARAM = re.compile(r"^\{[^{}]+\}$")
+_HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]{1,255}$")
+_DATE_HINTS = ("date", "registered", "updated", "created", "modified", "time", "deadline", "birth", "when")
+_NUMBER_HINTS = ("amount", "price", "cost", "earning", "turnover", "rate", "value")
+_DISPLAY_KEYS = ("Value", "Name", "FullName", "Text", "Description", "Id")
+# What `name` means in a row of these entities: a person's name, a company's name.
+_NAME_OF = {"person": "fullName", "associate": "fullName", "user": "fullName", "contact": "companyName"}
+
+Record = Mapping[str, Any]
+
+
+def entity_noun(path: str) -> str:
+    """The entity a list's rows are: the last literal segment, singular (`/Person/{id}/Sales` -> `Sale`)."""
+    literal = [s for s in path.split("/") if s and not _PARAM.match(s)]
+    noun = literal[-1] if literal else "row"
+    if noun.endswith("ies") and len(noun) > 4:
+        return noun[:-3] + "y"
+    if noun.endswith("s") and not noun.endswith("ss") and len(noun) > 2:
+        return noun[:-1]
+    return noun
+
+
+def _camel(noun: str) -> str:
+    return noun[:1].lower() + noun[1:]
+
+
+def column_schema(column: str) -> dict[str, Any]:
+    """The type a column's name suggests, for a column no sample or record shows."""
+    last = re.split(r"[/.]", column)[-1]
+    low = last.lower()
+    if low == "id" or low.endswith(("id", "count", "number", "no")) or low == "primarykey":
+        return {"type": "integer", "format": "int32"}
+    if any(h in low for h in _DATE_HINTS):
+        return {"type": "string", "format": "date-time"}
+    if low.endswith(("percent", "probability")):
+        return {"type": "integer", "format": "int32"}
+    if low.endswith(_NUMBER_HINTS):
+        return {"type": "number"}
+    if re.match(r"^(is|has|can)[A-Z_]", last) or low in ("active", "deleted", "completed", "done", "private"):
+        return {"type": "boolean"}
+    return {"type": "string"}
+
+
+def _schema_of(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, bool):
+        return {"type": "boolean"}
+    if isinstance(value, int):
+        return {"type": "integer", "format": "int32"}
+    if isinstance(value, float):
+        return {"type": "number"}
+    if isinstance(value, str):
+        looks_dated = len(value) >= 10 and value[:4].isdigit() and value[4:5] == "-"
+        return {"type": "string", "format": "date-time"} if looks_dated else {"type": "string"}
+    return None
+
+
+def _display(value: Any) -> Any:
+    """A record's value as an archive cell: scalars as they are, a nested carrier by its display value."""
+    if isinstance(value, Mapping):
+        for key in _DISPLAY_KEYS:
+            k = find_column(value, key)
+            if k is not None and not isinstance(value[k], (Mapping, list)):
+                return value[k]
+        return None
+    if isinstance(value, list):
+        return None
+    return value
+
+
+def _lookup(record: Record, path: str) -> tuple[bool, Any]:
+    """(found, value) for a column in a record: `category/id` is `Category.Id`, in any case."""
+    current: Any = record
+    for part in re.split(r"[/.]", path):
+        if not isinstance(current, Mapping):
+            return False, None
+        key = find_column(current, part)
+        if key is None:
+            return False, None
+        current = current[key]
+    return True, _display(current)
+
+
+@dataclass(frozen=True, slots=True)
+class ListSource:
+    """What a list's rows come from besides its seed: the entity's records, when the state knows the entity."""
+
+    record: Callable[[int], Record] | None = None   # the generated record of an id (GET /X/{id})
+    properties: Mapping[str, str] | None = None     # the record's top-level property names, by lower case
+    schemas: Mapping[str, Any] | None = None        # the record's property schemas, by name
+
+
+class ArchiveList:
+    """One OData list operation, compiled once: its columns, its seeded collection, and how a query is answered."""
+
+    def __init__(self, operation_id: str, path: str, sample_rows: list[Any], factory: DataFactory, seed: int,
+                 source: ListSource | None = None, entity_name: str | None = None) -> None:
+        self.operation_id = operation_id
+        self.path = path
+        self.factory = factory
+        self.seed = seed
+        self.source = source or ListSource()
+        noun = entity_name or entity_noun(path)
+        self.entity_name = noun.lower()
+        self.id_column = _camel(noun) + "Id"
+        sample = next((row for row in sample_rows if isinstance(row, Mapping)), {})
+        sampled_entity = str(sample.get(ENTITY_NAME) or "").lower()
+        columns: list[str] = []
+        self._sample_schemas: dict[str, dict[str, Any]] = {}
+        for key, value in sample.items():
+            if key in (PRIMARY_KEY, ENTITY_NAME):
+                continue
+            if sampled_entity and sampled_entity != self.entity_name and key.lower() == sampled_entity + "id":
+                key = self.id_column  # the docs reuse one sample for every list: its id column is the list's own
+            columns.append(key)
+            schema = _schema_of(value)
+            if schema is not None:
+                self._sample_schemas[key.lower()] = schema
+        if not any(c.lower() == self.id_column.lower() for c in columns):
+            columns.insert(0, self.id_column)
+        self.default_columns = tuple(columns)
+        # The parent in `/Contact/{id}/Persons`: its id column in a row is the id in the path.
+        segments = [s for s in path.split("/") if s]
+        self._parent: tuple[str, str] | None = None
+        for i in range(len(segments) - 2, 0, -1):
+            m = _PARAM.match(segments[i])
+            if m and not _PARAM.match(segments[i - 1]):
+                self._parent = (_camel(segments[i - 1]) + "Id", segments[i][1:-1])
+                break
+        self._generators: dict[str, Any] = {}
+        # A cell costs a seeded Random (about 10 us); a list shows the same rows request after request.
+        self._cell = functools.lru_cache(maxsize=CELL_CACHE_SIZE)(self._draw)
+        self._paths: dict[str, str | None] = {}
+        self._schemas: list[Any] = []  # kept alive: the factory caches generators by schema identity
+
+    # -- columns ------------------------------------------------------------------------------------------------
+
+    def _is_id(self, column: str) -> bool:
+        low = column.lower()
+        return low in (PRIMARY_KEY.lower(), self.id_column.lower())
+
+    def _record_path(self, column: str) -> str | None:
+        """Where in the list entity's record a column reads (`category/id` -> `Category/Id`), or None: its own
+        spelling first, then the archive's names for what a record holds elsewhere (`name` is a person's
+        `FullName`, `contactId` is `Contact/ContactId`)."""
+        if column in self._paths:
+            return self._paths[column]
+        props = self.source.properties
+        path = None
+        if props is not None:
+            parts = re.split(r"[/.]", column)
+            first = props.get(parts[0].lower())
+            if first is not None:
+                path = "/".join([first, *parts[1:]])
+            elif len(parts) == 1 and parts[0].lower() == "name":
+                path = next((props[k] for k in ("fullname", f"{self.entity_name}name") if k in props), None)
+            elif len(parts) == 1 and parts[0].lower().endswith("id") and len(parts[0]) > 2:
+                carrier = props.get(parts[0][:-2].lower())
+                path = f"{carrier}/{parts[0]}" if carrier is not None else None
+        self._paths[column] = path
+        return path
+
+    def _generator(self, column: str) -> Any:
+        low = column.lower()
+        gen = self._generators.get(low)
+        if gen is None:
+            name = re.split(r"[/.]", column)[-1]
+            if name.lower() == "name":
+                name = _NAME_OF.get(self.entity_name, name)
+            path = self._record_path(column)
+            schemas = self.source.schemas or {}
+            schema = schemas.get(path) if path is not None and "/" not in path else None
+            if schema is None:
+                schema = self._sample_schemas.get(low) or column_schema(column)
+            self._schemas.append(schema)
+            gen = self._generators[low] = self.factory.generator(schema, name)
+        return gen
+
+    def draw(self, column: str, ident: Any) -> Any:
+        """A realistic value for a column of row `ident`: the same for the same row, list after list."""
+        return self._cell(column, ident)
+
+    def _draw(self, column: str, ident: Any) -> Any:
+        r = random.Random(stable_seed(self.seed, self.entity_name, ident, column.lower()))
+        return _display(self._generator(column)(r, 1))
+
+    # -- rows ---------------------------------------------------------------------------------------------------
+
+    def _collection(self, path_params: Mapping[str, str], pinned: list[int] | None) -> list[int]:
+        """The ids of the generated rows, ascending: seeded by the list (and its path), or the ids a filter
+        names outright (`saleId eq 5`, `PrimaryKey oneOf (1, 2)`)."""
+        if pinned is not None:
+            return sorted(set(pinned))
+        r = random.Random(stable_seed(self.seed, self.operation_id, sorted(path_params.items())))
+        size = MIN_ROWS + int(r.random() * (MAX_ROWS - MIN_ROWS + 1))
+        return sorted(r.sample(range(ID_RANGE[0], ID_RANGE[1] + 1), size))
+
+    def _pinned_ids(self, expr: Expr | None) -> list[int] | None:
+        parts = expr.operands if isinstance(expr, All) else (expr,) if expr is not None else ()
+        for c in parts:
+            if isinstance(c, Condition) and not c.call and self._is_id(c.column) and c.meaning in ("eq", "oneof"):
+                ids = [int(v) for v in c.operands
+                       if isinstance(v, (int, str)) and not isinstance(v, bool) and str(v).lstrip("-").isdigit()]
+                # An id the mock did not create, above where created ids start, names no record.
+                return [i for i in ids if 0 < i < CREATED_ID_START]
+        return None
+
+    def row(self, ident: Any, columns: Iterable[str], record: Record | None) -> dict[str, Any]:
+        row: dict[str, Any] = {PRIMARY_KEY: ident, ENTITY_NAME: self.entity_name}
+        for column in columns:
+            if column in row:
+                continue
+            if self._is_id(column):
+                row[column] = ident
+                continue
+            path = self._record_path(column) if record is not None else None
+            if path is not None:
+                found, value = _lookup(record, path)  # type: ignore[arg-type]
+                if found:
+                    row[column] = value
+                    continue
+            row[column] = self.draw(column, ident)
+        return row
+
+    def _needs_record(self, columns: Iterable[str]) -> bool:
+        return self.source.record is not None and any(
+            self._record_path(c) is not None and not self._is_id(c) for c in columns)
+
+    def rows(self, query: ODataQuery, path_params: Mapping[str, str], stored: Mapping[str, Any] | None,
+             deleted: frozenset[str], today: date) -> list[dict[str, Any]]:
+        """Every row of the list that matches the query, in order (before paging)."""
+        shown = query.select or self.default_columns
+        expr = query.filter
+        if self._parent is not None and path_params.get(self._parent[1], "").isdigit():
+            column, param = self._parent
+            parent = Condition(column, "eq", (int(path_params[param]),), "eq")
+            expr = parent if expr is None else All((parent, expr))
+        filtered = [c.column for c in conditions(expr)] if expr is not None else []
+        needed = list(dict.fromkeys([*shown, *filtered, *(c for c, _ in query.order)]))
+        with_record = self._needs_record(needed)
+        stored = stored or {}
+        out: list[dict[str, Any]] = []
+        filter_key = query.filter_text
+        for ident in self._collection(path_params, self._pinned_ids(query.filter)):
+            key = str(ident)
+            if key in stored or key in deleted:
+                continue
+            record = self.source.record(ident) if with_record and self.source.record else None
+            row = self.row(ident, needed, record)
+            if expr is not None:
+                r = random.Random(stable_seed(self.seed, self.operation_id, ident, filter_key))
+                satisfy(expr, row, self._redraw, r, today)
+                if not matches(expr, row, today):
+                    continue
+            out.append(row)
+        for key, record in stored.items():
+            ident: Any = int(key) if key.lstrip("-").isdigit() else key
+            row = self.row(ident, needed, record if isinstance(record, Mapping) else None)
+            if expr is None or matches(expr, row, today):
+                out.append(row)
+        if stored:
+            out.sort(key=_primary_order)
+        for column, descending in reversed(query.order):  # stable sorts, last key first
+            out.sort(key=lambda row, c=column: _order_key(row, c), reverse=descending)
+        return out
+
+    def _redraw(self, column: str, r: random.Random) -> Any:
+        if self._is_id(column):
+            return FIXED  # a row's id is its identity: a filter on it keeps or drops the row
+
+        return _display(self._generator(column)(r, 1))
+
+    # -- the answer ---------------------------------------------------------------------------------------------
+
+    def page(self, query: ODataQuery, rows: list[dict[str, Any]], base_url: str, request_path: str,
+             raw_query: Mapping[str, list[str]]) -> dict[str, Any]:
+        """The envelope of one page: `odata.metadata`, `odata.nextLink` when another page follows, `value`."""
+        shown = [PRIMARY_KEY, ENTITY_NAME, *(query.select or self.default_columns)]
+        size = query.page_size
+        chosen = rows[query.skip:query.skip + size]
+        value = [{(_UNSAFE.sub("_", c) if query.json_safe else c): row.get(find_column(row, c) or c)
+                  for c in shown} for row in chosen]
+        envelope: dict[str, Any] = {"odata.metadata": f"{base_url}{_api_root(self.path)}/archive$metadata"}
+        following = query.skip + len(chosen)
+        if following < len(rows) and size > 0:
+            envelope["odata.nextLink"] = f"{base_url}{request_path}?{_next_query(raw_query, following, query.top)}"
+        envelope["value"] = value
+        return envelope
+
+
+def _api_root(path: str) -> str:
+    """`/api/v1` of `/api/v1/Sale`: where the archive's `$metadata` lives."""
+    segments = path.split("/")
+    for i, s in enumerate(segments):
+        if re.fullmatch(r"v\d+", s):
+            return "/".join(segments[:i + 1])
+    return ""
+
+
+def _next_query(raw_query: Mapping[str, list[str]], skip: int, top: int | None) -> str:
+    pairs = [(k, v) for k, values in raw_query.items() if k.lower() != "$skip" for v in values]
+    pairs.append(("$skip", str(skip)))
+    return urlencode(pairs, quote_via=quote, safe="$,/'():")
+
+
+def base_url(scheme: str, host: str | None) -> str:
+    """`http://host:port` for links in an answer, from the request's Host header when it is a plain host name;
+    anything else makes the links relative (a Host header is the client's to choose)."""
+    if host and _HOST.match(host):
+        return f"{scheme}://{host}"
+    return ""
+
+
+def _primary_order(row: Mapping[str, Any]) -> tuple[int, Any]:
+    key = row.get(PRIMARY_KEY)
+    return (0, key) if isinstance(key, int) else (1, str(key))
+
+
+def _order_key(row: Mapping[str, Any], column: str) -> tuple[int, Any]:
+    """Nulls first, then numbers, then dates in time order, then text without regard to case."""
+    key = find_column(row, column)
+    value = row.get(key) if key is not None else None
+    if value is None:
+        return (0, 0)
+    if isinstance(value, (int, float)):
+        return (1, int(value) if isinstance(value, bool) else value)
+    moment = as_moment(value)
+    if moment is not None:
+        return (2, moment.timestamp())
+    return (3, str(value).casefold())

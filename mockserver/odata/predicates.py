@@ -1,0 +1,340 @@
+"""What a `$filter` tree means for one row: whether the row matches (`matches`), and how a generated row is
+changed so that it does (`satisfy`).
+
+Values compare the way the archive compares them: numbers as numbers, text without regard to case, dates as
+dates (a date-time without an offset is UTC). Relative date operators (`today`, `thisWeek`, `next(f, 2,
+month)` ...) are ranges of days around the mock's clock, which a test can move (README, "Time").
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from .filter import All, Any_, Condition, Expr, Literal, Not
+
+# The associate `currentAssociate` names: the mock has no login, so it is always this one.
+CURRENT_ASSOCIATE = 1
+REDRAWS = 48          # how often a generated value is drawn again before it is built to fit
+_OPEN_RANGE_DAYS = 365
+
+Redraw = Callable[[str, random.Random], Any]  # (column, rng) -> a fresh realistic value for the column, or FIXED
+FIXED: Any = type("Fixed", (), {"__repr__": lambda self: "FIXED", "__slots__": ()})()  # a column no filter changes
+
+
+def find_column(row: Mapping[str, Any], column: str) -> str | None:
+    """The key of `row` that names `column`, in any case."""
+    if column in row:
+        return column
+    lower = column.lower()
+    return next((k for k in row if k.lower() == lower), None)
+
+
+# -- comparing values -------------------------------------------------------------------------------------------
+
+
+def as_date(value: Any) -> date | None:
+    moment = as_moment(value)
+    return moment.date() if moment is not None else None
+
+
+def as_moment(value: Any) -> datetime | None:
+    if not isinstance(value, str) or len(value) < 10 or not value[:4].isdigit() or value[4] != "-":
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def compare(value: Any, operand: Literal) -> int | None:
+    """-1, 0 or 1 as `value` is below, equal to or above `operand`; None when they cannot be compared."""
+    if value is None or operand is None:
+        return 0 if value is None and operand is None else None
+    if isinstance(value, bool) or isinstance(operand, bool):
+        a, b = _truth(value), _truth(operand)
+        return None if a is None or b is None else (a > b) - (a < b)
+    x, y = _number(value), _number(operand)
+    if x is not None and y is not None and not (isinstance(value, str) and isinstance(operand, str)):
+        return (x > y) - (x < y)
+    m, n = as_moment(value), as_moment(operand)
+    if m is not None and n is not None:
+        if len(str(operand)) == 10:  # a date alone compares with the day of the value
+            d, e = m.date(), n.date()
+            return (d > e) - (d < e)
+        return (m > n) - (m < n)
+    s, t = str(value).casefold(), str(operand).casefold()
+    return (s > t) - (s < t)
+
+
+def _truth(value: Any) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    return {"true": True, "false": False, "1": True, "0": False}.get(text)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).casefold()
+
+
+# -- date ranges ------------------------------------------------------------------------------------------------
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def period_start(today: date, period: str, offset: int) -> tuple[date, date]:
+    """[start, end) of the `period` that is `offset` periods from the one holding `today`."""
+    if period == "day":
+        start = today + timedelta(days=offset)
+        return start, start + timedelta(days=1)
+    if period == "week":
+        start = today - timedelta(days=today.weekday()) + timedelta(weeks=offset)
+        return start, start + timedelta(weeks=1)
+    months = {"month": 1, "quarter": 3, "half": 6, "year": 12}[period]
+    first = date(today.year, ((today.month - 1) // months) * months + 1, 1) if months < 12 else date(today.year, 1, 1)
+    start = _add_months(first, months * offset)
+    return start, _add_months(start, months)
+
+
+_UNARY_RANGES: dict[str, tuple[str, int]] = {
+    "today": ("day", 0), "lastweek": ("week", -1), "thisweek": ("week", 0), "nextweek": ("week", 1),
+    "lastmonth": ("month", -1), "thismonth": ("month", 0), "nextmonth": ("month", 1),
+    "lastquarter": ("quarter", -1), "thisquarter": ("quarter", 0), "nextquarter": ("quarter", 1),
+    "thishalf": ("half", 0), "thisyear": ("year", 0),
+}
+_CALL_OFFSETS: dict[str, Callable[[int], tuple[int, int]]] = {
+    "this": lambda n: (0, 0), "next": lambda n: (1, n), "previous": lambda n: (-n, -1),
+    "thisandnext": lambda n: (0, n), "thisandprevious": lambda n: (-n, 0),
+    "thisandpreviousandnext": lambda n: (-n, n),
+}
+
+
+def date_range(c: Condition, today: date) -> tuple[date | None, date | None] | None:
+    """[start, end) of the days a date condition accepts (None: open), or None for a condition on other things."""
+    m = c.meaning
+    if m in _UNARY_RANGES:
+        period, offset = _UNARY_RANGES[m]
+        return period_start(today, period, offset)
+    if m == "beforetoday":
+        return None, today
+    if m == "aftertoday":
+        return today + timedelta(days=1), None
+    if m in _CALL_OFFSETS:
+        count = c.operands[0] if len(c.operands) == 2 else 1
+        low, high = _CALL_OFFSETS[m](int(count))  # type: ignore[arg-type]
+        period = str(c.operands[-1])
+        return period_start(today, period, low)[0], period_start(today, period, high)[1]
+    bound = as_date(c.operands[0]) if c.operands else None
+    if m == "before" and bound is not None:
+        return None, bound
+    if m == "after" and bound is not None:
+        return bound + timedelta(days=1), None
+    if m == "date" and bound is not None:
+        return bound, bound + timedelta(days=1)
+    return None
+
+
+# -- matching ---------------------------------------------------------------------------------------------------
+
+
+def condition_holds(c: Condition, value: Any, today: date) -> bool:
+    m, ops = c.meaning, c.operands
+    span = date_range(c, today)
+    if span is not None:
+        day = as_date(value)
+        return day is not None and (span[0] is None or day >= span[0]) and (span[1] is None or day < span[1])
+    if m in ("eq", "ne"):
+        equal = compare(value, ops[0]) == 0
+        return equal if m == "eq" else not equal
+    if m in ("lt", "le", "gt", "ge"):
+        order = compare(value, ops[0])
+        return order is not None and {"lt": order < 0, "le": order <= 0, "gt": order > 0, "ge": order >= 0}[m]
+    if m == "between":
+        low, high = compare(value, ops[0]), compare(value, ops[1])
+        return low is not None and high is not None and low >= 0 and high <= 0
+    if m in ("oneof", "notoneof"):
+        member = any(compare(value, o) == 0 for o in ops)
+        return member if m == "oneof" else not member
+    if m in ("contains", "notcontains"):
+        found = _text(ops[0]) in _text(value)
+        return found if m == "contains" else not found
+    if m in ("begins", "notbegins"):
+        found = _text(value).startswith(_text(ops[0]))
+        return found if m == "begins" else not found
+    if m == "ends":
+        return _text(value).endswith(_text(ops[0]))
+    if m == "set":
+        return value not in (None, "", 0, False)
+    if m == "currentassociate":
+        return compare(value, CURRENT_ASSOCIATE) == 0
+    return False  # before/after/date with an operand that is not a date
+
+
+def matches(expr: Expr, row: Mapping[str, Any], today: date) -> bool:
+    if isinstance(expr, Condition):
+        key = find_column(row, expr.column)
+        return condition_holds(expr, row[key] if key is not None else None, today)
+    if isinstance(expr, Not):
+        return not matches(expr.operand, row, today)
+    if isinstance(expr, All):
+        return all(matches(e, row, today) for e in expr.operands)
+    return any(matches(e, row, today) for e in expr.operands)
+
+
+# -- satisfying -------------------------------------------------------------------------------------------------
+
+
+def satisfy(expr: Expr, row: dict[str, Any], redraw: Redraw, r: random.Random, today: date) -> None:
+    """Change the generated `row` in place so that it matches `expr` where that can be done: a condition is
+    met by drawing the column's realistic value again (a name that begins with S is a real name), and only
+    then by building a value that fits (never for a column `redraw` calls FIXED, such as the row's id); `or` meets one branch, chosen by `r`. The caller checks the result
+    with `matches` and drops a row that still does not (a filter that contradicts itself)."""
+    if isinstance(expr, All):
+        for e in expr.operands:
+            satisfy(e, row, redraw, r, today)
+        return
+    if isinstance(expr, Any_):
+        if not matches(expr, row, today):
+            satisfy(expr.operands[int(r.random() * len(expr.operands))], row, redraw, r, today)
+        return
+    if isinstance(expr, Not):
+        for _ in range(REDRAWS):
+            if not matches(expr.operand, row, today):
+                return
+            for c in _columns(expr.operand):
+                key = find_column(row, c) or c
+                value = redraw(key, r)
+                if value is not FIXED:
+                    row[key] = value
+        return
+    key = find_column(row, expr.column) or expr.column
+    current = row.get(key)
+    if condition_holds(expr, current, today):
+        return
+    for _ in range(REDRAWS):
+        value = redraw(key, r)
+        if value is FIXED:
+            return  # the row's identity: the filter keeps or drops the row as it is
+        if condition_holds(expr, value, today):
+            row[key] = value
+            return
+    built = _build(expr, current, r, today)
+    if built is not _NOTHING:
+        row[key] = built
+
+
+def _columns(expr: Expr) -> list[str]:
+    if isinstance(expr, Condition):
+        return [expr.column]
+    if isinstance(expr, Not):
+        return _columns(expr.operand)
+    return [c for e in expr.operands for c in _columns(e)]
+
+
+_NOTHING: Any = object()
+
+
+def _like(current: Any, value: Any) -> Any:
+    """`value` in the type of the column's `current` value (a filter's '5' for an integer column is 5)."""
+    if isinstance(current, bool):
+        truth = _truth(value)
+        return truth if truth is not None else value
+    if isinstance(current, int) and not isinstance(value, bool):
+        number = _number(value)
+        if number is not None and number == int(number):
+            return int(number)
+    if isinstance(current, float) and not isinstance(value, bool):
+        number = _number(value)
+        if number is not None:
+            return number
+    if isinstance(current, str) and value is not None and not isinstance(value, str):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    return value
+
+
+def _moment_like(current: Any, day: date, r: random.Random) -> str:
+    if isinstance(current, str) and len(current) == 10:
+        return day.isoformat()
+    seconds = int(r.random() * 86400)
+    return datetime.combine(day, time(), timezone.utc).replace(microsecond=0).__add__(
+        timedelta(seconds=seconds)).isoformat()
+
+
+def _build(c: Condition, current: Any, r: random.Random, today: date) -> Any:
+    """A value for the column that meets `c` when drawing did not find one, or _NOTHING."""
+    m, ops = c.meaning, c.operands
+    span = date_range(c, today)
+    if span is not None:
+        low = span[0] if span[0] is not None else (span[1] - timedelta(days=_OPEN_RANGE_DAYS))  # type: ignore[operator]
+        high = span[1] if span[1] is not None else low + timedelta(days=_OPEN_RANGE_DAYS)
+        day = low + timedelta(days=int(r.random() * max(1, (high - low).days)))
+        return _moment_like(current, day, r)
+    if m == "eq":
+        return _like(current, ops[0])
+    if m == "oneof":
+        return _like(current, ops[int(r.random() * len(ops))])
+    if m == "currentassociate":
+        return _like(current, CURRENT_ASSOCIATE)
+    if m in ("gt", "ge", "lt", "le", "between"):
+        return _in_bounds(c, current, r)
+    text = "" if current is None else str(current)
+    operand = "" if not ops or ops[0] is None else str(ops[0])
+    if m == "begins":
+        return operand + text[len(operand):]
+    if m == "ends":
+        return text[:max(0, len(text) - len(operand))] + operand
+    if m == "contains":
+        return f"{text} {operand}".strip()
+    if m == "ne" and isinstance(current, int) and not isinstance(current, bool):
+        return current + 1
+    return _NOTHING
+
+
+def _in_bounds(c: Condition, current: Any, r: random.Random) -> Any:
+    m, ops = c.meaning, c.operands
+    dates = [as_moment(o) for o in ops]
+    if all(d is not None for d in dates):
+        low_d, high_d = dates[0], dates[-1]
+        if m in ("gt", "ge"):
+            high_d = low_d + timedelta(days=_OPEN_RANGE_DAYS)  # type: ignore[operator]
+        elif m in ("lt", "le"):
+            low_d = high_d - timedelta(days=_OPEN_RANGE_DAYS)  # type: ignore[operator]
+        seconds = max(1, int((high_d - low_d).total_seconds()))  # type: ignore[operator]
+        moment = low_d + timedelta(seconds=1 + int(r.random() * (seconds - 1)))  # type: ignore[operator]
+        return _moment_like(current, moment.date(), r) if isinstance(current, str) and len(current) == 10 \
+            else moment.isoformat()
+    numbers = [_number(o) for o in ops]
+    if any(n is None for n in numbers):
+        return _NOTHING
+    whole = not isinstance(current, float) and all(float(n).is_integer() for n in numbers)  # type: ignore[arg-type]
+    low, high = numbers[0], numbers[-1]
+    assert low is not None and high is not None
+    width = max(10.0, abs(low) if m in ("gt", "ge") else abs(high))
+    if m in ("gt", "ge"):
+        low, high = low + (1 if m == "gt" else 0), low + width
+    elif m in ("lt", "le"):
+        low, high = high - width, high - (1 if m == "lt" else 0)
+    if low > high:
+        return _NOTHING
+    if whole:
+        return int(low) + int(r.random() * (int(high) - int(low) + 1))
+    return round(low + r.random() * (high - low), 2)

@@ -1,0 +1,126 @@
+"""The request step of an OData list operation: it reads the query, chooses the representation (`$format`
+before `Accept`) and answers the page from the list's rows and the session's stored records."""
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from ..context import Reply, RequestContext, problem_reply
+from ..endpoints import Compiled
+from ..fakedata import DataFactory
+from ..negotiation import Negotiator
+from ..problems import Problem
+from ..responses import choose_media
+from ..spec import OperationSpec, RefFollower
+from ..state import Action, Reply as StateReply, Role, StateEngine
+from ..stateful import GeneratedData, clock_offset
+from ..steps import Negotiate, StepResult, not_acceptable
+from .archive import ArchiveList, ListSource, base_url
+from .query import ODataQuery, ODataQueryError, parse_query
+
+_MARKERS = ("$filter", "$orderby")  # a list that documents these is an OData archive list
+
+
+def is_odata_list(op: OperationSpec, compiled: Compiled, doc: Mapping[str, Any]) -> bool:
+    """Whether the operation is an OData list: it documents `$filter` or `$orderBy`, and answers an object
+    whose `value` is an array of rows."""
+    if not any(p.location == "query" and p.name.lower() in _MARKERS for p in op.parameters):
+        return False
+    plan = compiled.success
+    media = next((m for m in plan.media.values() if m.kind == "json"), None) if plan is not None else None
+    if media is None:
+        return False
+    follow = RefFollower(doc)
+    try:
+        schema = follow(media.schema)
+        value = follow((schema.get("properties") or {}).get("value") or {})
+    except Exception:  # a schema the list cannot read is answered as any other operation's
+        return False
+    return isinstance(value, Mapping) and (value.get("type") == "array" or "items" in value)
+
+
+def build_archive(op: OperationSpec, compiled: Compiled, doc: Mapping[str, Any], factory: DataFactory, seed: int,
+                  action: Action | None, generated: GeneratedData | None) -> ArchiveList:
+    samples: list[Any] = []
+    if compiled.success is not None:
+        for media in compiled.success.media.values():
+            for example in media.examples.values():
+                rows = example.get("value") if isinstance(example, Mapping) else None
+                if isinstance(rows, list) and rows:
+                    samples = rows
+                    break
+            if samples:
+                break
+    source = None
+    entity_name = None
+    if action is not None and generated is not None:
+        entity = action.entity
+        entity_name = entity.name
+        components = (doc.get("components") or {}).get("schemas") or {}
+        carrier = components.get(entity.carriers[0]) if entity.carriers else None
+        schemas = (carrier or {}).get("properties") if isinstance(carrier, Mapping) else None
+        source = ListSource(functools.partial(generated.record, entity), entity.properties,
+                            schemas if isinstance(schemas, Mapping) else None)
+    return ArchiveList(op.operation_id, op.path, samples, factory, seed, source, entity_name)
+
+
+class ODataList:
+    """Answers an OData list request: 400 naming every malformed option (with the column in `$filter`), else
+    the page. `Prefer: code=` and `example=` answer as for any operation."""
+
+    __slots__ = ("archive", "negotiator", "negotiate", "engine", "action", "blocks")
+
+    def __init__(self, archive: ArchiveList, negotiator: Negotiator, engine: StateEngine | None = None,
+                 action: Action | None = None) -> None:
+        self.archive = archive
+        self.negotiator = negotiator
+        self.negotiate = Negotiate(negotiator)
+        usable = action is not None and action.role is Role.LIST and action.reply is StateReply.ENVELOPE
+        self.engine = engine if usable else None
+        self.action = action if usable else None
+        self.blocks = self.engine is not None and self.action is not None and self.engine.blocks(self.action)
+
+    def __call__(self, ctx: RequestContext) -> StepResult:
+        prefs = ctx.prefs
+        plan = ctx.plan
+        if prefs.code is not None or prefs.example is not None or plan is None or not plan.has_body:
+            return self.negotiate(ctx)
+        try:
+            query = parse_query(ctx.query)
+        except ODataQueryError as exc:
+            n = len(exc.violations)
+            return problem_reply(Problem(400, f"the list query has {n} problem{'s' if n > 1 else ''}; see errors",
+                                         exc.violations))
+        at = clock_offset(prefs.at)
+        if isinstance(at, Reply):
+            return at
+        accept = query.accept or ctx.headers.get("accept")
+        media = choose_media(self.negotiator, accept, plan)
+        if media is None:
+            return not_acceptable(accept, plan.offers)
+        ctx.media = media
+        if self.blocks:
+            return self._in_thread(ctx, query, at)
+        self._answer(ctx, query, at)
+        return None
+
+    async def _in_thread(self, ctx: RequestContext, query: ODataQuery, at: float) -> None:
+        await run_in_threadpool(self._answer, ctx, query, at)
+
+    def _answer(self, ctx: RequestContext, query: ODataQuery, at: float) -> None:
+        session = ctx.session
+        if self.engine is not None and self.action is not None:
+            now = self.engine.time.now(session, at)
+            stored, deleted = self.engine.records(session, self.action.entity, now=now)
+        else:
+            now, stored, deleted = time.time() + at, {}, frozenset()
+        today = datetime.fromtimestamp(now, timezone.utc).date()
+        rows = self.archive.rows(query, ctx.path_params, stored, deleted, today)
+        base = base_url(ctx.scope.get("scheme", "http"), ctx.headers.get("host"))
+        ctx.value = self.archive.page(query, rows, base, ctx.path, ctx.query)
+        ctx.shaped = True

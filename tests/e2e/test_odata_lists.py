@@ -1,0 +1,223 @@
+"""OData lists over HTTP on the corpus: `$filter` with every documented operator, `$select`, `$orderBy`, paging
+with `odata.nextLink`, `$format`, `$jsonSafe`, and the state's records as rows."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+import jsonschema
+import pytest
+from starlette.testclient import TestClient
+
+from mockserver import create_app
+from mockserver.odata import DEFAULT_PAGE_SIZE
+from mockserver.odata.filter import OPERATORS, Arity, parse_filter
+from mockserver.odata.predicates import as_date, matches
+
+AUTH = {"Authorization": "Basic dXNlcjpwYXNz"}
+SALES = "/api/v1/Sale"
+
+
+@pytest.fixture()
+def corpus(corpus_spec):
+    return TestClient(create_app(corpus_spec, state="memory"), headers=AUTH)
+
+
+def _rows(client: TestClient, path: str, **params: str) -> list[dict]:
+    answer = client.get(path, params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["value"]
+
+
+def _everything(client: TestClient, path: str, **params: str) -> list[dict]:
+    """Every row of a list, page by page, following `odata.nextLink` to the end."""
+    rows: list[dict] = []
+    answer = client.get(path, params=params).json()
+    while True:
+        rows += answer["value"]
+        link = answer.get("odata.nextLink")
+        if link is None:
+            return rows
+        parts = urlsplit(link)
+        assert parts.path == path
+        answer = client.get(f"{parts.path}?{parts.query}").json()
+
+
+def test_rows_are_flat_archive_rows_with_the_samples_columns(corpus, corpus_spec) -> None:
+    answer = corpus.get(SALES)
+    body = answer.json()
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/json")
+    assert body["odata.metadata"] == "http://testserver/api/v1/archive$metadata"
+    assert len(body["value"]) == DEFAULT_PAGE_SIZE and "odata.nextLink" in body
+    for row in body["value"]:
+        assert list(row) == ["PrimaryKey", "EntityName", "saleId", "contactId", "name"]
+        assert row["EntityName"] == "sale" and row["PrimaryKey"] == row["saleId"] and 1 <= row["saleId"] <= 99_999
+        assert isinstance(row["contactId"], int) and isinstance(row["name"], str) and row["name"]
+    schema = {**corpus_spec["paths"][SALES]["get"]["responses"]["200"]["content"]["application/json"]["schema"],
+              "components": corpus_spec["components"]}
+    jsonschema.validate(body, {"$ref": schema["$ref"], "components": corpus_spec["components"]})
+    # Another entity's list is its own: the docs reuse the sale sample, the rows are persons.
+    person = _rows(corpus, "/api/v1/Person", **{"$top": "1"})[0]
+    assert person["EntityName"] == "person" and person["personId"] == person["PrimaryKey"]
+
+
+def _filter_for(name: str) -> str:
+    op = OPERATORS[name.lower()]
+    if op.arity is Arity.UNARY:
+        return f"registered {name}" if name.lower() != "currentassociate" else "associateId currentAssociate"
+    if name.lower() in ("before", "after", "date"):
+        return f"registered {name} '2025-06-01'"
+    if name.lower() == "datebetween":
+        return f"registered {name} ('2025-01-01', '2025-03-31')"
+    if op.arity is Arity.TWO:
+        return f"contactId {name} (100, 900)"
+    if op.arity is Arity.MANY:
+        return f"category/id {name} (3, 4)"
+    if name.lower() in ("contains", "notcontains", "begins", "notbegins", "is", "isnot"):
+        return f"name {name} 'Gr'"
+    return f"contactId {name} 500"
+
+
+@pytest.mark.parametrize("name", sorted(OPERATORS))
+def test_each_documented_operator_gives_rows_that_meet_it(corpus, name: str) -> None:
+    text = _filter_for(name)
+    rows = _rows(corpus, SALES, **{"$filter": text, "$select": "name,contactId,registered,category/id,associateId",
+                                   "$top": "1000"})
+    assert len(rows) >= 20, text  # the generated rows are made to meet the filter, not only filtered
+    tree = parse_filter(text)
+    today = datetime.now(timezone.utc).date()
+    assert all(matches(tree, row, today) for row in rows), text
+
+
+def test_conditions_hold_as_a_client_would_check_them(corpus) -> None:
+    rows = _rows(corpus, SALES, **{"$filter": "name begins 'S' and contactId gt 100 and registered thisWeek",
+                                   "$select": "name,contactId,registered", "$top": "1000"})
+    today = datetime.now(timezone.utc).date()
+    monday = today - timedelta(days=today.weekday())
+    assert rows and all(r["name"].lower().startswith("s") and r["contactId"] > 100 and
+                        monday <= as_date(r["registered"]) < monday + timedelta(days=7) for r in rows)
+    either = _rows(corpus, SALES, **{"$filter": "(startswith(name, 'Kon') or substringof('Group', name)) and "
+                                                "not contactId le 5000", "$top": "1000"})
+    assert either and all((r["name"].startswith("Kon") or "group" in r["name"].lower()) and r["contactId"] > 5000
+                          for r in either)
+    assert any(r["name"].startswith("Kon") for r in either) and any("group" in r["name"].lower() for r in either)
+    pinned = _rows(corpus, SALES, **{"$filter": "saleId oneOf (5, 77, 5)"})
+    assert [r["saleId"] for r in pinned] == [5, 77]
+    assert _rows(corpus, SALES, **{"$filter": "contactId gt 10 and contactId lt 5"}) == []
+
+
+@pytest.mark.parametrize("text, column", [
+    ("name begins", 12), ("(name eq 'a'", 13), ("name zz 1", 6), ("saleId between (1)", 8),
+    ("this(registered, fortnight)", 18), ("name eq 'a' and", 16),
+])
+def test_a_malformed_filter_is_a_400_that_points_at_the_column(corpus, text: str, column: int) -> None:
+    answer = corpus.get(SALES, params={"$filter": text, "$orderBy": "name up"})
+    assert answer.status_code == 400 and answer.headers["content-type"] == "application/problem+json"
+    errors = answer.json()["errors"]
+    assert [e["location"] for e in errors] == ["query.$filter", "query.$orderBy"]
+    assert errors[0]["message"].startswith(f"column {column}: ") and text in errors[0]["message"]
+    assert "'name up' is not 'column', 'column asc' or 'column desc'" in errors[1]["message"]
+
+
+def test_select_gives_exactly_those_columns_including_nested_ones(corpus) -> None:
+    rows = _rows(corpus, SALES, **{"$select": "name,department,category/id,registered,amount,probability"})
+    assert all(list(r) == ["PrimaryKey", "EntityName", "name", "department", "category/id", "registered", "amount",
+                           "probability"] for r in rows)
+    assert all(isinstance(r["category/id"], int) and as_date(r["registered"]) is not None and
+               isinstance(r["amount"], float) and 0 <= r["probability"] <= 100 for r in rows)
+    safe = _rows(corpus, SALES, **{"$select": "name,category/id", "$jsonSafe": "true"})
+    assert list(safe[0]) == ["PrimaryKey", "EntityName", "name", "category_id"]
+    assert [r["category_id"] for r in safe] == [r["category/id"] for r in rows]
+    # A row's values do not depend on which other columns are asked for.
+    assert [r["name"] for r in _rows(corpus, SALES, **{"$select": "name"})] == [r["name"] for r in rows]
+
+
+def test_order_by_sorts_on_several_columns_and_keeps_ties_in_id_order(corpus) -> None:
+    rows = _rows(corpus, SALES, **{"$orderby": "category asc,name desc", "$select": "category,name", "$top": "500"})
+    keys = [(r["category"].casefold(), r["name"].casefold()) for r in rows]
+    for (c1, n1), (c2, n2) in zip(keys, keys[1:]):
+        assert c1 < c2 or (c1 == c2 and n1 >= n2)
+    by_contact = _rows(corpus, SALES, **{"$orderBy": "contactId desc", "$select": "contactId", "$top": "500"})
+    assert [r["contactId"] for r in by_contact] == sorted((r["contactId"] for r in by_contact), reverse=True)
+    ties = _rows(corpus, SALES, **{"$orderBy": "done", "$select": "done", "$top": "500"})
+    for flag in (False, True):
+        ids = [r["PrimaryKey"] for r in ties if r["done"] is flag]
+        assert ids == sorted(ids)
+
+
+def test_paging_with_next_links_yields_every_row_once(corpus) -> None:
+    everything = _rows(corpus, SALES, **{"$top": "10000"})
+    assert 40 <= len(everything) <= 160
+    paged = _everything(corpus, SALES, **{"$top": "7", "$filter": "contactId gt 0"})
+    assert [r["PrimaryKey"] for r in paged] == [r["PrimaryKey"] for r in everything]
+    assert len({r["PrimaryKey"] for r in paged}) == len(paged)
+    assert _everything(corpus, SALES) == everything  # the default page size, to the end
+    skipped = _rows(corpus, SALES, **{"$skip": "10", "$top": "5"})
+    assert skipped == everything[10:15]
+    assert corpus.get(SALES, params={"$top": "-1"}).json()["value"] == everything[:DEFAULT_PAGE_SIZE]
+    assert corpus.get(SALES, params={"$top": "x"}).status_code == 400
+
+
+def test_the_same_request_gives_the_same_bytes_and_another_seed_other_rows(corpus, corpus_spec) -> None:
+    params = {"$filter": "name contains 'a'", "$orderBy": "name", "$top": "20"}
+    first = corpus.get(SALES, params=params).content
+    again = TestClient(create_app(corpus_spec, state="memory"), headers=AUTH).get(SALES, params=params).content
+    other = TestClient(create_app(corpus_spec, state="memory", seed=3), headers=AUTH).get(SALES, params=params)
+    assert first == again and other.content != first
+
+
+def test_format_overrides_accept(corpus) -> None:
+    xml = corpus.get(SALES, params={"$format": "XML", "$top": "2", "$select": "name,category/id"},
+                     headers={"Accept": "application/json"})
+    assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/xml")
+    assert xml.text.count("<PrimaryKey>") == 2 and "<odata.nextLink>" in xml.text
+    as_json = corpus.get(SALES, params={"$format": "json", "$top": "2"}, headers={"Accept": "application/xml"})
+    assert as_json.headers["content-type"].startswith("application/json") and len(as_json.json()["value"]) == 2
+    unknown = corpus.get(SALES, params={"$format": "atom", "$top": "1"}, headers={"Accept": "text/xml"})
+    assert unknown.headers["content-type"].startswith("text/xml")  # a value it does not know leaves Accept
+
+
+def test_a_list_under_a_parent_shows_the_parents_id(corpus) -> None:
+    rows = _rows(corpus, "/api/v1/Person/42/Sales", **{"$select": "personId,name"})
+    assert rows and all(r["personId"] == 42 and r["EntityName"] == "sale" for r in rows)
+
+
+def test_records_written_through_the_entity_appear_as_rows_and_obey_the_query(corpus) -> None:
+    session = {"X-Mock-Session": "odata"}
+    created = [corpus.post("/api/v1/Person", json={"Firstname": name, "Lastname": "Zeta"}, headers=session)
+               .json()["PersonId"] for name in ("Ada", "Bea", "Cy")]
+    query = {"$filter": "lastname eq 'Zeta'", "$select": "firstname,lastname", "$orderBy": "firstname desc",
+             "$top": "1000"}
+    rows = corpus.get("/api/v1/Person", params=query, headers=session).json()["value"]
+    stored = [r for r in rows if r["PrimaryKey"] >= 1_000_001]
+    assert [(r["PrimaryKey"], r["firstname"]) for r in stored] == list(zip(reversed(created), ["Cy", "Bea", "Ada"]))
+    merge = {"Content-Type": "application/merge-patch+json"}
+    assert corpus.patch(f"/api/v1/Person/{created[0]}", json={"Lastname": "Alpha"},
+                        headers={**session, **merge}).status_code == 200
+    corpus.delete(f"/api/v1/Person/{created[1]}", headers=session)
+    after = corpus.get("/api/v1/Person", params=query, headers=session).json()["value"]
+    assert [r["PrimaryKey"] for r in after if r["PrimaryKey"] >= 1_000_001] == [created[2]]
+    # A generated person that is deleted leaves the list; one that is changed shows the change.
+    first = _rows(corpus, "/api/v1/Person", **{"$top": "2", "$select": "firstname"})
+    corpus.delete(f"/api/v1/Person/{first[0]['PrimaryKey']}")
+    corpus.patch(f"/api/v1/Person/{first[1]['PrimaryKey']}", json={"Firstname": "Changed"}, headers=merge)
+    now = _rows(corpus, "/api/v1/Person", **{"$top": "1", "$select": "firstname"})
+    assert now == [{**first[1], "firstname": "Changed"}]
+    # Other sessions see none of it.
+    assert all(r["PrimaryKey"] < 1_000_001 for r in _everything(corpus, "/api/v1/Person"))
+
+
+def test_a_list_row_agrees_with_the_record_it_lists(corpus) -> None:
+    rows = _rows(corpus, "/api/v1/BatchTask", **{"$select": "name,state,associateId", "$top": "5"})
+    for row in rows:
+        record = corpus.get(f"/api/v1/BatchTask/{row['PrimaryKey']}").json()
+        assert (row["name"], row["state"], row["associateId"]) == (record["Name"], record["State"],
+                                                                   record["AssociateId"])
+    started = _rows(corpus, "/api/v1/BatchTask", **{"$filter": "state eq 'Started'", "$select": "state"})
+    assert started and {r["state"] for r in started} == {"Started"}
+
+
+def test_prefer_code_and_example_still_answer_the_documented_response(corpus) -> None:
+    sample = corpus.get(SALES, headers={"Prefer": "example=sample"}).json()
+    assert sample["value"][0]["name"] == "Weissnat, McKenzie and Mante"
+    assert corpus.get(SALES, params={"$filter": "bad bad"}, headers={"Prefer": "example=sample"}).status_code == 200
