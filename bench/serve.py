@@ -408,8 +408,8 @@ BigTarget = tuple[str, str, str, dict[str, str], str, int]
 LIST_SESSION = {"x-mock-session": "bench-list"}
 # An OData list as it is, and filtered (the generated rows made to meet the filter), sorted and selected.
 SALE_LIST = "/api/v1/Sale?$top=50"
-SALE_QUERY = ("/api/v1/Sale?$top=50&$select=name,contactId,registered,amount&$orderBy=name%20desc,amount"
-              "&$filter=name%20begins%20'S'%20and%20contactId%20gt%20100%20and%20registered%20thisYear")
+SALE_QUERY = ("/api/v1/Sale?$top=50&$select=name,contactId,registered,amount&$orderBy=name%%20desc,amount"
+              "&$filter=name%%20begins%%20'S'%%20and%%20contactId%%20gt%%20%s%%20and%%20registered%%20thisYear")
 XML = {"accept": "application/xml"}
 
 
@@ -423,8 +423,9 @@ def big_targets(connections: int) -> list[BigTarget]:
         ("Person/42 repeated, --answer-cache 0", "GET", "/api/v1/Person/42", {}, "state, no cache", c),
         ("list of 50 Person rows ($top=50)", "GET", "/api/v1/Person?$top=50", LIST_SESSION, "state", c),
         ("the same list, --answer-cache 0", "GET", "/api/v1/Person?$top=50", LIST_SESSION, "state, no cache", c),
-        ("OData Sale list, plain, no cache", "GET", SALE_LIST, {}, "state, no cache", c),
-        ("OData Sale list, filtered+sorted, no cache", "GET", SALE_QUERY, {}, "state, no cache", c),
+        ("OData Sale list, $top=50, repeated", "GET", SALE_LIST, {}, "state", c),
+        ("OData list filtered+sorted, repeated, no cache", "GET", SALE_QUERY % 100, {}, "state, no cache", c),
+        ("OData list, a new filter each request", "GET", SALE_QUERY % "{id}", {}, "state, no cache", c),
         ("agent GetPersonEntity, ids in turn", "POST", AGENT_PATH + "?personEntityId={id}", {}, "state", c),
         ("Person/{id} as XML, ids in turn", "GET", "/api/v1/Person/{id}", XML, "state", c),
         ("BatchTask/{id} (small), ids in turn", "GET", "/api/v1/BatchTask/{id}", {}, "state", c),

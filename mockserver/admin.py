@@ -71,9 +71,12 @@ class Admin:
             raw = (params.get("advance") or [""])[-1]
             seconds = parse_offset(raw) if raw else None
             if seconds is None:
-                message = f"advance={raw!r} is not an offset such as +10s, 2m or -1h"
+                message = f"advance={raw!r} is not an offset such as 10s, 2m or -1h, within a hundred years"
                 return problem_reply(Problem(400, message, (Violation("query.advance", message),)))
-            await self._store(lambda s: self.state.advance_clock(s, seconds), session)  # type: ignore[union-attr]
+            moved = await self._store(lambda s: self.state.advance_clock(s, seconds), session)  # type: ignore[union-attr]
+            if moved is None:
+                message = f"advance={raw!r} would move the clock more than a hundred years"
+                return problem_reply(Problem(400, message, (Violation("query.advance", message),)))
         offset = await self._store(self.state.time.offset, session)
         now = self.state.time.real() + offset
         return _json(200, {"session": session, "offsetSeconds": offset,

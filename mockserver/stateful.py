@@ -108,7 +108,8 @@ def clock_offset(at: str | None) -> float | Reply:
         return 0.0
     seconds = parse_offset(at)
     if seconds is None:
-        return problem_reply(Problem(400, f"Prefer: at={at} is not an offset such as +10s, +2m or -1h",
+        return problem_reply(Problem(400, f"Prefer: at={at} is not an offset such as +10s, +2m or -1h, within a "
+                                          "hundred years",
                                      (Violation("header.Prefer", f"at={at} is not an offset"),)))
     return seconds
 

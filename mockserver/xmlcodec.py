@@ -25,12 +25,21 @@ def _xml_name(name: str) -> str:
     return name if _is_xml_name(name) else "item"
 
 
+# Characters XML 1.0 cannot hold, even escaped: text from a client (a stored name, a filter's value) may have them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
 def _text(value: Any) -> str:
     if value is True:
         return "true"
     if value is False:
         return "false"
-    return escape(str(value))
+    text = str(value)
+    return escape(text if text.isprintable() else _clean(text))
 
 
 class XmlWriter:
@@ -142,7 +151,7 @@ class XmlWriter:
                     # Dictionary keys need not be XML names: carry them in an attribute instead.
                     inner: list[str] = []
                     w(inner, "item", v)
-                    out.append(inner[0].replace("<item", f"<item key={quoteattr(k)}", 1))
+                    out.append(inner[0].replace("<item", f"<item key={quoteattr(_clean(k))}", 1))
                     out.extend(inner[1:])
                 elif not scalar:
                     if id(v) in shared:
@@ -151,6 +160,8 @@ class XmlWriter:
                     else:
                         w(out, k, v)
                 elif type(v) is str:
+                    if not v.isprintable():  # a quick test: what XML cannot hold is never printable
+                        v = _clean(v)
                     append(f"<{k}>{v.replace('&', '&amp;').replace('>', '&gt;').replace('<', '&lt;')}</{k}>")
                 elif v is None:
                     append(f'<{k} i:nil="true"/>')

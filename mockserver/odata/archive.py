@@ -15,6 +15,8 @@ from __future__ import annotations
 import functools
 import random
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -24,12 +26,15 @@ from urllib.parse import quote, urlencode
 from ..fakedata import DataFactory
 from ..seeding import stable_seed
 from ..state.entities import CREATED_ID_START
-from .filter import All, Condition, Expr, conditions
-from .predicates import FIXED, as_moment, find_column, matches, satisfy
+from ..state.records import JsonRecord
+from .filter import All, Any_, Condition, Expr, conditions
+from .predicates import FIXED, as_moment, column_key, find_column, matches, satisfy
 from .query import ODataQuery
 
 MIN_ROWS, MAX_ROWS = 40, 160
 CELL_CACHE_SIZE = 65_536  # drawn cells remembered per list: a few hundred rows of a few columns, many times over
+LIST_CACHE_SIZE = 64  # generated row sets per list (by filter, columns, path and day): a client paging through
+STORED_ROW_CACHE_SIZE = 1024  # stored records' rows, by the record's text
 ID_RANGE = (1, 99_999)  # what the data generator draws ids from (a created record's id is above it)
 PRIMARY_KEY, ENTITY_NAME = "PrimaryKey", "EntityName"
 _UNSAFE = re.compile(r"[^A-Za-z0-9_]")
@@ -164,14 +169,16 @@ class ArchiveList:
         self._generators: dict[str, Any] = {}
         # A cell costs a seeded Random (about 10 us); a list shows the same rows request after request.
         self._cell = functools.lru_cache(maxsize=CELL_CACHE_SIZE)(self._draw)
+        self._generated = functools.lru_cache(maxsize=LIST_CACHE_SIZE)(self._generated_rows)
+        self._text_rows: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
+        self._text_rows_lock = threading.Lock()
         self._paths: dict[str, str | None] = {}
         self._schemas: list[Any] = []  # kept alive: the factory caches generators by schema identity
 
     # -- columns ------------------------------------------------------------------------------------------------
 
     def _is_id(self, column: str) -> bool:
-        low = column.lower()
-        return low in (PRIMARY_KEY.lower(), self.id_column.lower())
+        return column_key(column) in (PRIMARY_KEY.lower(), self.id_column.lower())
 
     def _record_path(self, column: str) -> str | None:
         """Where in the list entity's record a column reads (`category/id` -> `Category/Id`), or None: its own
@@ -230,13 +237,17 @@ class ArchiveList:
         return sorted(r.sample(range(ID_RANGE[0], ID_RANGE[1] + 1), size))
 
     def _pinned_ids(self, expr: Expr | None) -> list[int] | None:
+        """The ids a filter names outright, or None: `saleId eq 5`, `saleId oneOf (5, 6)`, `saleId eq 5 or
+        saleId eq 6`, as one of the conditions of an `and`."""
         parts = expr.operands if isinstance(expr, All) else (expr,) if expr is not None else ()
-        for c in parts:
-            if isinstance(c, Condition) and not c.call and self._is_id(c.column) and c.meaning in ("eq", "oneof"):
-                ids = [int(v) for v in c.operands
-                       if isinstance(v, (int, str)) and not isinstance(v, bool) and str(v).lstrip("-").isdigit()]
-                # An id the mock did not create, above where created ids start, names no record.
-                return [i for i in ids if 0 < i < CREATED_ID_START]
+        for part in parts:
+            branches = part.operands if isinstance(part, Any_) else (part,)
+            if not all(isinstance(c, Condition) and not c.call and self._is_id(c.column) and
+                       c.meaning in ("eq", "oneof") for c in branches):
+                continue
+            ids = [i for c in branches for i in map(_whole, c.operands) if i is not None]  # type: ignore[union-attr]
+            # An id the mock did not create, above where created ids start, names no record.
+            return [i for i in ids if 0 < i < CREATED_ID_START]
         return None
 
     def row(self, ident: Any, columns: Iterable[str], record: Record | None) -> dict[str, Any]:
@@ -262,34 +273,29 @@ class ArchiveList:
 
     def rows(self, query: ODataQuery, path_params: Mapping[str, str], stored: Mapping[str, Any] | None,
              deleted: frozenset[str], today: date) -> list[dict[str, Any]]:
-        """Every row of the list that matches the query, in order (before paging)."""
-        shown = query.select or self.default_columns
+        """Every row of the list that matches the query, in order (before paging). The rows are shared with
+        later requests (see `_generated`): read them, do not change them."""
         expr = query.filter
         if self._parent is not None and path_params.get(self._parent[1], "").isdigit():
             column, param = self._parent
             parent = Condition(column, "eq", (int(path_params[param]),), "eq")
             expr = parent if expr is None else All((parent, expr))
         filtered = [c.column for c in conditions(expr)] if expr is not None else []
-        needed = list(dict.fromkeys([*shown, *filtered, *(c for c, _ in query.order)]))
-        with_record = self._needs_record(needed)
+        # One column however it is spelled (`Name` in the filter, `name` in $select): the first spelling.
+        spellings: dict[str, str] = {}
+        for c in [*(query.select or self.default_columns), *filtered, *(c for c, _ in query.order)]:
+            spellings.setdefault(column_key(c), c)
+        needed = tuple(spellings.values())
+        generated = self._generated(expr, query.filter_text, needed, tuple(sorted(path_params.items())), today)
         stored = stored or {}
-        out: list[dict[str, Any]] = []
-        filter_key = query.filter_text
-        for ident in self._collection(path_params, self._pinned_ids(query.filter)):
-            key = str(ident)
-            if key in stored or key in deleted:
-                continue
-            record = self.source.record(ident) if with_record and self.source.record else None
-            row = self.row(ident, needed, record)
-            if expr is not None:
-                r = random.Random(stable_seed(self.seed, self.operation_id, ident, filter_key))
-                satisfy(expr, row, self._redraw, r, today)
-                if not matches(expr, row, today):
-                    continue
-            out.append(row)
+        if stored or deleted:
+            out = [row for row in generated if str(row[PRIMARY_KEY]) not in stored and
+                   str(row[PRIMARY_KEY]) not in deleted]
+        else:
+            out = list(generated)
         for key, record in stored.items():
             ident: Any = int(key) if key.lstrip("-").isdigit() else key
-            row = self.row(ident, needed, record if isinstance(record, Mapping) else None)
+            row = self._stored_row(ident, needed, record if isinstance(record, Mapping) else None)
             if expr is None or matches(expr, row, today):
                 out.append(row)
         if stored:
@@ -297,6 +303,41 @@ class ArchiveList:
         for column, descending in reversed(query.order):  # stable sorts, last key first
             out.sort(key=lambda row, c=column: _order_key(row, c), reverse=descending)
         return out
+
+    def _generated_rows(self, expr: Expr | None, filter_text: str, needed: tuple[str, ...],
+                        path_items: tuple[tuple[str, str], ...], today: date) -> tuple[dict[str, Any], ...]:
+        """The generated rows that meet `expr`, in id order: a function of its arguments, so remembered
+        (`_generated`) for the pages of a list and its repeated queries."""
+        with_record = self._needs_record(needed)
+        out: list[dict[str, Any]] = []
+        for ident in self._collection(dict(path_items), self._pinned_ids(expr)):
+            record = self.source.record(ident) if with_record and self.source.record else None
+            row = self.row(ident, needed, record)
+            if expr is not None:
+                r = random.Random(stable_seed(self.seed, self.operation_id, ident, filter_text))
+                satisfy(expr, row, self._redraw, r, today)
+                if not matches(expr, row, today):
+                    continue
+            out.append(row)
+        return tuple(out)
+
+    def _stored_row(self, ident: Any, needed: tuple[str, ...], record: Record | None) -> dict[str, Any]:
+        """A stored record's row. A record kept as its text has its row remembered by that text: reading a
+        14 KB record costs more than the rest of a page."""
+        if type(record) is not JsonRecord:
+            return self.row(ident, needed, record)
+        key = (record.text, ident, needed)
+        with self._text_rows_lock:  # SQLite-backed requests may run in threads
+            row = self._text_rows.get(key)
+            if row is not None:
+                self._text_rows.move_to_end(key)
+                return row
+        row = self.row(ident, needed, record)
+        with self._text_rows_lock:
+            self._text_rows[key] = row
+            if len(self._text_rows) > STORED_ROW_CACHE_SIZE:
+                self._text_rows.popitem(last=False)
+        return row
 
     def _redraw(self, column: str, r: random.Random) -> Any:
         if self._is_id(column):
@@ -343,6 +384,19 @@ def base_url(scheme: str, host: str | None) -> str:
     if host and _HOST.match(host):
         return f"{scheme}://{host}"
     return ""
+
+
+def _whole(value: Any) -> int | None:
+    """An id a filter's value names: 5, 5.0 or '5' (a quoted id of a sensible length)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and 0 < len(value.strip()) <= 18 and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
 
 
 def _primary_order(row: Mapping[str, Any]) -> tuple[int, Any]:

@@ -28,6 +28,10 @@ from typing import Union
 
 MAX_DEPTH = 64
 MAX_LENGTH = 8192
+MAX_CONDITIONS = 32   # conditions in one filter: each one is met row by row
+MAX_VALUES = 100      # values in one list (`oneOf (1, 2, ...)`)
+MAX_NUMBER_DIGITS = 30
+MAX_PERIODS = 1000    # the count of next(f, n, period) and its kin
 
 
 class FilterError(ValueError):
@@ -175,6 +179,8 @@ def _tokens(text: str) -> Iterator[_Token]:
         elif kind == "datetime":
             yield _Token("string", raw, pos + 1, raw[len("datetime'"):-1])
         elif kind == "number":
+            if len(raw) > MAX_NUMBER_DIGITS:
+                raise FilterError(f"a number of more than {MAX_NUMBER_DIGITS} characters", pos + 1)
             yield _Token("number", raw, pos + 1, float(raw) if any(c in raw for c in ".eE") else int(raw))
         elif kind != "space":
             yield _Token(kind, raw, pos + 1)
@@ -190,6 +196,7 @@ class _Parser:
         self.tokens = _tokens(text)
         self.token = next(self.tokens)
         self.depth = 0
+        self.count = 0  # conditions so far
 
     def advance(self) -> _Token:
         token = self.token
@@ -266,7 +273,13 @@ class _Parser:
             return self.call(function, token)
         return self.condition(token)
 
+    def counted(self, at: int) -> None:
+        self.count += 1
+        if self.count > MAX_CONDITIONS:
+            raise FilterError(f"more than {MAX_CONDITIONS} conditions", at)
+
     def condition(self, column: _Token) -> Condition:
+        self.counted(column.column)
         token = self.token
         name = token.text.lower() if token.kind in ("name", "punct") else ""
         operator = OPERATORS.get(name)
@@ -288,6 +301,8 @@ class _Parser:
         if self.punct("("):
             values = [self.literal()]
             while self.punct(","):
+                if len(values) == MAX_VALUES:
+                    raise FilterError(f"more than {MAX_VALUES} values in one list", self.token.column)
                 values.append(self.literal())
             self.expect(")", "',' or ')' in the list of values")
             return tuple(values)
@@ -305,6 +320,7 @@ class _Parser:
                           token.column)
 
     def call(self, function: Function, name: _Token) -> Condition:
+        self.counted(name.column)
         args: list[tuple[_Token, Literal | str]] = []
         while True:
             token = self.token
@@ -336,8 +352,9 @@ class _Parser:
                 raise FilterError(f"the period of {function.name}() is one of {', '.join(PERIODS)}, not "
                                   f"{literals[-1]!r}", args[-1][0].column)
             if len(literals) == 2 and not (isinstance(literals[0], int) and not isinstance(literals[0], bool)
-                                           and literals[0] >= 0):
-                raise FilterError(f"the count of {function.name}() must be a whole number", args[1][0].column)
+                                           and 0 <= literals[0] <= MAX_PERIODS):
+                raise FilterError(f"the count of {function.name}() must be a whole number from 0 to {MAX_PERIODS}",
+                                  args[1][0].column)
             literals[-1] = period
         return Condition(str(column), function.meaning, tuple(literals), function.name, call=True)
 

@@ -7,6 +7,7 @@ month)` ...) are ranges of days around the mock's clock, which a test can move (
 """
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
@@ -17,18 +18,24 @@ from .filter import All, Any_, Condition, Expr, Literal, Not
 # The associate `currentAssociate` names: the mock has no login, so it is always this one.
 CURRENT_ASSOCIATE = 1
 REDRAWS = 48          # how often a generated value is drawn again before it is built to fit
+FEW_REDRAWS = 8       # the same, for a bound (`amount gt 500`): a draw is likelier to fit, a built value as real
 _OPEN_RANGE_DAYS = 365
 
 Redraw = Callable[[str, random.Random], Any]  # (column, rng) -> a fresh realistic value for the column, or FIXED
 FIXED: Any = type("Fixed", (), {"__repr__": lambda self: "FIXED", "__slots__": ()})()  # a column no filter changes
 
 
+def column_key(column: str) -> str:
+    """What names a column whatever its spelling: `Category.Id`, `category/id` and `CATEGORY/ID` are one."""
+    return column.lower().replace(".", "/")
+
+
 def find_column(row: Mapping[str, Any], column: str) -> str | None:
-    """The key of `row` that names `column`, in any case."""
+    """The key of `row` that names `column`, in any case (and `.` for `/`)."""
     if column in row:
         return column
-    lower = column.lower()
-    return next((k for k in row if k.lower() == lower), None)
+    wanted = column_key(column)
+    return next((k for k in row if isinstance(k, str) and column_key(k) == wanted), None)
 
 
 # -- comparing values -------------------------------------------------------------------------------------------
@@ -128,8 +135,18 @@ _CALL_OFFSETS: dict[str, Callable[[int], tuple[int, int]]] = {
 }
 
 
+_NO_DAYS = (date.max, date.min)  # a range no day is in: one reaching past the calendar's ends
+
+
 def date_range(c: Condition, today: date) -> tuple[date | None, date | None] | None:
     """[start, end) of the days a date condition accepts (None: open), or None for a condition on other things."""
+    try:
+        return _date_range(c, today)
+    except (OverflowError, ValueError):  # after '9999-12-31', next(f, 999, year): past the calendar
+        return _NO_DAYS
+
+
+def _date_range(c: Condition, today: date) -> tuple[date | None, date | None] | None:
     m = c.meaning
     if m in _UNARY_RANGES:
         period, offset = _UNARY_RANGES[m]
@@ -209,15 +226,23 @@ def satisfy(expr: Expr, row: dict[str, Any], redraw: Redraw, r: random.Random, t
     then by building a value that fits (never for a column `redraw` calls FIXED, such as the row's id); `or` meets one branch, chosen by `r`. The caller checks the result
     with `matches` and drops a row that still does not (a filter that contradicts itself)."""
     if isinstance(expr, All):
-        for e in expr.operands:
-            satisfy(e, row, redraw, r, today)
+        for _ in range(2):  # meeting one condition may undo another on the same column: a second pass
+            _meet_together(expr, row, r, today)
+            for e in expr.operands:
+                satisfy(e, row, redraw, r, today)
+            if matches(expr, row, today):
+                return
         return
     if isinstance(expr, Any_):
         if not matches(expr, row, today):
             satisfy(expr.operands[int(r.random() * len(expr.operands))], row, redraw, r, today)
         return
     if isinstance(expr, Not):
-        for _ in range(REDRAWS):
+        opposite = negate(expr.operand)
+        if opposite is not None:
+            satisfy(opposite, row, redraw, r, today)
+            return
+        for _ in range(FEW_REDRAWS):
             if not matches(expr.operand, row, today):
                 return
             for c in _columns(expr.operand):
@@ -230,7 +255,7 @@ def satisfy(expr: Expr, row: dict[str, Any], redraw: Redraw, r: random.Random, t
     current = row.get(key)
     if condition_holds(expr, current, today):
         return
-    for _ in range(REDRAWS):
+    for _ in range(_redraws(expr, today)):
         value = redraw(key, r)
         if value is FIXED:
             return  # the row's identity: the filter keeps or drops the row as it is
@@ -242,12 +267,108 @@ def satisfy(expr: Expr, row: dict[str, Any], redraw: Redraw, r: random.Random, t
         row[key] = built
 
 
+def _redraws(c: Condition, today: date) -> int:
+    """How often to draw a column again for `c` before building a value: a realistic draw is worth many tries
+    for text (a name that begins with S), a few for a bound, none where a draw would only match by chance (one
+    value, a range of days: generated dates cluster around a fixed year, and today moves on)."""
+    if c.meaning in _BUILT or date_range(c, today) is not None:
+        return 0
+    return FEW_REDRAWS if c.meaning in _BOUNDS else REDRAWS
+
+
+_BUILT = frozenset({"eq", "oneof", "currentassociate"})
+_BOUNDS = frozenset({"lt", "le", "gt", "ge", "between"})
+
+
 def _columns(expr: Expr) -> list[str]:
     if isinstance(expr, Condition):
         return [expr.column]
     if isinstance(expr, Not):
         return _columns(expr.operand)
     return [c for e in expr.operands for c in _columns(e)]
+
+
+_OPPOSITES = {"eq": ("ne", "ne"), "ne": ("eq", "eq"), "oneof": ("notoneof", "NotOneOf"),
+              "notoneof": ("oneof", "oneOf"), "contains": ("notcontains", "notContains"),
+              "notcontains": ("contains", "contains"), "begins": ("notbegins", "notBegins"),
+              "notbegins": ("begins", "begins"), "lt": ("ge", "ge"), "ge": ("lt", "lt"), "le": ("gt", "gt"),
+              "gt": ("le", "le")}
+
+
+def negate(expr: Expr) -> Expr | None:
+    """A filter without `not` that means `not expr` (for every row that has the columns), or None when there is
+    none (`not registered thisWeek`): `not a eq 1` is `a ne 1`, `not (x and y)` is `not x or not y`."""
+    if isinstance(expr, Not):
+        return expr.operand
+    if isinstance(expr, Condition):
+        opposite = _OPPOSITES.get(expr.meaning)
+        if opposite is None or (expr.call and expr.meaning != "begins"):
+            return None
+        return Condition(expr.column, opposite[0], expr.operands, opposite[1])
+    parts = [negate(e) for e in expr.operands]
+    if any(p is None for p in parts):
+        return None
+    return Any_(tuple(parts)) if isinstance(expr, All) else All(tuple(parts))  # type: ignore[arg-type]
+
+
+def _meet_together(expr: All, row: dict[str, Any], r: random.Random, today: date) -> None:
+    """Meet the bounds a conjunction puts on one column at once (`amount ge 100 and amount le 200`, `registered
+    after '2024-01-01' and registered before '2024-02-01'`): one at a time, each would undo the other."""
+    groups: dict[str, list[Condition]] = {}
+    for c in expr.operands:
+        if isinstance(c, Condition) and (c.meaning in _BOUNDS or date_range(c, today) is not None):
+            groups.setdefault(column_key(c.column), []).append(c)
+    for conds in groups.values():
+        if len(conds) < 2:
+            continue
+        key = find_column(row, conds[0].column) or conds[0].column
+        current = row.get(key)
+        if all(condition_holds(c, current, today) for c in conds):
+            continue
+        for _ in range(FEW_REDRAWS):
+            value = _within(conds, current, r, today)
+            if value is _NOTHING:
+                break
+            if all(condition_holds(c, value, today) for c in conds):
+                row[key] = value
+                break
+
+
+def _within(conds: list[Condition], current: Any, r: random.Random, today: date) -> Any:
+    """A value inside every bound of `conds` (all on one column), or _NOTHING."""
+    spans = [date_range(c, today) for c in conds]
+    try:
+        if all(span is not None for span in spans):
+            starts = [s[0] for s in spans if s[0] is not None]  # type: ignore[index]
+            ends = [s[1] for s in spans if s[1] is not None]  # type: ignore[index]
+            low = max(starts) if starts else (min(ends) - timedelta(days=_OPEN_RANGE_DAYS))
+            high = min(ends) if ends else low + timedelta(days=_OPEN_RANGE_DAYS)
+            if low >= high:
+                return _NOTHING
+            return _moment_like(current, low + timedelta(days=int(r.random() * (high - low).days)), r)
+    except (OverflowError, ValueError):
+        return _NOTHING
+    lows: list[float] = []
+    highs: list[float] = []
+    for c in conds:
+        numbers = [_number(o) for o in c.operands]
+        if any(n is None or not math.isfinite(n) for n in numbers):
+            return _NOTHING
+        if c.meaning in ("gt", "ge"):
+            lows.append(numbers[0])  # type: ignore[arg-type]
+        elif c.meaning in ("lt", "le"):
+            highs.append(numbers[0])  # type: ignore[arg-type]
+        elif c.meaning == "between":
+            lows.append(numbers[0])  # type: ignore[arg-type]
+            highs.append(numbers[1])  # type: ignore[arg-type]
+    low = max(lows) if lows else (min(highs) - 1000.0)
+    high = min(highs) if highs else low + 1000.0
+    if low > high:
+        return _NOTHING
+    if isinstance(current, int) and not isinstance(current, bool):
+        first, last = math.ceil(low), math.floor(high)
+        return first + int(r.random() * (last - first + 1)) if first <= last else _NOTHING
+    return round(low + r.random() * (high - low), 2)
 
 
 _NOTHING: Any = object()
@@ -258,14 +379,13 @@ def _like(current: Any, value: Any) -> Any:
     if isinstance(current, bool):
         truth = _truth(value)
         return truth if truth is not None else value
-    if isinstance(current, int) and not isinstance(value, bool):
+    if isinstance(current, (int, float)) and not isinstance(current, bool) and not isinstance(value, bool):
         number = _number(value)
-        if number is not None and number == int(number):
-            return int(number)
-    if isinstance(current, float) and not isinstance(value, bool):
-        number = _number(value)
-        if number is not None:
-            return number
+        if number is None or not math.isfinite(number):
+            return _NOTHING  # no number of the column's type is that value: the row cannot meet it
+        if isinstance(current, int):
+            return int(number) if number == int(number) else _NOTHING
+        return number
     if isinstance(current, str) and value is not None and not isinstance(value, str):
         return str(value).lower() if isinstance(value, bool) else str(value)
     return value
@@ -281,6 +401,13 @@ def _moment_like(current: Any, day: date, r: random.Random) -> str:
 
 def _build(c: Condition, current: Any, r: random.Random, today: date) -> Any:
     """A value for the column that meets `c` when drawing did not find one, or _NOTHING."""
+    try:
+        return _construct(c, current, r, today)
+    except (OverflowError, ValueError):  # a bound at the calendar's end: no value fits
+        return _NOTHING
+
+
+def _construct(c: Condition, current: Any, r: random.Random, today: date) -> Any:
     m, ops = c.meaning, c.operands
     span = date_range(c, today)
     if span is not None:
@@ -328,12 +455,14 @@ def _in_bounds(c: Condition, current: Any, r: random.Random) -> Any:
     whole = not isinstance(current, float) and all(float(n).is_integer() for n in numbers)  # type: ignore[arg-type]
     low, high = numbers[0], numbers[-1]
     assert low is not None and high is not None
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return _NOTHING
     width = max(10.0, abs(low) if m in ("gt", "ge") else abs(high))
     if m in ("gt", "ge"):
         low, high = low + (1 if m == "gt" else 0), low + width
     elif m in ("lt", "le"):
         low, high = high - width, high - (1 if m == "lt" else 0)
-    if low > high:
+    if low > high or not (math.isfinite(low) and math.isfinite(high)):
         return _NOTHING
     if whole:
         return int(low) + int(r.random() * (int(high) - int(low) + 1))

@@ -10,7 +10,8 @@ from ..problems import Violation
 from .filter import Expr, FilterError, parse_filter
 
 DEFAULT_PAGE_SIZE = 50  # rows in a page when the request gives no $top: a list never answers megabytes
-_COLUMN = re.compile(r"^[^\s,]+$")
+_COLUMN = re.compile(r"^[^\s,\x00-\x1f\x7f]{1,200}$")  # a name of printable characters
+MAX_COLUMNS = 100  # in $select, and in $orderBy
 _FORMATS = {"json": "application/json", "xml": "application/xml"}
 
 
@@ -63,6 +64,8 @@ def parse_query(query: Mapping[str, list[str]]) -> ODataQuery:
         if bad:
             problems.append(Violation(f"query.{found[0]}", f"{bad[0]!r} is not a column name"))
         select = tuple(dict.fromkeys(c for c in columns if c))
+        if len(select) > MAX_COLUMNS:
+            problems.append(Violation(f"query.{found[0]}", f"more than {MAX_COLUMNS} columns"))
     expr, filter_text = None, ""
     found = _option(query, "$filter")
     if found is not None and found[1].strip():
@@ -80,9 +83,13 @@ def parse_query(query: Mapping[str, list[str]]) -> ODataQuery:
             if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
                 problems.append(Violation(f"query.{found[0]}", f"column {position}: {part.strip()!r} is not "
                                                                "'column', 'column asc' or 'column desc'"))
+            elif words and not _COLUMN.match(words[0]):
+                problems.append(Violation(f"query.{found[0]}", f"{words[0]!r} is not a column name"))
             elif words:
                 order.append((words[0], len(words) == 2 and words[1].lower() == "desc"))
             position += len(part) + 1
+        if len(order) > MAX_COLUMNS:
+            problems.append(Violation(f"query.{found[0]}", f"more than {MAX_COLUMNS} columns"))
     top = skip = None
     for name in ("$top", "$skip"):
         found = _option(query, name)

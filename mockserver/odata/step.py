@@ -81,9 +81,9 @@ class ODataList:
         self.negotiator = negotiator
         self.negotiate = Negotiate(negotiator)
         usable = action is not None and action.role is Role.LIST and action.reply is StateReply.ENVELOPE
-        self.engine = engine if usable else None
+        self.engine = engine  # its clock dates every list; its records are rows of the list's own entity
         self.action = action if usable else None
-        self.blocks = self.engine is not None and self.action is not None and self.engine.blocks(self.action)
+        self.blocks = engine is not None and self.action is not None and engine.blocks(self.action)
 
     def __call__(self, ctx: RequestContext) -> StepResult:
         prefs = ctx.prefs
@@ -114,11 +114,11 @@ class ODataList:
 
     def _answer(self, ctx: RequestContext, query: ODataQuery, at: float) -> None:
         session = ctx.session
+        now = self.engine.time.now(session, at) if self.engine is not None else time.time() + at
+        stored: Mapping[str, Any] = {}
+        deleted: frozenset[str] = frozenset()
         if self.engine is not None and self.action is not None:
-            now = self.engine.time.now(session, at)
             stored, deleted = self.engine.records(session, self.action.entity, now=now)
-        else:
-            now, stored, deleted = time.time() + at, {}, frozenset()
         today = datetime.fromtimestamp(now, timezone.utc).date()
         rows = self.archive.rows(query, ctx.path_params, stored, deleted, today)
         base = base_url(ctx.scope.get("scheme", "http"), ctx.headers.get("host"))

@@ -11,7 +11,8 @@ from .entities import CREATED_ID_START, Action, Entity, Filter, Inference, Infer
 from .errors import PatchConflict, PatchError
 from .lifecycle import CLOCK, RUNS, Clock, Lifecycle, Run, compile_lifecycles
 from .patch import SUPEROFFICE_PATCH_OPS, apply_json_patch, apply_merge_patch, find_key
-from ..spec import OperationSpec
+from ..errors import SpecError
+from ..spec import OperationSpec, RefFollower, declared_type
 from .records import JsonRecord, as_mapping
 from .store import DELETED, MemoryStore, Store, _key_order
 
@@ -106,9 +107,9 @@ class StateEngine:
         """`operations` and `memo` save work the caller has done already (see `infer`); `seed` draws which
         lifecycle runs fail."""
         inference = infer(spec, overrides, operations=operations, memo=memo)
-        lifecycles = compile_lifecycles((overrides or {}).get("lifecycles"),
-                                        {e.name.lower(): e for e in inference.entities},
-                                        frozenset(_operation_ids(spec)))
+        raw = (overrides or {}).get("lifecycles")
+        lifecycles = compile_lifecycles(raw, {e.name.lower(): e for e in inference.entities},
+                                        frozenset(_operation_ids(spec)), _PropertyKinds(spec)) if raw else {}
         return cls(inference, store, clock, lifecycles=lifecycles, seed=seed)
 
     def carried(self, inference: Inference | None = None) -> StateEngine:
@@ -231,8 +232,9 @@ class StateEngine:
                     records[key] = {**as_mapping(records[key]), **lifecycle.values(run, now)}
         return records, deleted
 
-    def advance_clock(self, session: str, seconds: float) -> float:
-        """Move a session's clock forward (or back) for the lifecycles; the session's new offset in seconds."""
+    def advance_clock(self, session: str, seconds: float) -> float | None:
+        """Move a session's clock forward (or back) for the lifecycles; the session's new offset in seconds, or
+        None (nothing moved) when it would be more than a hundred years from real time."""
         return self.time.advance(session or DEFAULT_SESSION, seconds)
 
     # helpers ------------------------------------------------------------------------------------------------
@@ -423,6 +425,8 @@ class StateEngine:
                 return record
             self._stamp(entity, record, key[0], current)
             tx.put(entity.name, key[1], record)
+        if entity.name in self.lifecycles:  # a record in a run answers with where its run is now
+            record = self._live(session, entity, key[1], record)
         return self._reply(action, record, key[0])
 
     def _delete(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
@@ -681,6 +685,24 @@ _MOMENTS = threading.local()
 def _now_of(engine: StateEngine) -> float:
     now = getattr(_MOMENTS, "now", None)
     return now if now is not None else engine.time.real()
+
+
+class _PropertyKinds:
+    """The JSON type of an entity's record property (its first carrier's), for checking a lifecycle."""
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        self.follow = RefFollower(spec)
+        self.schemas = (spec.get("components") or {}).get("schemas") or {}
+
+    def __call__(self, entity: Entity, prop: str) -> str | None:
+        try:
+            carrier = self.follow(self.schemas.get(entity.carriers[0]) or {}) if entity.carriers else {}
+            schema = self.follow(((carrier or {}).get("properties") or {}).get(prop) or {})
+        except SpecError:
+            return None
+        if not isinstance(schema, Mapping):
+            return None
+        return declared_type(schema) or ("object" if "properties" in schema else None)
 
 
 def _operation_ids(spec: Mapping[str, Any]) -> list[str]:

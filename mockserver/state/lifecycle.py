@@ -11,10 +11,11 @@ forward instead of sleeping (`POST /__docmock/clock`, or `Prefer: at=+10s` for o
 """
 from __future__ import annotations
 
+import math
 import random
 import re
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,25 +27,33 @@ CLOCK = "~clock"
 CLOCK_KEY = "offset"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min|h)?\s*$", re.IGNORECASE)
 _UNITS = {"ms": 0.001, "s": 1.0, "": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+MAX_SECONDS = 100 * 365.25 * 86400  # durations, offsets and a session's clock stay within a hundred years
 _OFFSET = re.compile(r"^\s*([+-]?)\s*(\d+(?:\.\d+)?\s*(?:ms|s|m|min|h)?)\s*$", re.IGNORECASE)
 
 
 def parse_duration(text: Any, where: str) -> float:
-    """Seconds from `10s`, `1.5s`, `500ms`, `2m`, `1h` or a bare number of seconds."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool) and text >= 0:
-        return float(text)
-    m = _DURATION.match(str(text))
-    if m is None:
-        raise OverridesError(f"{where}: {text!r} is not a duration such as 1s, 500ms, 2m or 1h")
-    return float(m.group(1)) * _UNITS[(m.group(2) or "").lower()]
+    """Seconds from `10s`, `1.5s`, `500ms`, `2m`, `1h` or a bare number of seconds, up to a hundred years."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        m = _DURATION.match(str(text))
+        seconds = float(m.group(1)) * _UNITS[(m.group(2) or "").lower()] if m is not None else math.nan
+    if not 0 <= seconds <= MAX_SECONDS:  # also NaN
+        raise OverridesError(f"{where}: {text!r} is not a duration such as 1s, 500ms, 2m or 1h "
+                             "(at most a hundred years)")
+    return seconds
 
 
 def parse_offset(text: str) -> float | None:
-    """Seconds from `+10s`, `-1m`, `90` (for `Prefer: at=` and the clock endpoint); None when malformed."""
+    """Seconds from `+10s`, `-1m`, `90` (for `Prefer: at=` and the clock endpoint); None when malformed or
+    more than a hundred years."""
     m = _OFFSET.match(text)
     if m is None:
         return None
-    seconds = parse_duration(m.group(2), "offset")
+    try:
+        seconds = parse_duration(m.group(2), "offset")
+    except OverridesError:
+        return None
     return -seconds if m.group(1) == "-" else seconds
 
 
@@ -116,9 +125,13 @@ class Lifecycle:
         return run.stop is None and elapsed < self.end and not (run.fails_at is not None and elapsed >= run.fails_at)
 
 
-def compile_lifecycles(raw: Any, entities: Mapping[str, Any], operations: Collection[str]) -> dict[str, Lifecycle]:
+KindOf = Callable[[Any, str], "str | None"]  # (entity, property) -> its JSON type, when known
+
+
+def compile_lifecycles(raw: Any, entities: Mapping[str, Any], operations: Collection[str],
+                       kind_of: KindOf = lambda entity, prop: None) -> dict[str, Lifecycle]:
     """The overrides file's `lifecycles` section, checked against the inferred entities (by lower-case name,
-    each with `prop()` and `enums`) and the spec's operationIds."""
+    each with `prop()` and `enums`), the spec's operationIds and the properties' JSON types (`kind_of`)."""
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
@@ -130,6 +143,8 @@ def compile_lifecycles(raw: Any, entities: Mapping[str, Any], operations: Collec
         if entity is None:
             known = ", ".join(sorted(e.name for e in entities.values())) or "none"
             raise OverridesError(f"{where}: {name!r} is not a stateful entity (known: {known})")
+        if entity.name in out:
+            raise OverridesError(f"{where}: {entity.name} has a lifecycle already (names are not case-sensitive)")
         if not isinstance(spec, Mapping):
             raise OverridesError(f"{where}: a mapping with 'values' (and 'fail', 'stop')")
         extra = set(map(str, spec)) - {"values", "fail", "stop"}
@@ -144,15 +159,19 @@ def compile_lifecycles(raw: Any, entities: Mapping[str, Any], operations: Collec
         for prop, schedule in values.items():
             at = f"{where}.values.{prop}"
             real = _property(entity, prop, at)
+            kind = kind_of(entity, real)
             if isinstance(schedule, Mapping):
-                pairs = tuple((parse_duration(t, f"{at}.{v}"), _enum_value(entity, real, v, f"{at}.{v}"))
+                pairs = tuple((parse_duration(t, f"{at}.{v}"), _value(entity, real, kind, v, f"{at}.{v}"))
                               for v, t in schedule.items())
                 if not pairs or [p[0] for p in pairs] != sorted(p[0] for p in pairs):
                     raise OverridesError(f"{at}: the times must rise from the first value to the last")
                 steps[real] = pairs
             elif isinstance(schedule, list) and len(schedule) == 2 and all(
-                    isinstance(x, (int, float)) and not isinstance(x, bool) for x in schedule):
-                rises[real] = (float(schedule[0]), float(schedule[1]), all(isinstance(x, int) for x in schedule))
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in schedule):
+                if kind not in ("integer", "number", None):
+                    raise OverridesError(f"{at}: {real} is a {kind}; only a number can rise from one value to another")
+                whole = kind == "integer" or (kind is None and all(isinstance(x, int) for x in schedule))
+                rises[real] = (float(schedule[0]), float(schedule[1]), whole)
             else:
                 raise OverridesError(f"{at}: either value -> time ({{New: 0s, Started: 1s}}) or [from, to] numbers")
         times = sorted({t for pairs in steps.values() for t, _ in pairs})
@@ -163,26 +182,28 @@ def compile_lifecycles(raw: Any, entities: Mapping[str, Any], operations: Collec
             fail = spec["fail"]
             if not isinstance(fail, Mapping):
                 raise OverridesError(f"{where}.fail: a mapping with 'share' and 'values'")
+            _known_keys(fail, ("share", "values"), f"{where}.fail")
             share = fail.get("share", 0)
             if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
                 raise OverridesError(f"{where}.fail.share: a number from 0 to 1, not {share!r}")
             fail_share = float(share)
-            fail_values = _fixed_values(entity, fail.get("values"), f"{where}.fail.values")
+            fail_values = _fixed_values(entity, fail.get("values"), f"{where}.fail.values", kind_of)
         stop_values: dict[str, Any] = {}
         stop_operations: tuple[str, ...] = ()
         if spec.get("stop") is not None:
             stop = spec["stop"]
             if not isinstance(stop, Mapping):
                 raise OverridesError(f"{where}.stop: a mapping with 'operations' and 'values'")
+            _known_keys(stop, ("operations", "values"), f"{where}.stop")
             ops = stop.get("operations") or []
             ops = [ops] if isinstance(ops, str) else ops
-            if not isinstance(ops, list) or not ops:
+            if not isinstance(ops, list) or not ops or not all(isinstance(op, str) for op in ops):
                 raise OverridesError(f"{where}.stop.operations: the operationIds that stop a run")
             for op in ops:
                 if op not in operations:
                     raise OverridesError(f"{where}.stop.operations: no operation {op!r}")
             stop_operations = tuple(map(str, ops))
-            stop_values = _fixed_values(entity, stop.get("values"), f"{where}.stop.values")
+            stop_values = _fixed_values(entity, stop.get("values"), f"{where}.stop.values", kind_of)
         out[entity.name] = Lifecycle(entity.name, steps, rises, rise_from, end, fail_share, fail_values,
                                      stop_values, stop_operations)
     return out
@@ -195,20 +216,40 @@ def _property(entity: Any, prop: Any, where: str) -> str:
     return real
 
 
-def _enum_value(entity: Any, prop: str, value: Any, where: str) -> Any:
+_FITS: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v),
+    "boolean": lambda v: isinstance(v, bool),
+}
+
+
+def _value(entity: Any, prop: str, kind: str | None, value: Any, where: str) -> Any:
+    """`value` for `prop`, when it is one the property can hold (its enum, its JSON type)."""
     allowed = entity.enums.get(prop)
     if allowed and str(value) not in allowed:
         raise OverridesError(f"{where}: {value!r} is not one of {prop}'s values ({', '.join(allowed)})")
+    if kind in ("object", "array"):
+        raise OverridesError(f"{where}: {prop} is an {kind}; a lifecycle moves text, numbers and true/false")
+    fits = _FITS.get(kind or "")
+    if fits is not None and not fits(value):
+        raise OverridesError(f"{where}: {value!r} is not a {kind}, as {prop} is")
     return value
 
 
-def _fixed_values(entity: Any, values: Any, where: str) -> dict[str, Any]:
+def _known_keys(block: Mapping[str, Any], keys: tuple[str, ...], where: str) -> None:
+    extra = set(map(str, block)) - set(keys)
+    if extra:
+        raise OverridesError(f"{where}: unknown key(s) {', '.join(sorted(extra))}; allowed: {', '.join(keys)}")
+
+
+def _fixed_values(entity: Any, values: Any, where: str, kind_of: KindOf) -> dict[str, Any]:
     if not isinstance(values, Mapping) or not values:
         raise OverridesError(f"{where}: the values a run ends with, e.g. State: Failed")
     out = {}
     for prop, value in values.items():
         real = _property(entity, prop, f"{where}.{prop}")
-        out[real] = _enum_value(entity, real, value, f"{where}.{prop}")
+        out[real] = _value(entity, real, kind_of(entity, real), value, f"{where}.{prop}")
     return out
 
 
@@ -220,16 +261,22 @@ class Clock:
         self.real = real
 
     def offset(self, session: str) -> float:
-        stored = self.store.get(session, CLOCK, CLOCK_KEY)
-        return float(stored["seconds"]) if isinstance(stored, Mapping) and "seconds" in stored else 0.0
+        return _seconds(self.store.get(session, CLOCK, CLOCK_KEY))
 
     def now(self, session: str, extra: float = 0.0) -> float:
         return self.real() + self.offset(session) + extra
 
-    def advance(self, session: str, seconds: float) -> float:
-        """Move the session's clock by `seconds`; the new offset."""
+    def advance(self, session: str, seconds: float) -> float | None:
+        """Move the session's clock by `seconds`; the new offset, or None (and nothing moved) when it would be
+        more than a hundred years from real time."""
         with self.store.transaction(session) as tx:
-            stored = tx.get(CLOCK, CLOCK_KEY)
-            current = float(stored["seconds"]) if isinstance(stored, Mapping) and "seconds" in stored else 0.0
+            current = _seconds(tx.get(CLOCK, CLOCK_KEY))
+            if not abs(current + seconds) <= MAX_SECONDS:
+                return None
             tx.put(CLOCK, CLOCK_KEY, {"seconds": current + seconds})
         return current + seconds
+
+
+def _seconds(stored: Any) -> float:
+    value = stored.get("seconds") if isinstance(stored, Mapping) else None
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else 0.0

@@ -68,6 +68,12 @@ def test_the_clock_endpoint_moves_a_sessions_time_and_a_reset_puts_it_back(seeds
     bad = client.post("/__docmock/clock", params={"advance": "soon"})
     assert bad.status_code == 400 and bad.json()["errors"][0]["location"] == "query.advance"
     assert client.get(f"/api/v1/BatchTask/{task}", headers={"Prefer": "at=later"}).status_code == 400
+    for far in ("99999999999h", "9" * 400 + "h", "-900000h"):  # more than a hundred years: refused, nothing moved
+        refused = client.post("/__docmock/clock", params={"session": "ci-42", "advance": far})
+        assert refused.status_code == 400 and "hundred years" in refused.json()["detail"]
+        assert client.get(f"/api/v1/BatchTask/{task}", headers={"Prefer": f"at=+{far}"}).status_code == 400
+    assert client.get("/__docmock/clock", params={"session": "ci-42"}).json()["offsetSeconds"] == 65.0
+    assert client.post("/__docmock/clock", params={"session": "ci-42", "advance": "-1m"}).json()["offsetSeconds"] == 5
     client.post("/__docmock/reset", params={"session": "ci-42"})
     assert client.get("/__docmock/clock", params={"session": "ci-42"}).json()["offsetSeconds"] == 0.0
 
@@ -93,6 +99,15 @@ def test_a_seeded_share_of_runs_fails_and_the_same_runs_fail_every_time(seeds_sp
     first = outcomes(0)
     assert set(first) == {"Succeeded", "Failed"} and 1 <= first.count("Failed") <= 15
     assert outcomes(0) == first and outcomes(1) != first
+
+
+def test_a_task_written_in_its_run_answers_where_the_run_is(corpus_spec) -> None:
+    client = _client(corpus_spec)  # the corpus documents PUT /BatchTask/{Id}; the docs_src lifecycle fits it
+    task = client.post("/api/v1/BatchTask", json={"Name": "x"}).json()
+    replaced = client.put(f"/api/v1/BatchTask/{task}", json={"Name": "y", "State": "Succeeded",
+                                                             "ProgressPercent": 7}).json()
+    assert (replaced["Name"], replaced["State"], replaced["ProgressPercent"]) == ("y", "New", 0)
+    assert _task(client, task, at=20)["State"] in ("Succeeded", "Failed")
 
 
 def test_a_stop_operation_ends_a_running_task(corpus_spec, tmp_path: Path) -> None:
@@ -146,7 +161,8 @@ class _Entity:
 
 
 ENTITIES = {"batchtask": _Entity("BatchTask", {"State": ("New", "Started", "Succeeded", "Failed"),
-                                               "ProgressPercent": (), "Name": ()})}
+                                               "ProgressPercent": (), "Name": (), "TableRight": ()})}
+KINDS = {"State": "string", "ProgressPercent": "integer", "Name": "string", "TableRight": "object"}
 
 
 @pytest.mark.parametrize("raw, message", [
@@ -163,10 +179,21 @@ ENTITIES = {"batchtask": _Entity("BatchTask", {"State": ("New", "Started", "Succ
      "lifecycles.BatchTask.stop.operations: no operation 'nope'"),
     ({"BatchTask": {"values": {"State": {"New": 0}}, "every": "1s"}}, "unknown key(s) every"),
     ({"BatchTask": {}}, "lifecycles.BatchTask.values: name the properties that change"),
+    ({"BatchTask": {"values": {"State": [0, 100]}}}, "State is a string; only a number can rise"),
+    ({"BatchTask": {"values": {"ProgressPercent": {"abc": "0s"}}}}, "'abc' is not a integer, as ProgressPercent is"),
+    ({"BatchTask": {"values": {"TableRight": {"a": "0s"}}}}, "TableRight is an object; a lifecycle moves text"),
+    ({"BatchTask": {"values": {"State": {"New": ".inf"}}}}, "is not a duration"),
+    ({"BatchTask": {"values": {"State": {"New": "9" * 400 + "h"}}}}, "at most a hundred years"),
+    ({"BatchTask": {"values": {"State": {"New": 0}}, "stop": {"operations": [{"a": 1}], "values": {"State": "Failed"}}}},
+     "lifecycles.BatchTask.stop.operations: the operationIds that stop a run"),
+    ({"BatchTask": {"values": {"State": {"New": 0}}, "stop": {"operations": ["v1Batch_StopBatchJob"], "valeus": {}}}},
+     "lifecycles.BatchTask.stop: unknown key(s) valeus"),
+    ({"BatchTask": {"values": {"State": {"New": 0}}}, "batchtask": {"values": {"State": {"New": 0}}}},
+     "lifecycles.batchtask: BatchTask has a lifecycle already"),
 ])
 def test_a_lifecycle_the_entity_cannot_have_is_an_error_that_says_where(raw: dict, message: str) -> None:
     with pytest.raises(OverridesError) as caught:
-        compile_lifecycles(raw, ENTITIES, {"v1Batch_StopBatchJob"})
+        compile_lifecycles(raw, ENTITIES, {"v1Batch_StopBatchJob"}, lambda entity, prop: KINDS.get(prop))
     assert message in str(caught.value)
 
 

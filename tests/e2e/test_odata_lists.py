@@ -221,3 +221,77 @@ def test_prefer_code_and_example_still_answer_the_documented_response(corpus) ->
     sample = corpus.get(SALES, headers={"Prefer": "example=sample"}).json()
     assert sample["value"][0]["name"] == "Weissnat, McKenzie and Mante"
     assert corpus.get(SALES, params={"$filter": "bad bad"}, headers={"Prefer": "example=sample"}).status_code == 200
+
+
+@pytest.mark.parametrize("text", [
+    "saleId eq " + "9" * 29, "amount eq '" + "9" * 5000 + "'", "saleId eq '" + "9" * 5000 + "'",
+    "registered after '9999-12-31'", "registered before '0001-01-01'", "registered gt '9999-12-31'",
+    "registered lt '0001-01-01'", "next(registered, 1000, year)", "previous(registered, 1000, year)",
+    "amount gt 1e308", "registered dateBetween ('9999-12-31', '0001-01-01')",
+])
+def test_extreme_values_in_a_filter_list_nothing_rather_than_fail(corpus, text: str) -> None:
+    answer = corpus.get(SALES, params={"$filter": text, "$select": "amount,registered", "$top": "500"})
+    assert answer.status_code == 200, answer.text
+    tree = parse_filter(text)
+    today = datetime.now(timezone.utc).date()
+    assert all(matches(tree, row, today) for row in answer.json()["value"])  # no row that does not meet it
+
+
+@pytest.mark.parametrize("params, location, words", [
+    ({"$filter": "saleId eq " + "9" * 40}, "query.$filter", "column 11: a number of more than 30 characters"),
+    ({"$filter": " and ".join(f"c{i} eq 1" for i in range(33))}, "query.$filter", "more than 32 conditions"),
+    ({"$filter": f"name oneOf ({', '.join(map(str, range(101)))})"}, "query.$filter",
+     "more than 100 values in one list"),
+    ({"$filter": "next(registered, 5000, day)"}, "query.$filter", "a whole number from 0 to 1000"),
+    ({"$select": ",".join(f"c{i}" for i in range(101))}, "query.$select", "more than 100 columns"),
+    ({"$select": "a\x01b"}, "query.$select", "is not a column name"),
+    ({"$orderBy": "name asc desc"}, "query.$orderBy", "is not 'column', 'column asc' or 'column desc'"),
+])
+def test_queries_past_the_limits_are_refused_with_where(corpus, params: dict, location: str, words: str) -> None:
+    answer = corpus.get(SALES, params=params)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()["errors"][0]
+    assert error["location"] == location and words in error["message"]
+
+
+def test_a_column_is_one_column_however_it_is_spelled(corpus) -> None:
+    rows = _rows(corpus, SALES, **{"$filter": "Name begins 'S'", "$orderBy": "NAME desc", "$select": "name",
+                                   "$top": "500"})
+    assert rows and all(list(r) == ["PrimaryKey", "EntityName", "name"] and r["name"][0] in "sS" for r in rows)
+    assert [r["name"].casefold() for r in rows] == sorted((r["name"].casefold() for r in rows), reverse=True)
+    dotted = _rows(corpus, SALES, **{"$filter": "category/id eq 3", "$select": "category.id"})
+    assert dotted and all(r["category.id"] == 3 for r in dotted)
+
+
+def test_bounds_and_negations_are_met_together(corpus) -> None:
+    def count(text: str) -> list[dict]:
+        rows = _rows(corpus, SALES, **{"$filter": text, "$select": "name,amount,registered", "$top": "500"})
+        tree, today = parse_filter(text), datetime.now(timezone.utc).date()
+        assert all(matches(tree, row, today) for row in rows), text
+        return rows
+
+    everything = len(_rows(corpus, SALES, **{"$top": "500"}))
+    for text in ("amount ge 100 and amount le 200", "amount gt 5 and amount lt 6",
+                 "registered after '2024-01-01' and registered before '2024-02-01'",
+                 "not (name ne 'Bob')", "not (amount lt 1000000)", "not (name begins 'A' or name begins 'B')"):
+        assert len(count(text)) == everything, text
+    assert {r["name"] for r in count("not (name ne 'Bob')")} == {"Bob"}
+    assert [r["saleId"] for r in _rows(corpus, SALES, **{"$filter": "saleId eq 6 or saleId eq 5"})] == [5, 6]
+    assert [r["saleId"] for r in _rows(corpus, SALES, **{"$filter": "saleId eq 5.0"})] == [5]
+
+
+def test_every_list_dates_by_the_sessions_clock(corpus) -> None:
+    session = {"X-Mock-Session": "later"}
+    corpus.post("/__docmock/clock", params={"session": "later", "advance": "72h"})
+    rows = corpus.get(SALES, params={"$filter": "registered today", "$select": "registered"}, headers=session)
+    later = datetime.now(timezone.utc).date() + timedelta(days=3)
+    assert {as_date(r["registered"]) for r in rows.json()["value"]} == {later}
+
+
+def test_xml_holds_only_characters_xml_can_hold(corpus) -> None:
+    import xml.etree.ElementTree as ET
+
+    answer = corpus.get(SALES, params={"$filter": "name eq 'a\x01b'", "$select": "name", "$format": "xml",
+                                       "$top": "2"})
+    root = ET.fromstring(answer.content)  # well-formed
+    assert [e.text for e in root.iter("name")] == ["a\ufffdb", "a\ufffdb"]

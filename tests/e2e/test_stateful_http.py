@@ -276,3 +276,12 @@ def test_a_reset_waiting_for_another_process_leaves_the_server_answering(seeds_s
         other.close()
         reset.join(timeout=30)
     assert finished == ["openapi", "reset"]
+
+
+def test_a_stored_control_character_reads_back_as_well_formed_xml(seeds):
+    import xml.etree.ElementTree as ET
+
+    task = seeds.post("/api/v1/BatchTask", json={"Name": "tab\there, bell\x07, nul\x00"}).json()
+    answer = seeds.get(f"/api/v1/BatchTask/{task}", headers={"Accept": "application/xml"})
+    assert ET.fromstring(answer.content).find("Name").text == "tab\there, bell\ufffd, nul\ufffd"
+    assert seeds.get(f"/api/v1/BatchTask/{task}").json()["Name"] == "tab\there, bell\x07, nul\x00"  # JSON keeps it
