@@ -73,7 +73,8 @@ class Admin:
             if seconds is None:
                 message = f"advance={raw!r} is not an offset such as 10s, 2m or -1h, within a hundred years"
                 return problem_reply(Problem(400, message, (Violation("query.advance", message),)))
-            moved = await self._store(lambda s: self.state.advance_clock(s, seconds), session)  # type: ignore[union-attr]
+            engine = self.state
+            moved = await self._store(lambda s: engine.advance_clock(s, seconds), session)
             if moved is None:
                 message = f"advance={raw!r} would move the clock more than a hundred years"
                 return problem_reply(Problem(400, message, (Violation("query.advance", message),)))

@@ -286,7 +286,10 @@ class ArchiveList:
         for c in [*(query.select or self.default_columns), *filtered, *(c for c, _ in query.order)]:
             spellings.setdefault(column_key(c), c)
         needed = tuple(spellings.values())
-        generated = self._generated(expr, query.filter_text, needed, tuple(sorted(path_params.items())), today)
+        # `/Person/0042/Sales` is `/Person/42/Sales`: an id is its number.
+        path_items = tuple(sorted((k, str(int(v)) if v.isascii() and v.isdigit() else v)
+                                  for k, v in path_params.items()))
+        generated = self._generated(expr, query.filter_text, needed, path_items, today)
         stored = stored or {}
         if stored or deleted:
             out = [row for row in generated if str(row[PRIMARY_KEY]) not in stored and

@@ -223,8 +223,9 @@ def matches(expr: Expr, row: Mapping[str, Any], today: date) -> bool:
 def satisfy(expr: Expr, row: dict[str, Any], redraw: Redraw, r: random.Random, today: date) -> None:
     """Change the generated `row` in place so that it matches `expr` where that can be done: a condition is
     met by drawing the column's realistic value again (a name that begins with S is a real name), and only
-    then by building a value that fits (never for a column `redraw` calls FIXED, such as the row's id); `or` meets one branch, chosen by `r`. The caller checks the result
-    with `matches` and drops a row that still does not (a filter that contradicts itself)."""
+    then by building a value that fits (never for a column `redraw` calls FIXED, such as the row's id); `or`
+    meets one branch, chosen by `r`. The caller checks the result with `matches` and drops a row that still
+    does not (a filter that contradicts itself)."""
     if isinstance(expr, All):
         for _ in range(2):  # meeting one condition may undo another on the same column: a second pass
             _meet_together(expr, row, r, today)

@@ -233,7 +233,7 @@ def _value(entity: Any, prop: str, kind: str | None, value: Any, where: str) -> 
         raise OverridesError(f"{where}: {prop} is an {kind}; a lifecycle moves text, numbers and true/false")
     fits = _FITS.get(kind or "")
     if fits is not None and not fits(value):
-        raise OverridesError(f"{where}: {value!r} is not a {kind}, as {prop} is")
+        raise OverridesError(f"{where}: {value!r} does not fit {prop}, which is a JSON {kind}")
     return value
 
 

@@ -295,3 +295,7 @@ def test_xml_holds_only_characters_xml_can_hold(corpus) -> None:
                                        "$top": "2"})
     root = ET.fromstring(answer.content)  # well-formed
     assert [e.text for e in root.iter("name")] == ["a\ufffdb", "a\ufffdb"]
+
+
+def test_an_id_in_the_path_is_its_number(corpus) -> None:
+    assert _rows(corpus, "/api/v1/Person/0042/Sales") == _rows(corpus, "/api/v1/Person/42/Sales")
