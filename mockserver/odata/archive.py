@@ -32,6 +32,7 @@ from .predicates import FIXED, as_moment, column_key, find_column, matches, sati
 from .query import ODataQuery
 
 MIN_ROWS, MAX_ROWS = 40, 160
+MAX_COLUMN_MEMOS = 2048  # columns remembered per list (their generator, record path, whether one is the id)
 CELL_CACHE_SIZE = 65_536  # drawn cells remembered per list: a few hundred rows of a few columns, many times over
 LIST_CACHE_SIZE = 64  # generated row sets per list (by filter, columns, path and day): a client paging through
 STORED_ROW_CACHE_SIZE = 1024  # stored records' rows, by the record's text
@@ -64,21 +65,29 @@ def _camel(noun: str) -> str:
     return noun[:1].lower() + noun[1:]
 
 
+_INTEGER = {"type": "integer", "format": "int32"}
+_DATE_TIME = {"type": "string", "format": "date-time"}
+_NUMBER = {"type": "number"}
+_BOOLEAN = {"type": "boolean"}
+_STRING = {"type": "string"}
+
+
 def column_schema(column: str) -> dict[str, Any]:
-    """The type a column's name suggests, for a column no sample or record shows."""
+    """The type a column's name suggests, for a column no sample or record shows (one shared schema per type:
+    nobody may change it)."""
     last = re.split(r"[/.]", column)[-1]
     low = last.lower()
     if low == "id" or low.endswith(("id", "count", "number", "no")) or low == "primarykey":
-        return {"type": "integer", "format": "int32"}
+        return _INTEGER
     if any(h in low for h in _DATE_HINTS):
-        return {"type": "string", "format": "date-time"}
+        return _DATE_TIME
     if low.endswith(("percent", "probability")):
-        return {"type": "integer", "format": "int32"}
+        return _INTEGER
     if low.endswith(_NUMBER_HINTS):
-        return {"type": "number"}
+        return _NUMBER
     if re.match(r"^(is|has|can)[A-Z_]", last) or low in ("active", "deleted", "completed", "done", "private"):
-        return {"type": "boolean"}
-    return {"type": "string"}
+        return _BOOLEAN
+    return _STRING
 
 
 def _schema_of(value: Any) -> dict[str, Any] | None:
@@ -166,19 +175,24 @@ class ArchiveList:
             if m and not _PARAM.match(segments[i - 1]):
                 self._parent = (_camel(segments[i - 1]) + "Id", segments[i][1:-1])
                 break
-        self._generators: dict[str, Any] = {}
+        self._generators: dict[str, Any] = {}  # by lower-case column; schemas stay alive in the factory's cache
         # A cell costs a seeded Random (about 10 us); a list shows the same rows request after request.
         self._cell = functools.lru_cache(maxsize=CELL_CACHE_SIZE)(self._draw)
         self._generated = functools.lru_cache(maxsize=LIST_CACHE_SIZE)(self._generated_rows)
         self._text_rows: OrderedDict[tuple[Any, ...], dict[str, Any]] = OrderedDict()
         self._text_rows_lock = threading.Lock()
         self._paths: dict[str, str | None] = {}
-        self._schemas: list[Any] = []  # kept alive: the factory caches generators by schema identity
+        self._ids: dict[str, bool] = {}
 
     # -- columns ------------------------------------------------------------------------------------------------
 
     def _is_id(self, column: str) -> bool:
-        return column_key(column) in (PRIMARY_KEY.lower(), self.id_column.lower())
+        known = self._ids.get(column)
+        if known is None:
+            known = column_key(column) in (PRIMARY_KEY.lower(), self.id_column.lower())
+            if len(self._ids) < MAX_COLUMN_MEMOS:
+                self._ids[column] = known
+        return known
 
     def _record_path(self, column: str) -> str | None:
         """Where in the list entity's record a column reads (`category/id` -> `Category/Id`), or None: its own
@@ -198,23 +212,28 @@ class ArchiveList:
             elif len(parts) == 1 and parts[0].lower().endswith("id") and len(parts[0]) > 2:
                 carrier = props.get(parts[0][:-2].lower())
                 path = f"{carrier}/{parts[0]}" if carrier is not None else None
-        self._paths[column] = path
+        if len(self._paths) < MAX_COLUMN_MEMOS:
+            self._paths[column] = path
         return path
 
     def _generator(self, column: str) -> Any:
         low = column.lower()
         gen = self._generators.get(low)
-        if gen is None:
-            name = re.split(r"[/.]", column)[-1]
-            if name.lower() == "name":
-                name = _NAME_OF.get(self.entity_name, name)
-            path = self._record_path(column)
-            schemas = self.source.schemas or {}
-            schema = schemas.get(path) if path is not None and "/" not in path else None
-            if schema is None:
-                schema = self._sample_schemas.get(low) or column_schema(column)
-            self._schemas.append(schema)
-            gen = self._generators[low] = self.factory.generator(schema, name)
+        if gen is not None:
+            return gen
+        path = self._record_path(column)
+        schemas = self.source.schemas or {}
+        schema = schemas.get(path) if path is not None and "/" not in path else None
+        if schema is None:
+            schema = self._sample_schemas.get(low) or column_schema(column)
+        if len(self._generators) >= MAX_COLUMN_MEMOS:
+            # Clients may name any column: past this many, one generator per type, not one per name (the
+            # factory keeps every generator it compiles).
+            return self.factory.generator(column_schema(column), "")
+        name = re.split(r"[/.]", column)[-1]
+        if name.lower() == "name":
+            name = _NAME_OF.get(self.entity_name, name)
+        gen = self._generators[low] = self.factory.generator(schema, name)
         return gen
 
     def draw(self, column: str, ident: Any) -> Any:

@@ -7,6 +7,7 @@ month)` ...) are ranges of days around the mock's clock, which a test can move (
 """
 from __future__ import annotations
 
+import functools
 import math
 import random
 from collections.abc import Callable, Mapping
@@ -49,6 +50,11 @@ def as_date(value: Any) -> date | None:
 def as_moment(value: Any) -> datetime | None:
     if not isinstance(value, str) or len(value) < 10 or not value[:4].isdigit() or value[4] != "-":
         return None
+    return _moment(value)
+
+
+@functools.lru_cache(maxsize=16384)  # generated dates come from pools of 4,096: each is read once
+def _moment(value: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -174,36 +180,52 @@ def _date_range(c: Condition, today: date) -> tuple[date | None, date | None] | 
 
 
 def condition_holds(c: Condition, value: Any, today: date) -> bool:
-    m, ops = c.meaning, c.operands
+    """Whether a column's `value` meets `c` (on the day `today`)."""
+    # Keyed by the operands' types too: `true == 1` in Python, not in a filter.
+    return _test(c.meaning, tuple((type(o), o) for o in c.operands), today)(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _test(meaning: str, typed: tuple[tuple[type, Literal], ...], today: date) -> Callable[[Any], bool]:
+    """A condition as a test of one value, made once per condition and day: a filter is tested on every row,
+    and again for every value drawn while a row is made to meet it."""
+    m, ops = meaning, tuple(o for _, o in typed)
+    c = Condition("", m, ops)
     span = date_range(c, today)
     if span is not None:
-        day = as_date(value)
-        return day is not None and (span[0] is None or day >= span[0]) and (span[1] is None or day < span[1])
-    if m in ("eq", "ne"):
-        equal = compare(value, ops[0]) == 0
-        return equal if m == "eq" else not equal
-    if m in ("lt", "le", "gt", "ge"):
-        order = compare(value, ops[0])
-        return order is not None and {"lt": order < 0, "le": order <= 0, "gt": order > 0, "ge": order >= 0}[m]
+        start, end = span
+
+        def in_days(value: Any) -> bool:
+            day = as_date(value)
+            return day is not None and (start is None or day >= start) and (end is None or day < end)
+        return in_days
+    if m in _ORDERS:
+        operand, wanted = ops[0], _ORDERS[m]
+        return lambda value: compare(value, operand) in wanted
     if m == "between":
-        low, high = compare(value, ops[0]), compare(value, ops[1])
-        return low is not None and high is not None and low >= 0 and high <= 0
+        low, high = ops
+        return lambda value: compare(value, low) in (0, 1) and compare(value, high) in (-1, 0)
     if m in ("oneof", "notoneof"):
-        member = any(compare(value, o) == 0 for o in ops)
-        return member if m == "oneof" else not member
-    if m in ("contains", "notcontains"):
-        found = _text(ops[0]) in _text(value)
-        return found if m == "contains" else not found
-    if m in ("begins", "notbegins"):
-        found = _text(value).startswith(_text(ops[0]))
-        return found if m == "begins" else not found
-    if m == "ends":
-        return _text(value).endswith(_text(ops[0]))
+        member = m == "oneof"
+        return lambda value: any(compare(value, o) == 0 for o in ops) is member
+    if m in _TEXT_TESTS:
+        needle, test, positive = _text(ops[0]), *_TEXT_TESTS[m]
+        return lambda value: test(_text(value), needle) is positive
     if m == "set":
-        return value not in (None, "", 0, False)
+        return lambda value: value not in (None, "", 0, False)
     if m == "currentassociate":
-        return compare(value, CURRENT_ASSOCIATE) == 0
-    return False  # before/after/date with an operand that is not a date
+        return lambda value: compare(value, CURRENT_ASSOCIATE) == 0
+    return lambda value: False  # before/after/date with an operand that is not a date
+
+
+# What compare() answers for each order: -1 below, 0 equal, 1 above (None: not comparable).
+_ORDERS: dict[str, tuple[int, ...]] = {"eq": (0,), "ne": (-1, 1, None), "lt": (-1,), "le": (-1, 0), "gt": (1,),
+                                       "ge": (0, 1)}
+_TEXT_TESTS: dict[str, tuple[Callable[[str, str], bool], bool]] = {
+    "contains": (lambda text, needle: needle in text, True),
+    "notcontains": (lambda text, needle: needle in text, False),
+    "begins": (str.startswith, True), "notbegins": (str.startswith, False), "ends": (str.endswith, True),
+}
 
 
 def matches(expr: Expr, row: Mapping[str, Any], today: date) -> bool:
