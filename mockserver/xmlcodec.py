@@ -1,7 +1,9 @@
 """Writing response values as XML (root named after the schema, repeated elements for arrays) and reading XML bodies."""
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -10,15 +12,24 @@ from xml.sax.saxutils import escape, quoteattr
 from .spec import declared_type, follow_refs, ref_name
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-_NAME_OK = re.compile(r"[A-Za-z_][\w.-]*\Z")
+_NAME_OK = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
 # .NET DataContract names for scalars, so `<int>5</int>` looks like what the real API sends.
 _SCALAR_NAMES = {"integer": "int", "number": "double", "boolean": "boolean", "string": "string", "null": "nil"}
 
 Writer = Callable[[list[str], str, Any], None]
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_xml_name(name: str) -> bool:
-    return bool(_NAME_OK.match(name)) and not name.lower().startswith("xml")
+    """Whether every XML parser takes `name` as an element name: letters (any script), then letters, digits,
+    combining marks, `_`, `-`, `.` (XML 1.0's first rules, which expat keeps: `²` and `Ⅰ` are no letters)."""
+    if not name or name.lower().startswith("xml"):
+        return False
+    if name.isascii():
+        return bool(_NAME_OK.match(name))
+    return (name[0] == "_" or unicodedata.category(name[0]).startswith("L")) and all(
+        c in "_-." or unicodedata.category(c)[0] == "L" or unicodedata.category(c) in ("Nd", "Mn", "Mc")
+        for c in name[1:])
 
 
 def _xml_name(name: str) -> str:

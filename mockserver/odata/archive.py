@@ -13,28 +13,32 @@ until it matches, so `name begins 'S'` lists names that begin with S; stored row
 from __future__ import annotations
 
 import functools
+import math
 import random
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timezone
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from ..errors import SpecError
 from ..fakedata import DataFactory
+from ..spec import RefFollower, declared_type
 from ..seeding import stable_seed
 from ..state.entities import CREATED_ID_START
 from ..state.records import JsonRecord
-from .filter import All, Any_, Condition, Expr, conditions
-from .predicates import FIXED, as_moment, column_key, find_column, matches, satisfy
+from .filter import All, Any_, Condition, Expr, conditions, to_text
+from .predicates import NO_FIT, Tries, as_moment, column_key, find_column, matches, satisfy
 from .query import ODataQuery
 
 MIN_ROWS, MAX_ROWS = 40, 160
 MAX_COLUMN_MEMOS = 2048  # columns remembered per list (their generator, record path, whether one is the id)
 CELL_CACHE_SIZE = 65_536  # drawn cells remembered per list: a few hundred rows of a few columns, many times over
-LIST_CACHE_SIZE = 64  # generated row sets per list (by filter, columns, path and day): a client paging through
+LIST_CACHE_SIZE = 16  # generated row sets per list (by filter, columns, path and day): a client paging through
+LIST_TRIES = 20_000  # values drawn again, at most, while a list's rows are made to meet a filter
 STORED_ROW_CACHE_SIZE = 1024  # stored records' rows, by the record's text
 ID_RANGE = (1, 99_999)  # what the data generator draws ids from (a created record's id is above it)
 PRIMARY_KEY, ENTITY_NAME = "PrimaryKey", "EntityName"
@@ -101,6 +105,37 @@ def _schema_of(value: Any) -> dict[str, Any] | None:
         looks_dated = len(value) >= 10 and value[:4].isdigit() and value[4:5] == "-"
         return {"type": "string", "format": "date-time"} if looks_dated else {"type": "string"}
     return None
+
+
+_INT_RANGES = {"int32": 2**31, "int64": 2**63}
+
+
+def fit_schema(schema: Mapping[str, Any], value: Any) -> Any:
+    """`value` as a column of this schema holds it, or NO_FIT: a filter may ask for anything (`state eq
+    'Bogus'`, `isSystemTask eq 'maybe'`, `registered eq 'abc'`), and what the mock lists stays in the schema."""
+    enum = schema.get("enum")
+    if isinstance(enum, list) and enum:
+        return next((e for e in enum if e == value or str(e).casefold() == str(value).casefold()), NO_FIT)
+    kind = declared_type(schema)
+    if kind == "boolean":
+        return value if isinstance(value, bool) else NO_FIT
+    if kind in ("integer", "number"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            return NO_FIT
+        if kind == "integer":
+            bound = _INT_RANGES.get(str(schema.get("format")), 2**63)
+            return int(value) if float(value).is_integer() and -bound <= value < bound else NO_FIT
+        return value
+    if kind == "string":
+        if not isinstance(value, str):
+            return NO_FIT
+        if schema.get("format") in ("date-time", "date"):
+            moment = as_moment(value)
+            try:
+                return value if moment is not None and moment.astimezone(timezone.utc) else NO_FIT
+            except OverflowError:  # the year 10000, in UTC
+                return NO_FIT
+    return value
 
 
 def _display(value: Any) -> Any:
@@ -183,6 +218,7 @@ class ArchiveList:
         self._text_rows_lock = threading.Lock()
         self._paths: dict[str, str | None] = {}
         self._ids: dict[str, bool] = {}
+        self._follow = RefFollower(factory.doc)
 
     # -- columns ------------------------------------------------------------------------------------------------
 
@@ -216,16 +252,19 @@ class ArchiveList:
             self._paths[column] = path
         return path
 
+    def _schema(self, column: str) -> Any:
+        """The schema a column's values follow: the record's property, else the sample's type, else the name's."""
+        path = self._record_path(column)
+        schemas = self.source.schemas or {}
+        schema = schemas.get(path) if path is not None and "/" not in path else None
+        return schema if schema is not None else self._sample_schemas.get(column.lower()) or column_schema(column)
+
     def _generator(self, column: str) -> Any:
         low = column.lower()
         gen = self._generators.get(low)
         if gen is not None:
             return gen
-        path = self._record_path(column)
-        schemas = self.source.schemas or {}
-        schema = schemas.get(path) if path is not None and "/" not in path else None
-        if schema is None:
-            schema = self._sample_schemas.get(low) or column_schema(column)
+        schema = self._schema(column)
         if len(self._generators) >= MAX_COLUMN_MEMOS:
             # Clients may name any column: past this many, one generator per type, not one per name (the
             # factory keeps every generator it compiles).
@@ -257,16 +296,27 @@ class ArchiveList:
 
     def _pinned_ids(self, expr: Expr | None) -> list[int] | None:
         """The ids a filter names outright, or None: `saleId eq 5`, `saleId oneOf (5, 6)`, `saleId eq 5 or
-        saleId eq 6`, as one of the conditions of an `and`."""
+        saleId eq 6`, as one of the conditions of an `and`; or a narrow range (`saleId between (5, 7)`)."""
         parts = expr.operands if isinstance(expr, All) else (expr,) if expr is not None else ()
+        low, high = 1, None
         for part in parts:
             branches = part.operands if isinstance(part, Any_) else (part,)
-            if not all(isinstance(c, Condition) and not c.call and self._is_id(c.column) and
-                       c.meaning in ("eq", "oneof") for c in branches):
-                continue
-            ids = [i for c in branches for i in map(_whole, c.operands) if i is not None]  # type: ignore[union-attr]
-            # An id the mock did not create, above where created ids start, names no record.
-            return [i for i in ids if 0 < i < CREATED_ID_START]
+            if all(isinstance(c, Condition) and not c.call and self._is_id(c.column) and
+                   c.meaning in ("eq", "oneof") for c in branches):
+                ids = [i for c in branches for i in map(_whole, c.operands) if i is not None]  # type: ignore[union-attr]
+                # An id the mock did not create, above where created ids start, names no record.
+                return [i for i in ids if 0 < i < CREATED_ID_START]
+            if isinstance(part, Condition) and not part.call and self._is_id(part.column):
+                bounds = [_whole(v) for v in part.operands]
+                if any(b is None for b in bounds):
+                    continue
+                if part.meaning in ("gt", "ge", "between"):
+                    low = max(low, bounds[0] + (part.meaning == "gt"))  # type: ignore[operator]
+                if part.meaning in ("lt", "le", "between"):
+                    top = bounds[-1] - (part.meaning == "lt")  # type: ignore[operator]
+                    high = top if high is None else min(high, top)
+        if high is not None and high - low < MAX_ROWS:  # a narrow range of ids: the ids in it
+            return list(range(low, min(high, CREATED_ID_START - 1) + 1))
         return None
 
     def row(self, ident: Any, columns: Iterable[str], record: Record | None) -> dict[str, Any]:
@@ -331,13 +381,16 @@ class ArchiveList:
         """The generated rows that meet `expr`, in id order: a function of its arguments, so remembered
         (`_generated`) for the pages of a list and its repeated queries."""
         with_record = self._needs_record(needed)
+        tries = Tries(LIST_TRIES)
+        # The same filter however it is written (`Name begins 'S'`, `name  begins 's'`) gives the same rows.
+        seed_text = to_text(expr).casefold() if expr is not None else ""
         out: list[dict[str, Any]] = []
         for ident in self._collection(dict(path_items), self._pinned_ids(expr)):
             record = self.source.record(ident) if with_record and self.source.record else None
             row = self.row(ident, needed, record)
             if expr is not None:
-                r = random.Random(stable_seed(self.seed, self.operation_id, ident, filter_text))
-                satisfy(expr, row, self._redraw, r, today)
+                r = random.Random(stable_seed(self.seed, self.operation_id, ident, seed_text))
+                satisfy(expr, row, self, r, today, tries)
                 if not matches(expr, row, today):
                     continue
             out.append(row)
@@ -361,11 +414,20 @@ class ArchiveList:
                 self._text_rows.popitem(last=False)
         return row
 
-    def _redraw(self, column: str, r: random.Random) -> Any:
-        if self._is_id(column):
-            return FIXED  # a row's id is its identity: a filter on it keeps or drops the row
+    # -- what `satisfy` asks (predicates.Columns) ----------------------------------------------------------------
 
+    def redraw(self, column: str, r: random.Random) -> Any:
         return _display(self._generator(column)(r, 1))
+
+    def fixed(self, column: str) -> bool:
+        return self._is_id(column)  # a row's id is its identity: a filter on it keeps or drops the row
+
+    def fit(self, column: str, value: Any) -> Any:
+        try:
+            schema = self._follow(self._schema(column))
+        except SpecError:
+            return value
+        return fit_schema(schema if isinstance(schema, Mapping) else {}, value)
 
     # -- the answer ---------------------------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ MAX_DEPTH = 64
 MAX_LENGTH = 8192
 MAX_CONDITIONS = 32   # conditions in one filter: each one is met row by row
 MAX_VALUES = 100      # values in one list (`oneOf (1, 2, ...)`)
+MAX_ALL_VALUES = 200  # values in the whole filter
 MAX_NUMBER_DIGITS = 30
 MAX_PERIODS = 1000    # the count of next(f, n, period) and its kin
 
@@ -197,6 +198,7 @@ class _Parser:
         self.token = next(self.tokens)
         self.depth = 0
         self.count = 0  # conditions so far
+        self.values = 0  # values so far
 
     def advance(self) -> _Token:
         token = self.token
@@ -310,6 +312,9 @@ class _Parser:
 
     def literal(self) -> Literal:
         token = self.token
+        self.values += 1
+        if self.values > MAX_ALL_VALUES:
+            raise FilterError(f"more than {MAX_ALL_VALUES} values in the filter", token.column)
         if token.kind in ("string", "number"):
             self.advance()
             return token.value

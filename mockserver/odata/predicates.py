@@ -12,7 +12,7 @@ import math
 import random
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from .filter import All, Any_, Condition, Expr, Literal, Not
 
@@ -22,8 +22,6 @@ REDRAWS = 48          # how often a generated value is drawn again before it is 
 FEW_REDRAWS = 8       # the same, for a bound (`amount gt 500`): a draw is likelier to fit, a built value as real
 _OPEN_RANGE_DAYS = 365
 
-Redraw = Callable[[str, random.Random], Any]  # (column, rng) -> a fresh realistic value for the column, or FIXED
-FIXED: Any = type("Fixed", (), {"__repr__": lambda self: "FIXED", "__slots__": ()})()  # a column no filter changes
 
 
 def column_key(column: str) -> str:
@@ -65,14 +63,11 @@ def _moment(value: str) -> datetime | None:
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
+    try:
+        number = float(value) if isinstance(value, (int, float, str)) else None
+    except (ValueError, OverflowError):
+        return None
+    return number if number is not None and math.isfinite(number) else None  # 'nan' and 1e999 are text
 
 
 def compare(value: Any, operand: Literal) -> int | None:
@@ -242,52 +237,90 @@ def matches(expr: Expr, row: Mapping[str, Any], today: date) -> bool:
 # -- satisfying -------------------------------------------------------------------------------------------------
 
 
-def satisfy(expr: Expr, row: dict[str, Any], redraw: Redraw, r: random.Random, today: date) -> None:
+class Columns(Protocol):
+    """What `satisfy` asks of the list whose row it changes."""
+
+    def redraw(self, column: str, r: random.Random) -> Any:
+        """A fresh realistic value for the column."""
+
+    def fixed(self, column: str) -> bool:
+        """Whether no filter may change the column (the row's id: a filter on it keeps or drops the row)."""
+
+    def fit(self, column: str, value: Any) -> Any:
+        """`value` as the column holds it (an enum's own spelling), or NO_FIT when the column cannot hold it
+        (its type, its enum, its format's range)."""
+
+
+NO_FIT: Any = type("NoFit", (), {"__repr__": lambda self: "NO_FIT", "__slots__": ()})()
+
+
+class Tries:
+    """How many more values may be drawn for one list: whatever the filter, making rows meet it stays bounded
+    (past it, a value is built at once, or the row is left to the filter)."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def take(self, wanted: int) -> int:
+        granted = min(wanted, max(self.left, 0))
+        self.left -= granted
+        return granted
+
+
+def satisfy(expr: Expr, row: dict[str, Any], columns: Columns, r: random.Random, today: date,
+            tries: Tries | None = None) -> None:
     """Change the generated `row` in place so that it matches `expr` where that can be done: a condition is
     met by drawing the column's realistic value again (a name that begins with S is a real name), and only
-    then by building a value that fits (never for a column `redraw` calls FIXED, such as the row's id); `or`
+    then by building a value that the column can hold; a column `columns.fixed` names is never changed. `or`
     meets one branch, chosen by `r`. The caller checks the result with `matches` and drops a row that still
-    does not (a filter that contradicts itself)."""
+    does not (a filter that contradicts itself, or asks for a value the column cannot hold)."""
+    tries = tries if tries is not None else Tries(REDRAWS * 64)
     if isinstance(expr, All):
         for _ in range(2):  # meeting one condition may undo another on the same column: a second pass
-            _meet_together(expr, row, r, today)
+            _meet_together(expr, row, columns, r, today)
             for e in expr.operands:
-                satisfy(e, row, redraw, r, today)
+                satisfy(e, row, columns, r, today, tries)
             if matches(expr, row, today):
                 return
         return
     if isinstance(expr, Any_):
-        if not matches(expr, row, today):
-            satisfy(expr.operands[int(r.random() * len(expr.operands))], row, redraw, r, today)
+        if matches(expr, row, today):
+            return
+        first = int(r.random() * len(expr.operands))  # a branch chosen by the seed; the next if it cannot be met
+        for branch in expr.operands[first:] + expr.operands[:first]:
+            satisfy(branch, row, columns, r, today, tries)
+            if matches(branch, row, today):
+                return
         return
     if isinstance(expr, Not):
         opposite = negate(expr.operand)
         if opposite is not None:
-            satisfy(opposite, row, redraw, r, today)
+            satisfy(opposite, row, columns, r, today, tries)
             return
-        for _ in range(FEW_REDRAWS):
+        for _ in range(tries.take(FEW_REDRAWS)):
             if not matches(expr.operand, row, today):
                 return
             for c in _columns(expr.operand):
                 key = find_column(row, c) or c
-                value = redraw(key, r)
-                if value is not FIXED:
-                    row[key] = value
+                if not columns.fixed(key):
+                    row[key] = columns.redraw(key, r)
         return
     key = find_column(row, expr.column) or expr.column
     current = row.get(key)
-    if condition_holds(expr, current, today):
+    if columns.fixed(key) or condition_holds(expr, current, today):
         return
-    for _ in range(_redraws(expr, today)):
-        value = redraw(key, r)
-        if value is FIXED:
-            return  # the row's identity: the filter keeps or drops the row as it is
+    for _ in range(tries.take(_redraws(expr, today))):
+        value = columns.redraw(key, r)
         if condition_holds(expr, value, today):
             row[key] = value
             return
     built = _build(expr, current, r, today)
     if built is not _NOTHING:
-        row[key] = built
+        built = columns.fit(key, built)
+        if built is not NO_FIT:
+            row[key] = built
 
 
 def _redraws(c: Condition, today: date) -> int:
@@ -334,7 +367,7 @@ def negate(expr: Expr) -> Expr | None:
     return Any_(tuple(parts)) if isinstance(expr, All) else All(tuple(parts))  # type: ignore[arg-type]
 
 
-def _meet_together(expr: All, row: dict[str, Any], r: random.Random, today: date) -> None:
+def _meet_together(expr: All, row: dict[str, Any], columns: Columns, r: random.Random, today: date) -> None:
     """Meet the bounds a conjunction puts on one column at once (`amount ge 100 and amount le 200`, `registered
     after '2024-01-01' and registered before '2024-02-01'`): one at a time, each would undo the other."""
     groups: dict[str, list[Condition]] = {}
@@ -346,13 +379,14 @@ def _meet_together(expr: All, row: dict[str, Any], r: random.Random, today: date
             continue
         key = find_column(row, conds[0].column) or conds[0].column
         current = row.get(key)
-        if all(condition_holds(c, current, today) for c in conds):
+        if columns.fixed(key) or all(condition_holds(c, current, today) for c in conds):
             continue
         for _ in range(FEW_REDRAWS):
             value = _within(conds, current, r, today)
             if value is _NOTHING:
                 break
-            if all(condition_holds(c, value, today) for c in conds):
+            value = columns.fit(key, value) if all(condition_holds(c, value, today) for c in conds) else NO_FIT
+            if value is not NO_FIT:
                 row[key] = value
                 break
 

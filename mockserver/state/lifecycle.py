@@ -34,7 +34,7 @@ _OFFSET = re.compile(r"^\s*([+-]?)\s*(\d+(?:\.\d+)?\s*(?:ms|s|m|min|h)?)\s*$", r
 def parse_duration(text: Any, where: str) -> float:
     """Seconds from `10s`, `1.5s`, `500ms`, `2m`, `1h` or a bare number of seconds, up to a hundred years."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
-        seconds = float(text)
+        seconds = float(text) if abs(text) <= MAX_SECONDS else math.nan  # a 400-digit integer overflows float()
     else:
         m = _DURATION.match(str(text))
         seconds = float(m.group(1)) * _UNITS[(m.group(2) or "").lower()] if m is not None else math.nan
@@ -159,6 +159,8 @@ def compile_lifecycles(raw: Any, entities: Mapping[str, Any], operations: Collec
         for prop, schedule in values.items():
             at = f"{where}.values.{prop}"
             real = _property(entity, prop, at)
+            if real in steps or real in rises:
+                raise OverridesError(f"{at}: {real} is named twice (names are not case-sensitive)")
             kind = kind_of(entity, real)
             if isinstance(schedule, Mapping):
                 pairs = tuple((parse_duration(t, f"{at}.{v}"), _value(entity, real, kind, v, f"{at}.{v}"))
@@ -167,13 +169,14 @@ def compile_lifecycles(raw: Any, entities: Mapping[str, Any], operations: Collec
                     raise OverridesError(f"{at}: the times must rise from the first value to the last")
                 steps[real] = pairs
             elif isinstance(schedule, list) and len(schedule) == 2 and all(
-                    isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in schedule):
+                    isinstance(x, (int, float)) and not isinstance(x, bool) and abs(x) < 2**31 for x in schedule):
                 if kind not in ("integer", "number", None):
                     raise OverridesError(f"{at}: {real} is a {kind}; only a number can rise from one value to another")
                 whole = kind == "integer" or (kind is None and all(isinstance(x, int) for x in schedule))
                 rises[real] = (float(schedule[0]), float(schedule[1]), whole)
             else:
-                raise OverridesError(f"{at}: either value -> time ({{New: 0s, Started: 1s}}) or [from, to] numbers")
+                raise OverridesError(f"{at}: either value -> time ({{New: 0s, Started: 1s}}) or [from, to] numbers "
+                                     "(each below 2**31 in size)")
         times = sorted({t for pairs in steps.values() for t, _ in pairs})
         end = times[-1] if times else 0.0
         rise_from = times[1] if len(times) > 1 else 0.0

@@ -299,3 +299,45 @@ def test_xml_holds_only_characters_xml_can_hold(corpus) -> None:
 
 def test_an_id_in_the_path_is_its_number(corpus) -> None:
     assert _rows(corpus, "/api/v1/Person/0042/Sales") == _rows(corpus, "/api/v1/Person/42/Sales")
+
+
+def test_a_filter_never_changes_a_rows_id(corpus) -> None:
+    def ids(text: str) -> list[int]:
+        rows = _rows(corpus, SALES, **{"$filter": text, "$select": "saleId,name", "$top": "500"})
+        assert all(r["saleId"] == r["PrimaryKey"] for r in rows), text
+        return [r["saleId"] for r in rows]
+
+    assert ids("saleId ge 5 and saleId le 7") == ids("PrimaryKey ge 5 and PrimaryKey le 7") == [5, 6, 7]
+    assert ids("saleId between (5, 7)") == [5, 6, 7]
+    assert ids("saleId lt 10 and saleId gt 0") == list(range(1, 10))
+    either = _rows(corpus, SALES, **{"$filter": "saleId eq 5 or name eq 'x'", "$select": "saleId,name",
+                                     "$top": "500"})
+    assert len(either) > 20 and all(r["saleId"] == 5 or r["name"] == "x" for r in either)
+
+
+@pytest.mark.parametrize("path, text, shown", [
+    ("/api/v1/BatchTask", "state eq 'Bogus'", None), ("/api/v1/BatchTask", "state eq 'started'", "Started"),
+    ("/api/v1/BatchTask", "isSystemTask eq 'maybe'", None), (SALES, "registered eq 'abc'", None),
+    (SALES, "registered eq '9999-12-31T23:59:59-01:00'", None), (SALES, "probability eq 1e20", None),
+    (SALES, "name between (-1e300, 1e300)", None), (SALES, "amount eq 'nan'", None),
+])
+def test_a_value_the_column_cannot_hold_lists_nothing(corpus, path: str, text: str, shown: str | None) -> None:
+    column = parse_filter(text).column
+    rows = _rows(corpus, path, **{"$filter": text, "$select": column, "$top": "500"})
+    assert {r[column] for r in rows} == ({shown} if shown else set()), text
+
+
+def test_the_same_filter_however_written_gives_the_same_rows(corpus) -> None:
+    assert _rows(corpus, SALES, **{"$filter": "Name begins 'S'", "$select": "name"}) == \
+        _rows(corpus, SALES, **{"$filter": "name  begins 's'", "$select": "name"})
+    assert corpus.get(SALES, params={"$filter": f"a oneOf ({', '.join(map(str, range(100)))}) or "
+                                                f"b oneOf ({', '.join(map(str, range(101, 202)))})"}).status_code == 400
+
+
+def test_column_names_xml_cannot_hold_are_written_as_keys(corpus) -> None:
+    import xml.etree.ElementTree as ET
+
+    answer = corpus.get(SALES, params={"$select": "a²,aⅠ,Størrelse", "$format": "xml", "$top": "1"})
+    item = ET.fromstring(answer.content).find("value/item")
+    assert [child.tag for child in item][2:] == ["item", "item", "Størrelse"]
+    assert [item[2].get("key"), item[3].get("key")] == ["a²", "aⅠ"]
