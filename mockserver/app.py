@@ -149,7 +149,7 @@ class MockApp:
         """The running app's store under the new spec: the same inference when only prose changed, else a
         new one (the records of entities the new spec no longer has go after the swap: forget_gone_entities)."""
         if reuse.same_structure(old_endpoints, self.endpoints):
-            return engine.carried()
+            return engine.carried(spec, overrides)
         carried = StateEngine.from_spec(spec, engine.store, overrides, engine.clock, operations=self.operations.specs,
                                         memo=InferenceMemo(engine.inference.memo, reuse.stale)
                                         if reuse.stale is not None else None, seed=engine.seed)

@@ -107,15 +107,13 @@ class StateEngine:
         """`operations` and `memo` save work the caller has done already (see `infer`); `seed` draws which
         lifecycle runs fail."""
         inference = infer(spec, overrides, operations=operations, memo=memo)
-        raw = (overrides or {}).get("lifecycles")
-        lifecycles = compile_lifecycles(raw, {e.name.lower(): e for e in inference.entities},
-                                        frozenset(_operation_ids(spec)), _PropertyKinds(spec)) if raw else {}
-        return cls(inference, store, clock, lifecycles=lifecycles, seed=seed)
+        return cls(inference, store, clock, lifecycles=_lifecycles(spec, inference, overrides), seed=seed)
 
-    def carried(self, inference: Inference | None = None) -> StateEngine:
-        """This engine's store, clock, lifecycles and seed under another inference (a reloaded spec)."""
-        return StateEngine(inference or self.inference, self.store, self.clock, lifecycles=self.lifecycles,
-                           seed=self.seed)
+    def carried(self, spec: Mapping[str, Any], overrides: Mapping[str, Any] | None) -> StateEngine:
+        """This engine's inference, store and seed for a reloaded spec of the same structure, with the
+        lifecycles of the overrides file as it is now."""
+        return StateEngine(self.inference, self.store, self.clock,
+                           lifecycles=_lifecycles(spec, self.inference, overrides), seed=self.seed)
 
     def store_names(self) -> frozenset[str]:
         """Every name this engine keeps records under in the store: the entities, their runs, the clocks."""
@@ -685,6 +683,15 @@ _MOMENTS = threading.local()
 def _now_of(engine: StateEngine) -> float:
     now = getattr(_MOMENTS, "now", None)
     return now if now is not None else engine.time.real()
+
+
+def _lifecycles(spec: Mapping[str, Any], inference: Inference,
+                overrides: Mapping[str, Any] | None) -> dict[str, Lifecycle]:
+    raw = (overrides or {}).get("lifecycles")
+    if not raw:
+        return {}
+    return compile_lifecycles(raw, {e.name.lower(): e for e in inference.entities},
+                              frozenset(_operation_ids(spec)), _PropertyKinds(spec))
 
 
 class _PropertyKinds:

@@ -218,3 +218,16 @@ def test_docs_src_ships_a_lifecycle_that_serve_reads_from_the_docs_folder() -> N
     printed = output[0]
     assert f"Overrides: {OVERRIDES} (kept beside the docs; --overrides FILE chooses another)" in printed
     assert "lifecycle: BatchTask moves State, ProgressPercent over 10s, 10% of runs fail" in printed
+
+
+def test_a_reload_keeps_the_runs_and_reads_the_overrides_file_again(seeds_spec, tmp_path: Path) -> None:
+    overrides = tmp_path / "docmock.overrides.yaml"
+    overrides.write_text(OVERRIDES.read_text(encoding="utf-8"))
+    app = create_app(seeds_spec, state="memory", overrides=str(overrides))
+    client = TestClient(app, headers=AUTH)
+    task = client.post("/api/v1/BatchTask", json={"Name": "x"}).json()
+    overrides.write_text(OVERRIDES.read_text(encoding="utf-8").replace("Succeeded: 10s", "Succeeded: 100s"))
+    prose = {**seeds_spec, "info": {**seeds_spec["info"], "description": "edited prose"}}
+    reloaded = TestClient(app.reloaded(prose), headers=AUTH)
+    assert _task(reloaded, task, at=50)["State"] in ("Started", "Failed")  # now 100 s to succeed
+    assert _task(reloaded, task, at=120)["State"] in ("Succeeded", "Failed")
