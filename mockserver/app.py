@@ -148,11 +148,15 @@ class MockApp:
                        old_endpoints: Mapping[str, Endpoint], overrides: Any) -> StateEngine:
         """The running app's store under the new spec: the same inference when only prose changed, else a
         new one (the records of entities the new spec no longer has go after the swap: forget_gone_entities)."""
-        if reuse.same_structure(old_endpoints, self.endpoints):
-            return engine.carried(spec, overrides)
-        carried = StateEngine.from_spec(spec, engine.store, overrides, engine.clock, operations=self.operations.specs,
-                                        memo=InferenceMemo(engine.inference.memo, reuse.stale)
-                                        if reuse.stale is not None else None, seed=engine.seed)
+        try:
+            if reuse.same_structure(old_endpoints, self.endpoints):
+                return engine.carried(spec, overrides)
+            carried = StateEngine.from_spec(
+                spec, engine.store, overrides, engine.clock, operations=self.operations.specs,
+                memo=InferenceMemo(engine.inference.memo, reuse.stale) if reuse.stale is not None else None,
+                seed=engine.seed)
+        except OverridesError as exc:  # as at start-up: say which file the entry is in
+            raise OverridesError(f"{self.config.overrides or 'overrides'}: {exc}") from None
         self._entities_kept = carried.store_names()
         return carried
 
@@ -164,7 +168,7 @@ class MockApp:
         dropped = self.state.store.forget_entities(self._entities_kept)
         self._entities_kept = None
         return [f"State: entity {name} is gone from the spec; its {count} stored record(s) were dropped"
-                for name, count in sorted(dropped.items())]
+                for name, count in sorted(dropped.items()) if not name.startswith("~")]  # `~run:X` goes with X
 
     def reload_failed(self, message: str | None) -> None:
         """Say on `/` and in the served spec that a newer version was not loaded, and why (None: stop saying

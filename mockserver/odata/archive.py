@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timezone
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import unquote_plus
 
 from ..errors import SpecError
 from ..fakedata import DataFactory
@@ -275,22 +275,23 @@ class ArchiveList:
         gen = self._generators[low] = self.factory.generator(schema, name)
         return gen
 
-    def draw(self, column: str, ident: Any) -> Any:
-        """A realistic value for a column of row `ident`: the same for the same row, list after list."""
-        return self._cell(column, ident)
+    def draw(self, column: str, ident: Any, salt: str = "") -> Any:
+        """A realistic value for a column of row `ident`: the same for the same row, list after list (another
+        `salt`, `Prefer: dynamic=true`'s, draws another)."""
+        return self._draw(column, ident, salt) if salt else self._cell(column, ident)
 
-    def _draw(self, column: str, ident: Any) -> Any:
-        r = random.Random(stable_seed(self.seed, self.entity_name, ident, column.lower()))
+    def _draw(self, column: str, ident: Any, salt: str = "") -> Any:
+        r = random.Random(stable_seed(self.seed, self.entity_name, ident, column.lower(), salt))
         return _display(self._generator(column)(r, 1))
 
     # -- rows ---------------------------------------------------------------------------------------------------
 
-    def _collection(self, path_params: Mapping[str, str], pinned: list[int] | None) -> list[int]:
+    def _collection(self, path_params: Mapping[str, str], pinned: list[int] | None, salt: str = "") -> list[int]:
         """The ids of the generated rows, ascending: seeded by the list (and its path), or the ids a filter
         names outright (`saleId eq 5`, `PrimaryKey oneOf (1, 2)`)."""
         if pinned is not None:
             return sorted(set(pinned))
-        r = random.Random(stable_seed(self.seed, self.operation_id, sorted(path_params.items())))
+        r = random.Random(stable_seed(self.seed, self.operation_id, sorted(path_params.items()), salt))
         size = MIN_ROWS + int(r.random() * (MAX_ROWS - MIN_ROWS + 1))
         return sorted(r.sample(range(ID_RANGE[0], ID_RANGE[1] + 1), size))
 
@@ -319,7 +320,7 @@ class ArchiveList:
             return list(range(low, min(high, CREATED_ID_START - 1) + 1))
         return None
 
-    def row(self, ident: Any, columns: Iterable[str], record: Record | None) -> dict[str, Any]:
+    def row(self, ident: Any, columns: Iterable[str], record: Record | None, salt: str = "") -> dict[str, Any]:
         row: dict[str, Any] = {PRIMARY_KEY: ident, ENTITY_NAME: self.entity_name}
         for column in columns:
             if column in row:
@@ -333,7 +334,7 @@ class ArchiveList:
                 if found:
                     row[column] = value
                     continue
-            row[column] = self.draw(column, ident)
+            row[column] = self.draw(column, ident, salt)
         return row
 
     def _needs_record(self, columns: Iterable[str]) -> bool:
@@ -341,7 +342,7 @@ class ArchiveList:
             self._record_path(c) is not None and not self._is_id(c) for c in columns)
 
     def rows(self, query: ODataQuery, path_params: Mapping[str, str], stored: Mapping[str, Any] | None,
-             deleted: frozenset[str], today: date) -> list[dict[str, Any]]:
+             deleted: frozenset[str], today: date, salt: str = "") -> list[dict[str, Any]]:
         """Every row of the list that matches the query, in order (before paging). The rows are shared with
         later requests (see `_generated`): read them, do not change them."""
         expr = query.filter
@@ -358,7 +359,10 @@ class ArchiveList:
         # `/Person/0042/Sales` is `/Person/42/Sales`: an id is its number.
         path_items = tuple(sorted((k, str(int(v)) if v.isascii() and v.isdigit() else v)
                                   for k, v in path_params.items()))
-        generated = self._generated(expr, query.filter_text, needed, path_items, today)
+        if salt:  # fresh rows (`Prefer: dynamic=true`): nothing remembered
+            generated = self._generated_rows(expr, query.filter_text, needed, path_items, today, salt)
+        else:
+            generated = self._generated(expr, query.filter_text, needed, path_items, today)
         stored = stored or {}
         if stored or deleted:
             out = [row for row in generated if str(row[PRIMARY_KEY]) not in stored and
@@ -377,7 +381,8 @@ class ArchiveList:
         return out
 
     def _generated_rows(self, expr: Expr | None, filter_text: str, needed: tuple[str, ...],
-                        path_items: tuple[tuple[str, str], ...], today: date) -> tuple[dict[str, Any], ...]:
+                        path_items: tuple[tuple[str, str], ...], today: date,
+                        salt: str = "") -> tuple[dict[str, Any], ...]:
         """The generated rows that meet `expr`, in id order: a function of its arguments, so remembered
         (`_generated`) for the pages of a list and its repeated queries."""
         with_record = self._needs_record(needed)
@@ -385,11 +390,11 @@ class ArchiveList:
         # The same filter however it is written (`Name begins 'S'`, `name  begins 's'`) gives the same rows.
         seed_text = to_text(expr).casefold() if expr is not None else ""
         out: list[dict[str, Any]] = []
-        for ident in self._collection(dict(path_items), self._pinned_ids(expr)):
+        for ident in self._collection(dict(path_items), self._pinned_ids(expr), salt):
             record = self.source.record(ident) if with_record and self.source.record else None
-            row = self.row(ident, needed, record)
+            row = self.row(ident, needed, record, salt)
             if expr is not None:
-                r = random.Random(stable_seed(self.seed, self.operation_id, ident, seed_text))
+                r = random.Random(stable_seed(self.seed, self.operation_id, ident, seed_text, salt))
                 satisfy(expr, row, self, r, today, tries)
                 if not matches(expr, row, today):
                     continue
@@ -432,7 +437,7 @@ class ArchiveList:
     # -- the answer ---------------------------------------------------------------------------------------------
 
     def page(self, query: ODataQuery, rows: list[dict[str, Any]], base_url: str, request_path: str,
-             raw_query: Mapping[str, list[str]]) -> dict[str, Any]:
+             raw_query: str) -> dict[str, Any]:
         """The envelope of one page: `odata.metadata`, `odata.nextLink` when another page follows, `value`."""
         shown = [PRIMARY_KEY, ENTITY_NAME, *(query.select or self.default_columns)]
         size = query.page_size
@@ -442,7 +447,7 @@ class ArchiveList:
         envelope: dict[str, Any] = {"odata.metadata": f"{base_url}{_api_root(self.path)}/archive$metadata"}
         following = query.skip + len(chosen)
         if following < len(rows) and size > 0:
-            envelope["odata.nextLink"] = f"{base_url}{request_path}?{_next_query(raw_query, following, query.top)}"
+            envelope["odata.nextLink"] = f"{base_url}{request_path}?{_next_query(raw_query, following)}"
         envelope["value"] = value
         return envelope
 
@@ -456,10 +461,12 @@ def _api_root(path: str) -> str:
     return ""
 
 
-def _next_query(raw_query: Mapping[str, list[str]], skip: int, top: int | None) -> str:
-    pairs = [(k, v) for k, values in raw_query.items() if k.lower() != "$skip" for v in values]
-    pairs.append(("$skip", str(skip)))
-    return urlencode(pairs, quote_via=quote, safe="$,/'():")
+def _next_query(raw_query: str, skip: int) -> str:
+    """The request's query string as the client wrote it, with `$skip` (in any case or encoding) for the next
+    page: every other byte stays, so the link is the same request."""
+    kept = [part for part in raw_query.split("&")
+            if part and unquote_plus(part.partition("=")[0]).lower() != "$skip"]
+    return "&".join([*kept, f"$skip={skip}"])
 
 
 def base_url(scheme: str, host: str | None) -> str:

@@ -3,6 +3,7 @@ before `Accept`) and answers the page from the list's rows and the session's sto
 from __future__ import annotations
 
 import functools
+import os
 import time
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -120,7 +121,9 @@ class ODataList:
         if self.engine is not None and self.action is not None:
             stored, deleted = self.engine.records(session, self.action.entity, now=now)
         today = datetime.fromtimestamp(now, timezone.utc).date()
-        rows = self.archive.rows(query, ctx.path_params, stored, deleted, today)
+        salt = os.urandom(8).hex() if ctx.prefs.dynamic else ""  # `Prefer: dynamic=true`: fresh rows
+        rows = self.archive.rows(query, ctx.path_params, stored, deleted, today, salt)
         base = base_url(ctx.scope.get("scheme", "http"), ctx.headers.get("host"))
-        ctx.value = self.archive.page(query, rows, base, ctx.path, ctx.query)
+        raw_query = (ctx.scope.get("query_string") or b"").decode("latin-1")
+        ctx.value = self.archive.page(query, rows, base, ctx.path, raw_query)
         ctx.shaped = True

@@ -230,6 +230,13 @@ class StateEngine:
                     records[key] = {**as_mapping(records[key]), **lifecycle.values(run, now)}
         return records, deleted
 
+    def _session_time(self, session: str) -> str:
+        """The session's clock as a server-set date (`Created`, `Updated`): the moment a lifecycle request is
+        answered at, else now on the session's clock."""
+        now = getattr(_MOMENTS, "now", None)
+        moment = now if now is not None else self.time.now(session)
+        return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="seconds")
+
     def advance_clock(self, session: str, seconds: float) -> float | None:
         """Move a session's clock forward (or back) for the lifecycles; the session's new offset in seconds, or
         None (nothing moved) when it would be more than a hundred years from real time."""
@@ -296,9 +303,10 @@ class StateEngine:
     def _canonical(entity: Entity, record: Mapping[str, Any]) -> dict[str, Any]:
         return {entity.properties.get(k.lower(), k) if isinstance(k, str) else k: v for k, v in record.items()}
 
-    def _stamp(self, entity: Entity, record: dict[str, Any], ident: Any, previous: Mapping[str, Any] | None) -> None:
+    def _stamp(self, entity: Entity, record: dict[str, Any], ident: Any, previous: Mapping[str, Any] | None,
+               session: str) -> None:
         record[entity.id_field] = ident
-        now = self.clock()
+        now = self.clock() if self.clock is not _now else self._session_time(session)
         for f in entity.created_fields:
             if previous is None:
                 record[f] = now
@@ -356,7 +364,7 @@ class StateEngine:
             # Generated data is the base, the client's fields overlay it: a partial body still reads back whole.
             full = self._canonical(entity, base(new_id))
             full.update(record)
-            self._stamp(entity, full, new_id, None)
+            self._stamp(entity, full, new_id, None, session)
             tx.put(entity.name, str(new_id), full)
             lifecycle = self.lifecycles.get(entity.name)
             if lifecycle is not None:
@@ -421,7 +429,7 @@ class StateEngine:
             record = change(current)
             if isinstance(record, Outcome):
                 return record
-            self._stamp(entity, record, key[0], current)
+            self._stamp(entity, record, key[0], current, session)
             tx.put(entity.name, key[1], record)
         if entity.name in self.lifecycles:  # a record in a run answers with where its run is now
             record = self._live(session, entity, key[1], record)

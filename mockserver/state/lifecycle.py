@@ -267,7 +267,8 @@ class Clock:
         return _seconds(self.store.get(session, CLOCK, CLOCK_KEY))
 
     def now(self, session: str, extra: float = 0.0) -> float:
-        return self.real() + self.offset(session) + extra
+        """Real time plus the session's offset and `extra` (`Prefer: at`), never more than a hundred years away."""
+        return self.real() + max(-MAX_SECONDS, min(MAX_SECONDS, self.offset(session) + extra))
 
     def advance(self, session: str, seconds: float) -> float | None:
         """Move the session's clock by `seconds`; the new offset, or None (and nothing moved) when it would be

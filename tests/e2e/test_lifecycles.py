@@ -231,3 +231,18 @@ def test_a_reload_keeps_the_runs_and_reads_the_overrides_file_again(seeds_spec, 
     reloaded = TestClient(app.reloaded(prose), headers=AUTH)
     assert _task(reloaded, task, at=50)["State"] in ("Started", "Failed")  # now 100 s to succeed
     assert _task(reloaded, task, at=120)["State"] in ("Succeeded", "Failed")
+
+
+def test_server_set_dates_and_requests_keep_to_the_sessions_clock(seeds_spec) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    client = _client(seeds_spec)
+    client.post("/__docmock/clock", params={"session": "later", "advance": "48h"})
+    task = client.post("/api/v1/BatchTask", json={"Name": "x"}, headers={"X-Mock-Session": "later"}).json()
+    created = datetime.fromisoformat(_task(client, task, session="later")["Created"])
+    assert abs(created - (datetime.now(timezone.utc) + timedelta(hours=48))) < timedelta(minutes=5)
+    client.post("/__docmock/clock", params={"session": "later", "advance": "-876000h"})  # back nearly 100 years
+    assert client.get(f"/api/v1/BatchTask/{task}", headers={"X-Mock-Session": "later",
+                                                              "Prefer": "at=-876000h"}).status_code == 200
+    now = client.app.state.time.now("later", -876000 * 3600.0)
+    assert now >= datetime.now(timezone.utc).timestamp() - 100 * 365.25 * 86400 - 60  # never past a hundred years

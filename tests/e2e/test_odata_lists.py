@@ -341,3 +341,18 @@ def test_column_names_xml_cannot_hold_are_written_as_keys(corpus) -> None:
     item = ET.fromstring(answer.content).find("value/item")
     assert [child.tag for child in item][2:] == ["item", "item", "Størrelse"]
     assert [item[2].get("key"), item[3].get("key")] == ["a²", "aⅠ"]
+
+
+def test_prefer_dynamic_draws_fresh_rows_and_stored_records_keep_their_data(corpus) -> None:
+    dynamic = {"Prefer": "dynamic=true"}
+    params = {"$select": "name,amount", "$top": "5"}
+    first, second = (corpus.get(SALES, params=params, headers=dynamic).json()["value"] for _ in range(2))
+    assert first != second and first != _rows(corpus, SALES, **params)
+    person = corpus.post("/api/v1/Person", json={"Firstname": "Ada"}).json()["PersonId"]
+    query = {"$filter": f"personId eq {person}", "$select": "firstname"}
+    assert corpus.get("/api/v1/Person", params=query, headers=dynamic).json()["value"][0]["firstname"] == "Ada"
+
+
+def test_the_next_link_keeps_the_request_as_the_client_wrote_it(corpus) -> None:
+    answer = corpus.get(f"{SALES}?%24Top=2&%24filter=name%20ne%20%27%E9%27&$SKIP=4").json()
+    assert answer["odata.nextLink"].endswith("/api/v1/Sale?%24Top=2&%24filter=name%20ne%20%27%E9%27&$skip=6")
