@@ -360,9 +360,9 @@ class ArchiveList:
         path_items = tuple(sorted((k, str(int(v)) if v.isascii() and v.isdigit() else v)
                                   for k, v in path_params.items()))
         if salt:  # fresh rows (`Prefer: dynamic=true`): nothing remembered
-            generated = self._generated_rows(expr, query.filter_text, needed, path_items, today, salt)
+            generated = self._generated_rows(expr, needed, path_items, today, salt)
         else:
-            generated = self._generated(expr, query.filter_text, needed, path_items, today)
+            generated = self._generated(expr, needed, path_items, today)
         stored = stored or {}
         if stored or deleted:
             out = [row for row in generated if str(row[PRIMARY_KEY]) not in stored and
@@ -380,7 +380,7 @@ class ArchiveList:
             out.sort(key=lambda row, c=column: _order_key(row, c), reverse=descending)
         return out
 
-    def _generated_rows(self, expr: Expr | None, filter_text: str, needed: tuple[str, ...],
+    def _generated_rows(self, expr: Expr | None, needed: tuple[str, ...],
                         path_items: tuple[tuple[str, str], ...], today: date,
                         salt: str = "") -> tuple[dict[str, Any], ...]:
         """The generated rows that meet `expr`, in id order: a function of its arguments, so remembered

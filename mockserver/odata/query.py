@@ -19,7 +19,6 @@ _FORMATS = {"json": "application/json", "xml": "application/xml"}
 class ODataQuery:
     select: tuple[str, ...] = ()                 # the columns asked for; empty: the list's default columns
     filter: Expr | None = None
-    filter_text: str = ""
     order: tuple[tuple[str, bool], ...] = ()     # (column, descending)
     top: int | None = None
     skip: int = 0
@@ -66,10 +65,9 @@ def parse_query(query: Mapping[str, list[str]]) -> ODataQuery:
         select = tuple(dict.fromkeys(c for c in columns if c))
         if len(select) > MAX_COLUMNS:
             problems.append(Violation(f"query.{found[0]}", f"more than {MAX_COLUMNS} columns"))
-    expr, filter_text = None, ""
+    expr = None
     found = _option(query, "$filter")
     if found is not None and found[1].strip():
-        filter_text = found[1]
         try:
             expr = parse_filter(found[1])
         except FilterError as exc:
@@ -110,4 +108,4 @@ def parse_query(query: Mapping[str, list[str]]) -> ODataQuery:
     json_safe = found is not None and found[1].strip().lower() in ("true", "1")
     if problems:
         raise ODataQueryError(tuple(problems))
-    return ODataQuery(select, expr, filter_text, tuple(order), top, skip or 0, accept, json_safe)
+    return ODataQuery(select, expr, tuple(order), top, skip or 0, accept, json_safe)

@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..context import Reply, RequestContext, problem_reply
 from ..endpoints import Compiled
+from ..errors import SpecError
 from ..fakedata import DataFactory
 from ..negotiation import Negotiator
 from ..problems import Problem
@@ -40,7 +41,7 @@ def is_odata_list(op: OperationSpec, compiled: Compiled, doc: Mapping[str, Any])
     try:
         schema = follow(media.schema)
         value = follow((schema.get("properties") or {}).get("value") or {})
-    except Exception:  # a schema the list cannot read is answered as any other operation's
+    except SpecError:  # a schema the list cannot read is answered as any other operation's
         return False
     return isinstance(value, Mapping) and (value.get("type") == "array" or "items" in value)
 
@@ -119,7 +120,7 @@ class ODataList:
         stored: Mapping[str, Any] = {}
         deleted: frozenset[str] = frozenset()
         if self.engine is not None and self.action is not None:
-            stored, deleted = self.engine.records(session, self.action.entity, now=now)
+            stored, deleted = self.engine.records(session, self.action.entity, now)
         today = datetime.fromtimestamp(now, timezone.utc).date()
         salt = os.urandom(8).hex() if ctx.prefs.dynamic else ""  # `Prefer: dynamic=true`: fresh rows
         rows = self.archive.rows(query, ctx.path_params, stored, deleted, today, salt)

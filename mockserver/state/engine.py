@@ -1,10 +1,10 @@
 """The request-level behaviour of stateful mocking: overlaying writes on generated data, per session."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from contextvars import ContextVar
 from typing import Any
 
 from .entities import CREATED_ID_START, Action, Entity, Filter, Inference, InferenceMemo, Reply, Role, infer
@@ -17,6 +17,8 @@ from .records import JsonRecord, as_mapping
 from .store import DELETED, MemoryStore, Store, _key_order
 
 DEFAULT_SESSION = "default"
+# The session's clock reading a request on records with a lifecycle is answered at (set by StateEngine.handle).
+_MOMENT: ContextVar[float | None] = ContextVar("docmock_moment", default=None)
 SESSION_HEADER = "x-mock-session"
 MAX_SESSION_LENGTH = 200
 
@@ -193,15 +195,15 @@ class StateEngine:
         """
         session = session or DEFAULT_SESSION
         handler = _HANDLERS[action.role]
-        if action.entity.name in self.lifecycles:
-            with self._moment(self.time.now(session, at)):
-                return handler(self, action, session, path_params, query, body, content_type or "", base, base_list)
-        return handler(self, action, session, path_params, query, body, content_type or "", base, base_list)
+        # A request on records that move is answered at one moment of the session's clock, whatever it reads.
+        moment = _MOMENT.set(self.time.now(session, at)) if action.entity.name in self.lifecycles else None
+        try:
+            return handler(self, action, session, path_params, query, body, content_type or "", base, base_list)
+        finally:
+            if moment is not None:
+                _MOMENT.reset(moment)
 
     # -- lifecycles -------------------------------------------------------------------------------------------
-
-    def _moment(self, now: float) -> Any:
-        return _Moment(self, now)
 
     def _live(self, session: str, entity: Entity, key: str, record: Any) -> Any:
         """`record` as it is now, when its entity has a lifecycle and the record is in a run."""
@@ -211,18 +213,16 @@ class StateEngine:
         run = Run.from_json(self.store.get(session, RUNS + entity.name, key))
         if run is None:
             return record
-        return {**as_mapping(record), **lifecycle.values(run, _now_of(self))}
+        return {**as_mapping(record), **lifecycle.values(run, self._now())}
 
-    def records(self, session: str, entity: Entity, at: float = 0.0,
-                now: float | None = None) -> tuple[dict[str, Any], frozenset[str]]:
-        """A session's stored records of `entity` as they are now (by key), and the keys it deleted; `now`
-        (epoch seconds) overrides the session's clock plus `at`."""
+    def records(self, session: str, entity: Entity, now: float) -> tuple[dict[str, Any], frozenset[str]]:
+        """A session's stored records of `entity` as they are at `now` (epoch seconds), by key, and the keys
+        it deleted."""
         stored = self.store.entries(session, entity.name)
         records = {k: v for k, v in stored.items() if v is not DELETED}
         deleted = frozenset(k for k, v in stored.items() if v is DELETED)
         lifecycle = self.lifecycles.get(entity.name)
         if lifecycle is not None and records:
-            now = self.time.now(session, at) if now is None else now
             runs = self.store.entries(session, RUNS + entity.name)
             for key, raw in runs.items():
                 run = Run.from_json(raw) if raw is not DELETED else None
@@ -233,9 +233,14 @@ class StateEngine:
     def _session_time(self, session: str) -> str:
         """The session's clock as a server-set date (`Created`, `Updated`): the moment a lifecycle request is
         answered at, else now on the session's clock."""
-        now = getattr(_MOMENTS, "now", None)
-        moment = now if now is not None else self.time.now(session)
+        moment = _MOMENT.get()
+        moment = moment if moment is not None else self.time.now(session)
         return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec="seconds")
+
+    def _now(self) -> float:
+        """The moment the request in hand is answered at (see `handle`), else real time."""
+        moment = _MOMENT.get()
+        return moment if moment is not None else self.time.real()
 
     def advance_clock(self, session: str, seconds: float) -> float | None:
         """Move a session's clock forward (or back) for the lifecycles; the session's new offset in seconds, or
@@ -368,7 +373,7 @@ class StateEngine:
             tx.put(entity.name, str(new_id), full)
             lifecycle = self.lifecycles.get(entity.name)
             if lifecycle is not None:
-                run = lifecycle.start(_now_of(self), self.seed, new_id)
+                run = lifecycle.start(self._now(), self.seed, new_id)
                 tx.put(RUNS + entity.name, str(new_id), run.to_json())
                 full = {**full, **lifecycle.values(run, run.start)}
         return self._reply(action, full, new_id)
@@ -459,7 +464,7 @@ class StateEngine:
             if not self._exists(tx.get(entity.name, key[1]), entity, key[0]):
                 return self._missing(entity, key[0])
             run = Run.from_json(tx.get(RUNS + entity.name, key[1]))
-            now = _now_of(self)
+            now = self._now()
             if lifecycle is not None and run is not None and lifecycle.running(run, now):
                 tx.put(RUNS + entity.name, key[1], Run(run.start, now, run.fails_at).to_json())
         if action.reply is Reply.RECORD:
@@ -493,7 +498,7 @@ class StateEngine:
             return Outcome(action.status, GENERATE)
         stored = self.store.entries(session, entity.name)
         if entity.name in self.lifecycles:
-            records, _ = self.records(session, entity, now=_now_of(self))
+            records, _ = self.records(session, entity, self._now())
             stored = {k: records.get(k, v) for k, v in stored.items()}
         payload = base_list()
         value_key = None
@@ -666,31 +671,6 @@ _HANDLERS: dict[Role, Callable[..., Outcome]] = {
     Role.LIST: StateEngine._list,
     Role.STOP: StateEngine._stop,
 }
-
-
-class _Moment:
-    """The clock reading a request that touches a lifecycle is answered at, held for the request's duration
-    (a thread's own: SQLite-backed requests run in threads)."""
-
-    __slots__ = ("engine", "now", "previous")
-
-    def __init__(self, engine: StateEngine, now: float) -> None:
-        self.engine, self.now = engine, now
-
-    def __enter__(self) -> None:
-        self.previous = getattr(_MOMENTS, "now", None)
-        _MOMENTS.now = self.now
-
-    def __exit__(self, *exc: Any) -> None:
-        _MOMENTS.now = self.previous
-
-
-_MOMENTS = threading.local()
-
-
-def _now_of(engine: StateEngine) -> float:
-    now = getattr(_MOMENTS, "now", None)
-    return now if now is not None else engine.time.real()
 
 
 def _lifecycles(spec: Mapping[str, Any], inference: Inference,
