@@ -1,5 +1,5 @@
-"""The admin endpoints under `/__docmock/`: the state (reset, snapshot), the lifecycles' clock and the request
-journal."""
+"""The admin endpoints under `/__docmock/`: the state (reset, snapshot, sessions), the lifecycles' clock, the
+request journal and the start-up report."""
 from __future__ import annotations
 
 import json
@@ -17,8 +17,8 @@ from .state import DEFAULT_SESSION, StateEngine, session_name
 from .state.lifecycle import parse_offset
 
 ADMIN_PREFIX = "/__docmock/"
-_ENDPOINTS = {"reset": ("POST",), "state": ("GET", "HEAD"), "requests": ("GET", "HEAD", "DELETE"),
-              "clock": ("GET", "HEAD", "POST")}
+_ENDPOINTS = {"reset": ("POST",), "state": ("GET", "HEAD"), "sessions": ("GET", "HEAD"),
+              "requests": ("GET", "HEAD", "DELETE"), "clock": ("GET", "HEAD", "POST"), "report": ("GET", "HEAD")}
 
 
 def _json(status: int, value: Any) -> Reply:
@@ -31,10 +31,12 @@ class Admin:
     """Answers `/__docmock/...` requests. `on_reset` hears every reset (faults start their sequences again)."""
 
     def __init__(self, state: StateEngine | None, journal: Journal | None,
-                 on_reset: Callable[[str | None], None] | None = None) -> None:
+                 on_reset: Callable[[str | None], None] | None = None,
+                 report: Callable[[], dict[str, Any]] | None = None) -> None:
         self.state = state
         self.journal = journal
         self.on_reset = on_reset
+        self.report = report
 
     async def handle(self, method: str, path: str, query_string: bytes) -> Reply:
         name = path[len(ADMIN_PREFIX):]
@@ -52,6 +54,8 @@ class Admin:
         session = session_name(raw_session) if raw_session is not None else None
         if name == "requests":
             return self._requests(method, params, session)
+        if name == "report":
+            return _json(200, self.report() if self.report is not None else {})
         if name == "reset":
             if self.state is not None:
                 await self._store(self.state.reset, session)
@@ -62,6 +66,8 @@ class Admin:
             return problem_reply(Problem(404, "this mock keeps no state (started with --no-state)"))
         if name == "clock":
             return await self._clock(method, params, session or DEFAULT_SESSION)
+        if name == "sessions":
+            return _json(200, {"sessions": await self._store(self.state.sessions, session)})
         return _json(200, await self._store(self.state.snapshot, session))
 
     async def _clock(self, method: str, params: dict[str, list[str]], session: str) -> Reply:

@@ -8,6 +8,7 @@ from typing import Any
 
 from .admin import ADMIN_PREFIX, Admin
 from .answers import AnswerCache
+from .console import CONSOLE_PREFIX, Console
 from .config import DEFAULT_MAX_BODY, Config
 from .context import (TRACE_KEY, ASGIApp, ClientGone, Receive, Reply, RequestContext, Scope, Send, Trace, problem_reply,
                       request_headers, send_reply)
@@ -18,7 +19,7 @@ from .handlers import Services, build_mock_handler
 from .journal import Journal, secret_names
 from .layers import AccessLog, Cors, Head, JournalLayer, ServerErrors
 from .negotiation import Negotiator
-from .pages import BASE_PLACEHOLDER, SpecDocuments, curl_example, index_page, reload_failure_banner
+from .pages import SpecDocuments
 from .problems import Problem, Violation
 from .recording import Recordings
 from .reloading import Changes, RefIndex, Reuse
@@ -89,7 +90,7 @@ class MockApp:
                 self.journal.keep_secret(secret_headers, secret_query)
         else:
             self.journal = Journal(config.journal_size, secret_headers, secret_query) if config.journal_size else None
-        self.admin = Admin(state, self.journal, self.faults.reset)
+        self.admin = Admin(state, self.journal, self.faults.reset, self._report_json)
         self.negotiator = Negotiator()
         self.recordings = previous.recordings if previous is not None else \
             Recordings(config.replay, secret_query) if config.replay else None
@@ -127,8 +128,7 @@ class MockApp:
         )
         self.documents = SpecDocuments(spec)
         self.reload_failure: str | None = None  # why a newer version of the spec is not served (--watch)
-        self._title = title
-        self._index_html: str | None = None  # built on the first request for `/`
+        self._console: Console | None = None  # built on the first request for `/` or a console file
         self._stack = self._layers(self._dispatch)
 
     def reloaded(self, spec: Mapping[str, Any]) -> MockApp:
@@ -250,11 +250,13 @@ class MockApp:
         """The admin endpoints, the pages, a documented operation, or what comes of an undocumented request."""
         method: str = scope["method"]
         path: str = scope["path"]
+        if path.startswith(CONSOLE_PREFIX):
+            return self.console.handle(method, path, scope.get("query_string") or b"", request_headers(scope))
         if path.startswith(ADMIN_PREFIX):
             return await self.admin.handle(method, path, scope.get("query_string") or b"")
         headers = request_headers(scope)
         if method in ("GET", "HEAD") and self.serves_pages:
-            page = self._page(path, headers)
+            page = self._page(path)
             if page is not None:
                 return page
         answers = self.answers
@@ -289,28 +291,26 @@ class MockApp:
     def _handler_for(self, endpoint: Endpoint) -> Any:
         return self._build_handler(endpoint, self.services)
 
-    def _page(self, path: str, headers: Mapping[str, str]) -> Reply | None:
+    def _page(self, path: str) -> Reply | None:
         doc = self.documents.get(path)
         failure = self.reload_failure
         if doc is not None:
             return Reply(200, [(b"content-type", doc[1].encode()), *_failure_header(failure)], doc[0])
         if path == "/" and not self.router.methods_for("/"):
-            base = f"http://{headers.get('host', '127.0.0.1:4010')}"
-            text = self.index_html.replace(BASE_PLACEHOLDER, base)
-            if failure is not None:
-                text = text.replace("<body>", f"<body>{reload_failure_banner(failure)}", 1)
-            return Reply(200, [(b"content-type", b"text/html; charset=utf-8"), *_failure_header(failure)],
-                         text.encode())
+            return Reply(200, [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-cache"),
+                               *_failure_header(failure)], self.console.page(failure).encode())
         return None
 
     @property
-    def index_html(self) -> str:
-        """The page at `/`: every operation with a curl example (a second's work for 3,300 operations)."""
-        if self._index_html is None:
-            rows = [(e.op, curl_example(e.op, self.factory, self.config.auth and not e.policy.open))
-                    for e in self.endpoints.values()]
-            self._index_html = index_page(self._title, rows, [a.format() for a in self.router.ambiguities])
-        return self._index_html
+    def console(self) -> Console:
+        """The console at `/` (console/): its index and per-tag specs are built when first asked for."""
+        if self._console is None:
+            self._console = Console(self.doc, self.operations, self.factory, self.config.seed,
+                                    any_credential=self.config.auth and not self.config.credentials)
+        return self._console
+
+    def _report_json(self) -> dict[str, Any]:
+        return {**self.report.to_json(), "reloadFailure": self.reload_failure}
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .routing import Ambiguity
 
@@ -25,6 +26,12 @@ class StartupReport:
     state: tuple[str, ...] = ()
     malformed: tuple[str, ...] = ()  # schemas that are not JSON Schemas: their operations answer 500
     notes: tuple[str, ...] = ()      # the CI settings in force (proxy, latency, faults, journal)
+
+    def to_json(self) -> dict[str, Any]:
+        """What `GET /__docmock/report` answers (the console's Report tab)."""
+        return {"title": self.title, "operations": len(self.operations),
+                "ambiguities": [a.format() for a in self.ambiguities], "overlaps": [a.format() for a in self.overlaps],
+                "state": list(self.state), "malformed": list(self.malformed), "notes": list(self.notes)}
 
     def lines(self) -> list[str]:
         out = [f"{len(self.operations)} operations from {self.title!r}:"]

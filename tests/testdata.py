@@ -12,6 +12,9 @@ SHARED = REPO.parent / "shared"
 CORPUS = SHARED / "corpus" / "superoffice"
 CORPUS_PAGES = CORPUS / "docs" / "api" / "api-reference" / "restful"
 VENDOR_SPECS = SHARED / "corpus" / "superoffice-openapi"
+# A 1x1 PNG: the file a test uploads where an operation takes an image.
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                    "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082")
 
 
 def corpus_page(relative: str) -> Path:

@@ -179,6 +179,13 @@ class StateEngine:
         return {"store": self.store.describe(), "created_id_start": CREATED_ID_START,
                 "entities": [e.name for e in self.entities], "sessions": self.store.dump(session)}
 
+    def sessions(self, session: str | None = None) -> list[dict[str, Any]]:
+        """What `GET /__docmock/sessions` shows: each session that holds anything, with how many records and
+        deleted ids of each entity (the console's session list; `snapshot` has the records themselves)."""
+        return [{"session": name, "entities": {entity: {"records": len(slot["records"]), "deleted": len(slot["deleted"])}
+                                               for entity, slot in entities.items()}}
+                for name, entities in self.store.dump(session).items()]
+
     def close(self) -> None:
         self.store.close()
 

@@ -171,12 +171,12 @@ def test_cors_preflight_and_headers(make_client: Any, seeds_fixture: Any) -> Non
     assert "access-control-allow-origin" not in c.get(TASK, headers={**AUTH, "Origin": "http://evil"}).headers
 
 
-def test_spec_documents_and_index_page(seeds: Any, seeds_fixture: Any) -> None:
+def test_spec_documents_and_console_page(seeds: Any, seeds_fixture: Any) -> None:
     assert seeds.get("/openapi.json").json() == seeds_fixture
     assert "v1Batch_GetBatchTaskInfo" in seeds.get("/openapi.yaml").text
     page = seeds.get("/")
     assert page.headers["content-type"].startswith("text/html")
-    assert "curl -i -H &#x27;Authorization: Basic" in page.text and "http://testserver/api/v1/BatchTask/42" in page.text
+    assert "<title>" in page.text and "/__docmock/console/console.js" in page.text  # tests/mockserver/test_console.py
 
 
 def test_unexpected_errors_become_a_logged_500_problem(seeds: Any, caplog: Any, monkeypatch: Any) -> None:

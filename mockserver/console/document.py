@@ -1,0 +1,220 @@
+"""What the console loads: an index of every operation, and the spec one tag at a time.
+
+A 3,300-operation spec is 30 MB of JSON, which no browser page turns into a usable view in a second. So the
+console starts from a small index (method, path, operationId, summary and tag of each operation) for the tag
+list and the search, and loads the spec of one tag (its operations and the components they reference, about
+30 operations) when the user opens it. No document is downloaded twice and the whole spec not at all.
+
+In a tag's spec each operation is what the console's "Try it out" form needs:
+- path and required parameters carry an `example` the mock accepts (examples.py), and the request body's first
+  example is one the mock accepts, in the media type the form sends first;
+- the success answer lists, after the documented examples, one generated for the prefilled request;
+- `servers` are dropped, so the form sends its requests to this mock and not to the documented host.
+"""
+from __future__ import annotations
+
+import copy
+import random
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ..endpoints import Endpoint, Operations
+from ..fakedata import DataFactory
+from ..negotiation import media_key, structured_kind
+from ..responses import fill_ids
+from ..seeding import request_seed
+from .examples import ExampleRequest, body_bytes, example_request, param_text
+
+UNTAGGED = "default"  # where Swagger UI itself puts an operation without tags
+GENERATED_EXAMPLE = "docmock"
+
+
+def operation_tag(source: Mapping[str, Any]) -> str:
+    tags = source.get("tags")
+    return str(tags[0]) if isinstance(tags, list) and tags else UNTAGGED
+
+
+class ConsoleDocument:
+    """The index and the per-tag specs of one app's document, each built on first request and kept."""
+
+    def __init__(self, doc: Mapping[str, Any], operations: Operations, factory: DataFactory, seed: int) -> None:
+        self.doc = doc
+        self.operations = operations
+        self.factory = factory
+        self.seed = seed
+        self._by_tag: dict[str, list[Endpoint]] = {}
+        for endpoint in operations.by_id.values():
+            self._by_tag.setdefault(operation_tag(endpoint.source or {}), []).append(endpoint)
+        self._tag_specs: dict[str, dict[str, Any]] = {}
+        self._examples: dict[str, ExampleRequest] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def tags(self) -> list[str]:
+        """Tags in the order the document lists them, then those only operations name."""
+        listed = [str(t.get("name")) for t in self.doc.get("tags") or () if isinstance(t, Mapping)]
+        return [t for t in listed if t in self._by_tag] + sorted(t for t in self._by_tag if t not in listed)
+
+    def index(self) -> dict[str, Any]:
+        descriptions = {str(t.get("name")): str(t.get("description") or "")
+                        for t in self.doc.get("tags") or () if isinstance(t, Mapping)}
+        info = self.doc.get("info") or {}
+        return {
+            "title": str(info.get("title") or "OpenAPI document"),
+            "version": str(info.get("version") or ""),
+            "tags": [{"name": tag, "description": descriptions.get(tag, ""), "count": len(self._by_tag[tag])}
+                     for tag in self.tags],
+            "operations": [{"tag": tag, "method": e.op.method, "path": e.op.path,
+                            "operationId": e.op.operation_id, "summary": e.op.summary,
+                            "deprecated": bool((e.source or {}).get("deprecated"))}
+                           for tag in self.tags for e in self._by_tag[tag]],
+        }
+
+    def example(self, endpoint: Endpoint) -> ExampleRequest:
+        """The operation's prefilled request (kept: tests and the tag specs ask for the same ones)."""
+        op_id = endpoint.op.operation_id
+        found = self._examples.get(op_id)
+        if found is None:
+            found = self._examples[op_id] = example_request(endpoint, self.operations.compiled(endpoint),
+                                                            self.factory)
+        return found
+
+    def tag_spec(self, tag: str) -> dict[str, Any] | None:
+        """The spec of one tag's operations, ready for the console (see the module); None: no such tag."""
+        if tag not in self._by_tag:
+            return None
+        with self._lock:
+            spec = self._tag_specs.get(tag)
+            if spec is None:
+                spec = self._tag_specs[tag] = self._build_tag_spec(tag)
+        return spec
+
+    def _build_tag_spec(self, tag: str) -> dict[str, Any]:
+        doc = self.doc
+        paths: dict[str, dict[str, Any]] = {}
+        for endpoint in self._by_tag[tag]:
+            item = (doc.get("paths") or {}).get(endpoint.op.path) or {}
+            operation = copy.deepcopy(dict(endpoint.source or {}))
+            operation.pop("servers", None)
+            self._prefill(endpoint, item, operation)
+            paths.setdefault(endpoint.op.path, {})[endpoint.op.method.lower()] = operation
+        listed = [t for t in doc.get("tags") or () if isinstance(t, Mapping) and t.get("name") == tag]
+        spec: dict[str, Any] = {key: copy.deepcopy(doc[key]) for key in ("openapi", "info", "security",
+                                                                          "jsonSchemaDialect") if key in doc}
+        spec.update({"tags": copy.deepcopy(listed) or [{"name": tag}], "paths": paths})
+        components = _referenced_components(doc, paths)
+        schemes = (doc.get("components") or {}).get("securitySchemes")
+        if schemes:
+            components.setdefault("securitySchemes", {}).update(copy.deepcopy(schemes))
+        if components:
+            spec["components"] = components
+        return spec
+
+    def _prefill(self, endpoint: Endpoint, item: Mapping[str, Any], operation: dict[str, Any]) -> None:
+        example = self.example(endpoint)
+        # Path-level parameters join the operation's own (which win), resolved, so each can carry its example.
+        merged: dict[tuple[str, str], dict[str, Any]] = {}
+        for raw in [*(item.get("parameters") or ()), *(operation.get("parameters") or ())]:
+            param = copy.deepcopy(dict(self._resolve(raw)))
+            merged[(str(param.get("in")), str(param.get("name")))] = param
+        for key, value in example.params.items():
+            if key in merged:
+                merged[key].pop("examples", None)
+                merged[key]["example"] = value
+        if merged:
+            operation["parameters"] = list(merged.values())
+        body = operation.get("requestBody")
+        if example.media is not None and isinstance(body, Mapping):
+            body = operation["requestBody"] = copy.deepcopy(dict(self._resolve(body)))
+            content = body.get("content") or {}
+            first = dict(content[example.media])
+            if example.body_documented is None or example.body_documented == "example":
+                examples = {"valid": {"summary": "A request the mock accepts", "value": example.body}}
+            else:
+                chosen = first["examples"][example.body_documented]
+                examples = {example.body_documented: chosen}
+            if "example" in first:
+                examples.setdefault("documented", {"value": first.pop("example")})
+            first["examples"] = {**examples, **(first.get("examples") or {})}
+            body["content"] = {example.media: first, **{k: v for k, v in content.items() if k != example.media}}
+        self._add_generated_answer(endpoint, example, operation)
+
+    def _add_generated_answer(self, endpoint: Endpoint, example: ExampleRequest, operation: dict[str, Any]) -> None:
+        compiled = self.operations.compiled(endpoint)
+        plan = compiled.success
+        if plan is None or not plan.has_body:
+            return
+        code = next((c for c in operation.get("responses") or {} if str(c) == str(plan.status)), None) \
+            or next(iter(operation.get("responses") or {}), None)
+        response = (operation.get("responses") or {}).get(code)
+        mp = next((m for m in plan.media.values() if m.kind == "json"), None)
+        if response is None or mp is None:
+            return
+        response = operation["responses"][code] = copy.deepcopy(dict(self._resolve(response)))
+        media = next((m for m in response.get("content") or {} if structured_kind(media_key(m)) == "json"), None)
+        if media is None:
+            return
+        path_params = {name: param_text(value) for name, value in example.values("path").items()}
+        query = {name: [param_text(value)] for name, value in example.values("query").items()}
+        seed = request_seed(self.seed, endpoint.op.operation_id, plan.status, path_params, query,
+                            body_bytes(example.media, example.body))
+        value = fill_ids(mp.gen(random.Random(seed), 0), plan, path_params)
+        content = response["content"][media] = dict(response["content"][media])
+        examples = dict(content.get("examples") or {})
+        if "example" in content:
+            examples.setdefault("documented", {"value": content.pop("example")})
+        examples[GENERATED_EXAMPLE] = {"summary": "What the mock generates for the prefilled request",
+                                       "value": value}
+        content["examples"] = examples
+
+    def _resolve(self, node: Any) -> Any:
+        """`node`, or what its local `$ref` points at (one level: the document's refs are resolvable)."""
+        seen = 0
+        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and seen < 32:
+            target: Any = self.doc
+            for part in _pointer(node["$ref"]):
+                target = target.get(part) if isinstance(target, Mapping) else None
+            if target is None:
+                return node
+            node, seen = target, seen + 1
+        return node
+
+
+def _pointer(ref: str) -> list[str]:
+    if not ref.startswith("#/"):
+        return []
+    return [part.replace("~1", "/").replace("~0", "~") for part in ref[2:].split("/")]
+
+
+def _refs(node: Any) -> Iterator[str]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Mapping):
+            ref = current.get("$ref")
+            if isinstance(ref, str):
+                yield ref
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+
+
+def _referenced_components(doc: Mapping[str, Any], paths: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The components `paths` reference, directly or through each other."""
+    components = doc.get("components") or {}
+    out: dict[str, dict[str, Any]] = {}
+    pending = list(_refs(paths))
+    while pending:
+        parts = _pointer(pending.pop())
+        if len(parts) < 3 or parts[0] != "components":
+            continue
+        section, name = parts[1], parts[2]
+        if name in out.get(section, {}):
+            continue
+        target = (components.get(section) or {}).get(name)
+        if target is None:
+            continue
+        out.setdefault(section, {})[name] = copy.deepcopy(target)
+        pending.extend(_refs(target))
+    return out
