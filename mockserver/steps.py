@@ -142,6 +142,8 @@ class Validate:
                                               f"send one of: {', '.join(validator.media_types)}"))
         if checked.violations:
             n = len(checked.violations)
+            # The journal and the access log say why, as they do for the proxy's checks.
+            ctx.trace.violations.extend(f"request.{v.location}: {v.message}" for v in checked.violations)
             return problem_reply(Problem(400, f"the request has {n} problem{'s' if n > 1 else ''}; see errors",
                                          checked.violations))
         ctx.parsed_body = checked.body

@@ -52,12 +52,12 @@ def _accepts_gzip(headers: Mapping[str, str]) -> bool:
 
 
 def _reply(content: bytes, content_type: bytes, headers: Mapping[str, str], cache_control: bytes,
-           zipped: bytes | None = None) -> Reply:
-    """`content`, gzipped when the client takes it and it pays (`zipped` given, or worth making here)."""
+           zipped: bytes) -> Reply:
+    """`content`, or `zipped` (the same gzipped) when the client takes gzip and it pays."""
     out = [(b"content-type", content_type), (b"cache-control", cache_control), (b"vary", b"Accept-Encoding")]
     if _accepts_gzip(headers) and len(content) > 1024:
         out.append((b"content-encoding", b"gzip"))
-        return Reply(200, out, zipped if zipped is not None else gzip.compress(content, 6, mtime=0))
+        return Reply(200, out, zipped)
     return Reply(200, out, content)
 
 
@@ -69,7 +69,7 @@ class Console:
         self.document = ConsoleDocument(doc, operations, factory, seed)
         self.title = str((doc.get("info") or {}).get("title") or "OpenAPI document")
         self.any_credential = any_credential
-        self._json: dict[str, bytes] = {}
+        self._json: dict[str, tuple[bytes, bytes]] = {}  # key -> (JSON, gzipped JSON)
 
     def page(self, reload_failure: str | None) -> str:
         """The console's HTML. Nothing of the request (not even the Host header) goes into it."""
@@ -98,8 +98,9 @@ class Console:
         return problem_reply(Problem(404, f"no console file {path}; there are {known}"))
 
     def _json_reply(self, key: str, build: Any, headers: Mapping[str, str]) -> Reply:
-        content = self._json.get(key)
-        if content is None:
+        kept = self._json.get(key)
+        if kept is None:
             # default=str: a YAML spec's unquoted dates load as date objects.
-            content = self._json[key] = json.dumps(build(), ensure_ascii=False, default=str).encode()
-        return _reply(content, b"application/json", headers, b"no-cache")
+            content = json.dumps(build(), ensure_ascii=False, default=str).encode()
+            kept = self._json[key] = (content, gzip.compress(content, 6, mtime=0))
+        return _reply(kept[0], b"application/json", headers, b"no-cache", kept[1])

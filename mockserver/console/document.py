@@ -97,6 +97,7 @@ class ConsoleDocument:
             item = (doc.get("paths") or {}).get(endpoint.op.path) or {}
             operation = copy.deepcopy(dict(endpoint.source or {}))
             operation.pop("servers", None)
+            operation["tags"] = [tag]  # shown under this tag only: the others have specs of their own
             self._prefill(endpoint, item, operation)
             paths.setdefault(endpoint.op.path, {})[endpoint.op.method.lower()] = operation
         listed = [t for t in doc.get("tags") or () if isinstance(t, Mapping) and t.get("name") == tag]
@@ -169,7 +170,7 @@ class ConsoleDocument:
         content["examples"] = examples
 
     def _resolve(self, node: Any) -> Any:
-        """`node`, or what its local `$ref` points at (one level: the document's refs are resolvable)."""
+        """`node`, or what its local `$ref` leads to (through at most 32 refs; a ref that leads nowhere: `node`)."""
         seen = 0
         while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and seen < 32:
             target: Any = self.doc

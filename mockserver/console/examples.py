@@ -139,11 +139,31 @@ def _body(request_body: Mapping[str, Any] | None, validator: RequestValidator, f
     schema = media_object.get("schema", {})
     candidates.extend((None, patch) for patch in _json_patch(validator.compiler, schema, record))
     generate = factory.generator(schema)
-    candidates.extend((None, generate(random.Random(seed), 0)) for seed in range(_TRIES))
+    drawn = [generate(random.Random(seed), 0) for seed in range(_TRIES)]
+    candidates.extend((None, value) for first in drawn[:1] for value in (_friendly_ids(first), first))
+    candidates.extend((None, value) for value in drawn[1:])
     for name, value in candidates:
         if not _violations(validator, params, media, value):
             return media, value, name
     return media, candidates[-1][1], None
+
+
+def _friendly_ids(value: Any) -> Any:
+    """`value` with the ids it holds made friendly: `"BatchTaskId": 42`, `"BatchTaskIds": [42, 43, 44]`."""
+    if isinstance(value, list):
+        return [_friendly_ids(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, item in value.items():
+        name = key.lower()
+        if name.endswith("id") and type(item) is int:
+            out[key] = FRIENDLY_ID
+        elif name.endswith("ids") and isinstance(item, list) and all(type(v) is int for v in item):
+            out[key] = [FRIENDLY_ID + n for n in range(len(item))]
+        else:
+            out[key] = _friendly_ids(item)
+    return out
 
 
 def _violations(validator: RequestValidator, params: Mapping[tuple[str, str], Any], media: str | None, body: Any,

@@ -170,6 +170,13 @@ def test_the_request_log_shows_what_was_tried(browser: Any, seeds_url: str) -> N
     # Live: a request from elsewhere shows up without a reload.
     httpx.get(seeds_url + "/api/v1/BatchTask/7", headers={"Authorization": "Basic eDp5", "X-Mock-Session": "browser-log"})
     wait(browser).until(lambda b: "/api/v1/BatchTask/7" in b.find_element(By.CSS_SELECTOR, "#dm-log tbody tr.dm-entry").text)
+    # Filtered by operation: only that operation's requests.
+    operation = browser.find_element(By.ID, "dm-log-operation")
+    operation.send_keys("v1Batch_GetBatchTaskInfo")
+    browser.execute_script("document.getElementById('dm-log-operation').dispatchEvent(new Event('change'))")
+    wait(browser).until(lambda b: {r.find_elements(By.TAG_NAME, "td")[5].text
+                                   for r in b.find_elements(By.CSS_SELECTOR, "#dm-log tr.dm-entry")}
+                        == {"v1Batch_GetBatchTaskInfo"})
 
 
 def test_state_of_a_session_and_its_reset(browser: Any, seeds_url: str) -> None:
@@ -179,6 +186,7 @@ def test_state_of_a_session_and_its_reset(browser: Any, seeds_url: str) -> None:
     open_console(browser, seeds_url, session="browser-state")
     browser.find_element(By.CSS_SELECTOR, "[role=tab][data-panel=state]").click()
     record = wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, "#dm-state-body details.dm-record"))
+    assert not browser.find_element(By.ID, "dm-search").is_displayed()  # one panel at a time
     record.click()
     assert "Nightly <b>export</b>" in record.text  # shown as text, not as markup
     assert browser.find_element(By.ID, "dm-state-session").get_attribute("value") == "browser-state"
@@ -187,6 +195,12 @@ def test_state_of_a_session_and_its_reset(browser: Any, seeds_url: str) -> None:
     wait(browser).until(lambda b: "has no records" in b.find_element(By.ID, "dm-state-body").text)
     state = httpx.get(seeds_url + "/__docmock/state?session=browser-state").json()
     assert state["sessions"] == {}
+    httpx.post(seeds_url + "/api/v1/BatchTask", json={"Name": "Other"},
+               headers={"Authorization": "Basic eDp5", "X-Mock-Session": "browser-other"})
+    browser.find_element(By.ID, "dm-reset-all").click()
+    browser.switch_to.alert.accept()
+    wait(browser).until(lambda b: "Every session was reset" in b.find_element(By.ID, "dm-state-status").text)
+    assert httpx.get(seeds_url + "/__docmock/sessions").json()["sessions"] == []
 
 
 def test_report_tab(browser: Any, seeds_url: str) -> None:

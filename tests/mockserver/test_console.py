@@ -221,3 +221,18 @@ def test_gzip_of_a_tag_spec(corpus_client: TestClient) -> None:
                             headers={"Accept-Encoding": "identity"})
     assert raw.headers["content-type"] == "application/json" and "content-encoding" not in raw.headers
     assert len(gzip.compress(raw.content)) < len(raw.content) / 4
+
+
+def test_a_documented_body_is_prefilled_where_the_mock_accepts_it(seeds_client: TestClient, seeds_result: Any) -> None:
+    documented = seeds_result.spec["paths"]["/api/v1/BatchTask"]["post"]["requestBody"]["content"]["application/json"]
+    console = tag_specs(seeds_client)["BatchTask"]["paths"]["/api/v1/BatchTask"]["post"]["requestBody"]["content"]
+    first_name, first = next(iter(console["application/json"]["examples"].items()))
+    assert first_name in documented["examples"] and first == documented["examples"][first_name]
+
+
+def test_generated_bodies_carry_friendly_ids(corpus_client: TestClient) -> None:
+    import json
+
+    calls = dict(every_prefilled(corpus_client))
+    assert json.loads(calls["v1BatchAgent_DeleteBatchTask"]["content"]) == {"BatchTaskId": 42}
+    assert json.loads(calls["v1BatchAgent_DeleteBatchTasks"]["content"]) == {"BatchTaskIds": [42, 43, 44]}

@@ -56,6 +56,15 @@ def test_failed_and_undocumented_requests_are_kept_too_but_not_the_journals_own(
                     (TASK, "v1Batch_GetBatchTaskInfo", 401)]
 
 
+def test_a_refused_request_lists_why_it_was_refused(client: TestClient) -> None:
+    refused = client.post("/api/v1/BatchTask", json={"Name": 5}, headers=AUTH)
+    assert refused.status_code == 400
+    entry = entries(client)[-1]
+    assert entry["status"] == 400 and entry["violations"] == [
+        f"request.{e['location']}: {e['message']}" for e in refused.json()["errors"]]
+    assert any(v.startswith("request.body.Name:") for v in entry["violations"])
+
+
 def test_filters_by_session_operation_method_path_and_since(client: TestClient) -> None:
     client.get(TASK, headers={"X-Mock-Session": "a"})
     client.get("/api/v1/BatchTask/Failed", headers={"X-Mock-Session": "b"})

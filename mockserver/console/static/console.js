@@ -190,6 +190,7 @@
     search($("dm-search").value);
     renderTags();
     fromHash();
+    window.addEventListener("hashchange", fromHash);  // links to #op=..., #tag=..., #state; back and forward
   }).catch((error) => {
     $("dm-swagger").replaceChildren(el("p", { class: "dm-alert" }, `Could not load the operations: ${error.message}`));
   });
