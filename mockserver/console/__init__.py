@@ -73,7 +73,8 @@ class Console:
 
     def page(self, reload_failure: str | None) -> str:
         """The console's HTML. Nothing of the request (not even the Host header) goes into it."""
-        config = {"anyCredential": self.any_credential, "prefix": CONSOLE_PREFIX}
+        tags = self.document.tags
+        config = {"anyCredential": self.any_credential, "prefix": CONSOLE_PREFIX, "firstTag": tags[0] if tags else None}
         return _template().render(title=self.title, reload_failure=reload_failure, config=config,
                                   assets={name: asset_url(name) for name in ASSETS})
 

@@ -87,6 +87,9 @@ def test_search_finds_by_path_operation_id_and_summary_and_opens_the_operation(b
     wait(browser).until(lambda b: "is-open" in block.get_attribute("class"))
     assert "#op=v1PersonEntity_PatchPersonEntity" in browser.current_url
     assert len(browser.find_elements(By.CSS_SELECTOR, "#dm-swagger .opblock")) == 41  # the Person tag
+    browser.back()  # to the tag shown before
+    wait(browser).until(lambda b: b.current_url.endswith("#tag=Appointment")
+                        and len(b.find_elements(By.CSS_SELECTOR, "#dm-swagger .opblock")) == 3)
 
 
 def test_try_it_answers_the_prefilled_request_and_offers_curl(browser: Any, seeds_url: str) -> None:

@@ -55,7 +55,13 @@
     if (name !== "operations") history.replaceState(null, "", "#" + name);
     else if (!ui && index.tags.length) showTag(index.tags[0].name);
     if (name === "state") loadState(session());
-    if (name === "requests") { if (!logStarted) $("dm-log-session").value = session(); restartLog(); }
+    if (name === "requests") {
+      if (!logStarted) {
+        $("dm-log-session").value = session();
+        $("dm-operation-ids").replaceChildren(...index.operations.map((op) => el("option", { value: op.operationId })));
+      }
+      restartLog();
+    }
     if (name === "report") loadReport();
   }
   for (const tab of tabs) tab.addEventListener("click", () => showPanel(tab.dataset.panel));
@@ -139,7 +145,9 @@
 
   function showTag(tag, operationId) {
     if (active !== "operations") selectPanel("operations");
-    location.hash = operationId ? "op=" + encodeURIComponent(operationId) : "tag=" + encodeURIComponent(tag);
+    const hash = "#" + (operationId ? "op=" + encodeURIComponent(operationId) : "tag=" + encodeURIComponent(tag));
+    // A new history entry per choice (back and forward walk them), but none for the page's own first choice.
+    if (location.hash !== hash) history[location.hash ? "pushState" : "replaceState"](null, "", hash);
     if (tag === shownTag && ui) {
       if (operationId) openOperation(tag, operationId);
       return;
@@ -184,12 +192,14 @@
     if (index.tags.length) showTag(index.tags[0].name);
   }
 
+  // Without a hash the first tag is known from the page: its spec loads while the index is on its way.
+  const early = !location.hash.slice(1) && config.firstTag;
+  if (early) showTag(config.firstTag);
   getJson(config.prefix + "index.json").then((data) => {
     index = data;
-    $("dm-operation-ids").replaceChildren(...index.operations.map((op) => el("option", { value: op.operationId })));
     search($("dm-search").value);
     renderTags();
-    fromHash();
+    if (!early) fromHash();
     window.addEventListener("hashchange", fromHash);  // links to #op=..., #tag=..., #state; back and forward
   }).catch((error) => {
     $("dm-swagger").replaceChildren(el("p", { class: "dm-alert" }, `Could not load the operations: ${error.message}`));
