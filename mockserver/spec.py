@@ -221,6 +221,22 @@ def deref(doc: Mapping[str, Any], obj: Any) -> Any:
     return obj
 
 
+def success_examples(responses: Mapping[str, Any]) -> Iterator[Any]:
+    """The documented example values of an operation's 2xx answers, in document order (`examples`, then
+    `example`, of each media type)."""
+    for code, response in responses.items():
+        if not str(code).startswith("2") or not isinstance(response, Mapping):
+            continue
+        for media in (response.get("content") or {}).values():
+            if not isinstance(media, Mapping):
+                continue
+            for example in (media.get("examples") or {}).values():
+                if isinstance(example, Mapping) and "value" in example:
+                    yield example["value"]
+            if "example" in media:
+                yield media["example"]
+
+
 def ref_name(ref: str) -> str:
     """The readable name of a schema reference: last pointer segment, without a .NET namespace prefix."""
     return ref.rsplit("/", 1)[-1].rsplit(".", 1)[-1]

@@ -16,14 +16,16 @@ from __future__ import annotations
 import copy
 import random
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..endpoints import Endpoint, Operations
 from ..fakedata import DataFactory
 from ..negotiation import media_key, structured_kind
 from ..responses import fill_ids
+from ..reloading import refs_in
 from ..seeding import request_seed
+from ..spec import deref
 from .examples import ExampleRequest, body_bytes, example_request, param_text
 
 UNTAGGED = "default"  # where Swagger UI itself puts an operation without tags
@@ -117,7 +119,7 @@ class ConsoleDocument:
         # Path-level parameters join the operation's own (which win), resolved, so each can carry its example.
         merged: dict[tuple[str, str], dict[str, Any]] = {}
         for raw in [*(item.get("parameters") or ()), *(operation.get("parameters") or ())]:
-            param = copy.deepcopy(dict(self._resolve(raw)))
+            param = copy.deepcopy(dict(deref(self.doc, raw)))
             merged[(str(param.get("in")), str(param.get("name")))] = param
         for key, value in example.params.items():
             if key in merged:
@@ -127,7 +129,7 @@ class ConsoleDocument:
             operation["parameters"] = list(merged.values())
         body = operation.get("requestBody")
         if example.media is not None and isinstance(body, Mapping):
-            body = operation["requestBody"] = copy.deepcopy(dict(self._resolve(body)))
+            body = operation["requestBody"] = copy.deepcopy(dict(deref(self.doc, body)))
             content = body.get("content") or {}
             first = dict(content[example.media])
             if example.body_documented is None or example.body_documented == "example":
@@ -152,7 +154,7 @@ class ConsoleDocument:
         mp = next((m for m in plan.media.values() if m.kind == "json"), None)
         if response is None or mp is None:
             return
-        response = operation["responses"][code] = copy.deepcopy(dict(self._resolve(response)))
+        response = operation["responses"][code] = copy.deepcopy(dict(deref(self.doc, response)))
         media = next((m for m in response.get("content") or {} if structured_kind(media_key(m)) == "json"), None)
         if media is None:
             return
@@ -169,53 +171,22 @@ class ConsoleDocument:
                                        "value": value}
         content["examples"] = examples
 
-    def _resolve(self, node: Any) -> Any:
-        """`node`, or what its local `$ref` leads to (through at most 32 refs; a ref that leads nowhere: `node`)."""
-        seen = 0
-        while isinstance(node, Mapping) and isinstance(node.get("$ref"), str) and seen < 32:
-            target: Any = self.doc
-            for part in _pointer(node["$ref"]):
-                target = target.get(part) if isinstance(target, Mapping) else None
-            if target is None:
-                return node
-            node, seen = target, seen + 1
-        return node
-
-
-def _pointer(ref: str) -> list[str]:
-    if not ref.startswith("#/"):
-        return []
-    return [part.replace("~1", "/").replace("~0", "~") for part in ref[2:].split("/")]
-
-
-def _refs(node: Any) -> Iterator[str]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, Mapping):
-            ref = current.get("$ref")
-            if isinstance(ref, str):
-                yield ref
-            stack.extend(current.values())
-        elif isinstance(current, list):
-            stack.extend(current)
-
 
 def _referenced_components(doc: Mapping[str, Any], paths: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """The components `paths` reference, directly or through each other."""
     components = doc.get("components") or {}
     out: dict[str, dict[str, Any]] = {}
-    pending = list(_refs(paths))
+    pending = list(refs_in(paths))
     while pending:
-        parts = _pointer(pending.pop())
-        if len(parts) < 3 or parts[0] != "components":
+        parts = [part.replace("~1", "/").replace("~0", "~") for part in pending.pop().split("/")]
+        if len(parts) < 4 or parts[:2] != ["#", "components"]:
             continue
-        section, name = parts[1], parts[2]
+        section, name = parts[2], parts[3]
         if name in out.get(section, {}):
             continue
         target = (components.get(section) or {}).get(name)
         if target is None:
             continue
         out.setdefault(section, {})[name] = copy.deepcopy(target)
-        pending.extend(_refs(target))
+        pending.extend(refs_in(target))
     return out

@@ -15,7 +15,7 @@ from typing import Any
 from ..endpoints import Compiled, Endpoint
 from ..fakedata import DataFactory
 from ..negotiation import media_key, structured_kind
-from ..spec import Parameter
+from ..spec import Parameter, success_examples
 from ..validation import RequestValidator
 
 FRIENDLY_ID = 42
@@ -99,18 +99,8 @@ def _chosen_media(content: Mapping[str, Any]) -> str | None:
 
 
 def _success_example(responses: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The first documented example object of a 2xx JSON answer (what a JSON Patch example can change)."""
-    for code, response in responses.items():
-        if not str(code).startswith("2") or not isinstance(response, Mapping):
-            continue
-        for media, content in (response.get("content") or {}).items():
-            if structured_kind(media_key(media)) != "json" or not isinstance(content, Mapping):
-                continue
-            values = [e.get("value") for e in (content.get("examples") or {}).values() if isinstance(e, Mapping)]
-            for value in [*values, content.get("example")]:
-                if isinstance(value, Mapping):
-                    return value
-    return {}
+    """The first documented example object of a 2xx answer (what a JSON Patch example can change)."""
+    return next((e for e in success_examples(responses) if isinstance(e, Mapping)), {})
 
 
 def _json_patch(compiler: Any, schema: Any, record: Mapping[str, Any]) -> list[Any]:

@@ -11,6 +11,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from ..spec import success_examples
+
 _OPTIONS = ("$filter", "$orderby", "$select")
 _MARKERS = ("$filter", "$orderby")
 _METHODS = ("get", "post")
@@ -18,16 +20,10 @@ _METHODS = ("get", "post")
 
 def _sample_columns(op: Mapping[str, Any]) -> dict[str, Any]:
     """The columns of the first sample row the operation's success answers document (column -> sample value)."""
-    for code, response in (op.get("responses") or {}).items():
-        if not str(code).startswith("2") or not isinstance(response, Mapping):
-            continue
-        for media in (response.get("content") or {}).values():
-            examples = [e.get("value") for e in (media.get("examples") or {}).values() if isinstance(e, Mapping)]
-            examples.append(media.get("example"))
-            for example in examples:
-                rows = example.get("value") if isinstance(example, Mapping) else None
-                if isinstance(rows, list) and rows and isinstance(rows[0], Mapping):
-                    return {k: v for k, v in rows[0].items() if k not in ("PrimaryKey", "EntityName")}
+    for example in success_examples(op.get("responses") or {}):
+        rows = example.get("value") if isinstance(example, Mapping) else None
+        if isinstance(rows, list) and rows and isinstance(rows[0], Mapping):
+            return {k: v for k, v in rows[0].items() if k not in ("PrimaryKey", "EntityName")}
     return {}
 
 
