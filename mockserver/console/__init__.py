@@ -48,7 +48,16 @@ def asset_url(name: str) -> str:
 
 
 def _accepts_gzip(headers: Mapping[str, str]) -> bool:
-    return "gzip" in headers.get("accept-encoding", "").lower()
+    """Whether Accept-Encoding takes gzip (`gzip`, `*`), and not with `q=0`."""
+    for item in headers.get("accept-encoding", "").lower().split(","):
+        coding, *params = (part.strip() for part in item.split(";"))
+        if coding in ("gzip", "x-gzip", "*"):
+            q = next((p[2:] for p in params if p.startswith("q=")), "1")
+            try:
+                return float(q) > 0
+            except ValueError:
+                return False
+    return False
 
 
 def _reply(content: bytes, content_type: bytes, headers: Mapping[str, str], cache_control: bytes,

@@ -216,9 +216,86 @@ def test_report_tab(browser: Any, seeds_url: str) -> None:
 
 @pytest.fixture(autouse=True)
 def _screenshot_on_failure(request: Any, browser: Any, tmp_path_factory: Any) -> Any:
+    browser.get_log("browser")  # each test reads only its own page's messages
     yield
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         path = tmp_path_factory.getbasetemp() / f"{request.node.name}.png"
         browser.save_screenshot(str(path))
         print(f"screenshot: {path}")
+
+
+def test_every_documented_kind_of_credential_is_filled_in(browser: Any, seeds_result: Any) -> None:
+    import copy
+
+    from mockserver import create_app
+    from serving import asgi_server
+
+    spec = copy.deepcopy(seeds_result.spec)
+    spec["components"]["securitySchemes"] = {
+        "OAuth": {"type": "oauth2", "flows": {"clientCredentials": {"tokenUrl": "/token", "scopes": {}}}},
+        "Key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+        "QueryKey": {"type": "apiKey", "in": "query", "name": "key"}}
+    spec["security"] = [{"OAuth": []}]
+    spec["paths"]["/api/v1/BatchTask/{id}"]["get"]["security"] = [{"Key": []}]
+    spec["paths"]["/api/v1/BatchTask"]["post"]["security"] = [{"QueryKey": []}]
+    with asgi_server(create_app(spec, state="memory")) as url:
+        open_console(browser, url, session="browser-auth")
+        browser.find_element(By.CSS_SELECTOR, "#dm-tags button[data-tag='BatchTask']").click()
+        for operation_id in ("v1Batch_GetBatchTaskInfo", "v1Batch_StartBatchJob", "v1Batch_GetBatchTaskInfosByState"):
+            status = execute(browser, operation_id).find_element(
+                By.CSS_SELECTOR, ".live-responses-table tbody .response-col_status").text
+            assert status.startswith("2"), (operation_id, status)
+        kinds = {e["operationId"]: e["headers"].get("authorization") or e["headers"].get("x-api-key") or e["query"]
+                 for e in httpx.get(url + "/__docmock/requests?session=browser-auth").json()["requests"]}
+        assert kinds["v1Batch_GetBatchTaskInfo"] == "[redacted]" and kinds["v1Batch_StartBatchJob"]
+
+
+def test_hash_links_tabs_and_history(browser: Any, corpus_url: str) -> None:
+    browser.get(corpus_url + "/#op=%E0%A4%A")  # a hash the console did not write: the first tag opens
+    wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#dm-swagger .opblock")) == 3)
+    browser.execute_script("location.hash = 'tag=Sale'")
+    wait(browser).until(lambda b: len(b.find_elements(By.CSS_SELECTOR, "#dm-swagger .opblock")) == 4)
+    browser.find_element(By.CSS_SELECTOR, "[role=tab][data-panel=state]").click()
+    assert browser.current_url.endswith("#state")
+    browser.back()  # from the State tab back to the Sale operations
+    wait(browser).until(lambda b: b.find_element(By.ID, "dm-search").is_displayed())
+    assert browser.current_url.endswith("#tag=Sale")
+    assert severe_errors(browser) == []
+
+
+def test_a_session_name_that_cannot_travel_in_a_header_is_refused(browser: Any, seeds_url: str) -> None:
+    open_console(browser, seeds_url, session="plain")
+    browser.execute_script("const field = document.getElementById('dm-session'); field.value = arguments[0];"
+                           "field.dispatchEvent(new Event('change'))", "Jürgen→1")
+    assert "Latin-1" in browser.execute_script("return document.getElementById('dm-session').validationMessage")
+    assert browser.execute_script("return localStorage.getItem('docmock.session')") == "plain"
+    browser.find_element(By.CSS_SELECTOR, "#dm-tags button[data-tag='BatchTask']").click()
+    status = execute(browser, "v1Batch_GetBatchTaskInfo").find_element(
+        By.CSS_SELECTOR, ".live-responses-table tbody .response-col_status").text
+    assert status.startswith("200")  # sent in the last session that could travel
+
+
+def test_a_slow_journal_does_not_make_the_live_log_repeat_rows(browser: Any, seeds_result: Any) -> None:
+    import asyncio
+    import time
+
+    from mockserver import create_app
+    from serving import asgi_server
+
+    app = create_app(seeds_result.spec, state="memory")
+
+    async def slow_journal(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"] == "/__docmock/requests":
+            await asyncio.sleep(1.5)  # longer than the polling interval
+        await app(scope, receive, send)
+
+    with asgi_server(slow_journal) as url:
+        open_console(browser, url)
+        browser.find_element(By.CSS_SELECTOR, "[role=tab][data-panel=requests]").click()
+        for n in range(8):
+            httpx.get(f"{url}/api/v1/BatchTask/{n + 1}", headers={"Authorization": "Basic eDp5"})
+            time.sleep(0.5)
+        wait(browser).until(lambda b: "/api/v1/BatchTask/8" in b.find_element(By.CSS_SELECTOR, "#dm-log tr.dm-entry").text)
+        ids = [int(r.get_attribute("data-id")) for r in browser.find_elements(By.CSS_SELECTOR, "#dm-log tr.dm-entry")]
+        assert ids == sorted(set(ids), reverse=True) and len(ids) >= 8

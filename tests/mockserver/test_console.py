@@ -236,3 +236,11 @@ def test_generated_bodies_carry_friendly_ids(corpus_client: TestClient) -> None:
     calls = dict(every_prefilled(corpus_client))
     assert json.loads(calls["v1BatchAgent_DeleteBatchTask"]["content"]) == {"BatchTaskId": 42}
     assert json.loads(calls["v1BatchAgent_DeleteBatchTasks"]["content"]) == {"BatchTaskIds": [42, 43, 44]}
+
+
+@pytest.mark.parametrize(("accept", "zipped"), [("gzip", True), ("gzip, deflate, br", True), ("*", True),
+                                               ("br;q=1, gzip;q=0.5", True), ("gzip;q=0", False),
+                                               ("identity", False), ("", False), ("gzip;q=x", False)])
+def test_gzip_only_where_the_client_takes_it(seeds_client: TestClient, accept: str, zipped: bool) -> None:
+    response = seeds_client.get(CONSOLE_PREFIX + "console.js", headers={"Accept-Encoding": accept})
+    assert (response.headers.get("content-encoding") == "gzip") is zipped

@@ -34,10 +34,20 @@
 
   // -- the session the console works in ---------------------------------------------------------------------
   const sessionInput = $("dm-session");
+  const MAX_SESSION = 200;  // what the server keeps of an X-Mock-Session header
   sessionInput.value = localStorage.getItem(SESSION_KEY) || "";
-  const session = () => sessionInput.value.trim();
+  let accepted = sessionInput.value.trim();
+  const session = () => accepted;
   sessionInput.addEventListener("change", () => {
-    localStorage.setItem(SESSION_KEY, session());
+    const wanted = sessionInput.value.trim();
+    // A header carries Latin-1 only, and the server keeps 200 characters: refuse what could not work as typed.
+    const problem = /[^\x20-\x7e\xa0-\xff]/.test(wanted) ? "a session name travels in a header: Latin-1 letters only"
+      : wanted.length > MAX_SESSION ? `a session name has at most ${MAX_SESSION} characters` : "";
+    sessionInput.setCustomValidity(problem);
+    sessionInput.title = problem || "Sent as X-Mock-Session by Try it out; the State and Requests tabs show this session";
+    if (problem) { sessionInput.reportValidity(); return; }
+    accepted = wanted;
+    localStorage.setItem(SESSION_KEY, accepted);
     if (active === "state") loadState(session());
     if (active === "requests") { $("dm-log-session").value = session(); restartLog(); }
   });
@@ -52,14 +62,12 @@
   }
   function showPanel(name) {
     selectPanel(name);
-    if (name !== "operations") history.replaceState(null, "", "#" + name);
-    else if (!ui && index.tags.length) showTag(index.tags[0].name);
+    const hash = name !== "operations" ? "#" + name : shownTag ? "#tag=" + encodeURIComponent(shownTag) : "";
+    if (hash && location.hash !== hash) history.pushState(null, "", hash);
+    if (name === "operations" && !ui && index.tags.length) showTag(index.tags[0].name);
     if (name === "state") loadState(session());
     if (name === "requests") {
-      if (!logStarted) {
-        $("dm-log-session").value = session();
-        $("dm-operation-ids").replaceChildren(...index.operations.map((op) => el("option", { value: op.operationId })));
-      }
+      if (!logStarted) $("dm-log-session").value = session();
       restartLog();
     }
     if (name === "report") loadReport();
@@ -108,35 +116,33 @@
   }
   $("dm-search").addEventListener("input", (event) => search(event.target.value));
 
-  function firstCredential(spec) {
-    const schemes = (spec.components || {}).securitySchemes || {};
-    for (const alternative of spec.security || []) {
-      const name = Object.keys(alternative)[0];
-      if (name && schemes[name]) return [name, schemes[name]];
-    }
-    const name = Object.keys(schemes)[0];
-    return name ? [name, schemes[name]] : null;
-  }
-
-  function authorize(spec) {
-    // Without --credential the mock takes any credential of a documented kind: fill one in, so Try it out works
-    // at once. With --credential the user enters theirs with the Authorize button.
+  function authorize() {
+    // Without --credential the mock takes any credential of a documented kind: fill one in for every scheme, so
+    // Try it out works at once whichever scheme an operation asks for. With --credential the user enters theirs
+    // with the Authorize button.
     if (!config.anyCredential || !ui) return;
-    const found = firstCredential(spec);
-    if (!found) return;
-    const [name, scheme] = found;
-    if (scheme.type === "http" && String(scheme.scheme).toLowerCase() === "basic") {
-      ui.preauthorizeBasic(name, "docmock", "docmock");
-    } else {
-      ui.preauthorizeApiKey(name, "docmock");
+    const schemes = ui.specSelectors.specJson().getIn(["components", "securitySchemes"]);
+    if (!schemes) return;
+    for (const [name, scheme] of schemes.entrySeq().toArray()) {
+      const type = scheme.get("type");
+      if (type === "http" && String(scheme.get("scheme")).toLowerCase() === "basic") {
+        ui.preauthorizeBasic(name, "docmock", "docmock");
+      } else if (type === "oauth2" || type === "openIdConnect") {
+        ui.authActions.authorizeOauth2({ auth: { name, schema: scheme },
+                                         token: { access_token: "docmock", token_type: "Bearer" } });
+      } else {
+        ui.preauthorizeApiKey(name, "docmock");
+      }
     }
   }
 
   function openOperation(tag, operationId) {
     ui.layoutActions.show(["operations", tag, operationId], true);
-    const suffix = "-" + operationId.replace(/\s/g, "_");
+    // Swagger UI's id for the block: spaces as "_", then CSS-escaped (escapeDeepLinkPath).
+    const idOf = (text) => CSS.escape(text.replace(/\s/g, "_"));
+    const id = `operations-${idOf(tag)}-${idOf(operationId)}`;
     const tryScroll = (attempt) => {
-      const block = [...document.querySelectorAll("#dm-swagger .opblock")].find((b) => b.id.endsWith(suffix));
+      const block = document.getElementById(id);
       if (block) block.scrollIntoView({ block: "start" });
       else if (attempt < 20) setTimeout(() => tryScroll(attempt + 1), 50);
     };
@@ -175,14 +181,15 @@
         return request;
       },
       onComplete: () => {
-        authorize(ui.specSelectors.specJson().toJS());
+        authorize();
         if (operationId) openOperation(tag, operationId);
       },
     });
   }
 
   function fromHash() {
-    const hash = decodeURIComponent(location.hash.slice(1));
+    let hash = "";
+    try { hash = decodeURIComponent(location.hash.slice(1)); } catch (e) { /* not a hash this page wrote */ }
     if (hash.startsWith("op=")) {
       const op = index.operations.find((o) => o.operationId === hash.slice(3));
       if (op) return showTag(op.tag, op.operationId);
@@ -199,16 +206,18 @@
     index = data;
     search($("dm-search").value);
     renderTags();
-    if (!early) fromHash();
     window.addEventListener("hashchange", fromHash);  // links to #op=..., #tag=..., #state; back and forward
+    if (!early) fromHash();
   }).catch((error) => {
     $("dm-swagger").replaceChildren(el("p", { class: "dm-alert" }, `Could not load the operations: ${error.message}`));
   });
 
   // -- state ----------------------------------------------------------------------------------------------
+  let stateGeneration = 0;
   async function loadState(wanted) {
     const status = $("dm-state-status");
     const body = $("dm-state-body");
+    const generation = ++stateGeneration;
     status.textContent = "Loading…";
     try {
       const sessions = await getJson(ADMIN + "sessions");
@@ -219,6 +228,7 @@
       select.replaceChildren(...names.map((name) => el("option", { value: name }, name)));
       select.value = current;
       const data = await getJson(ADMIN + "state?session=" + encodeURIComponent(current === "default" ? "" : current));
+      if (generation !== stateGeneration) return;  // another session was asked for meanwhile
       const entities = (data.sessions || {})[current] || {};
       const parts = [el("p", { class: "dm-muted" },
         `Store: ${data.store} · entities: ${data.entities.join(", ") || "none"} · ids of created records start at ${data.created_id_start}`)];
@@ -286,20 +296,24 @@
     const sessionFilter = $("dm-log-session").value.trim();
     if (operation) params.set("operation", operation);
     if (sessionFilter) params.set("session", sessionFilter);
+    let data;
     try {
-      const data = await getJson(ADMIN + "requests?" + params);
-      if (generation !== logGeneration) return;
-      const body = $("dm-log").tBodies[0];
-      for (const entry of data.requests) {
-        body.prepend(...logRow(entry));
-        lastId = Math.max(lastId, entry.id);
-      }
-      while (body.rows.length > 2 * LOG_ROWS) body.deleteRow(-1);
-      lastId = Math.max(lastId, data.lastId);
-      $("dm-log-status").textContent = `${body.rows.length / 2} shown · journal keeps the last ${data.capacity}`;
+      data = await getJson(ADMIN + "requests?" + params);
     } catch (error) {
       if (generation === logGeneration) $("dm-log-status").textContent = error.message;
+      return !error.message.startsWith("404");  // 404: the journal is off (--journal-size 0), stop asking
     }
+    if (generation !== logGeneration) return false;
+    const body = $("dm-log").tBodies[0];
+    for (const entry of data.requests) {
+      if (entry.id <= lastId) continue;  // already shown
+      body.prepend(...logRow(entry));
+      lastId = entry.id;
+    }
+    while (body.rows.length > 2 * LOG_ROWS) body.deleteRow(-1);
+    lastId = Math.max(lastId, data.lastId);
+    $("dm-log-status").textContent = `${body.rows.length / 2} shown · the journal keeps the last ${data.capacity}`;
+    return true;
   }
 
   function restartLog() {
@@ -307,16 +321,24 @@
     logGeneration += 1;
     lastId = 0;
     $("dm-log").tBodies[0].replaceChildren();
-    clearInterval(logTimer);
+    clearTimeout(logTimer);
     const generation = logGeneration;
-    pollLog(generation);
-    logTimer = setInterval(() => {
-      if (active === "requests" && $("dm-log-live").checked && generation === logGeneration) pollLog(generation);
-    }, 1000);
+    // One poll at a time: the next is asked for a second after the last one answered.
+    const poll = async () => {
+      const live = active !== "requests" || !$("dm-log-live").checked || await pollLog(generation);
+      if (live && generation === logGeneration) logTimer = setTimeout(poll, 1000);
+    };
+    pollLog(generation).then((go) => { if (go && generation === logGeneration) logTimer = setTimeout(poll, 1000); });
   }
   for (const id of ["dm-log-operation", "dm-log-session"]) $(id).addEventListener("change", restartLog);
+  $("dm-log-operation").addEventListener("focus", () => {  // the suggestions, once the index is there
+    const list = $("dm-operation-ids");
+    if (!list.children.length) list.replaceChildren(...index.operations.map((op) => el("option", { value: op.operationId })));
+  });
   $("dm-log-clear").addEventListener("click", async () => {
     const sessionFilter = $("dm-log-session").value.trim();
+    if (!confirm(sessionFilter ? `Forget the journal of session ${sessionFilter} (every operation)?`
+                               : "Forget the journal of every session?")) return;
     await getJson(ADMIN + "requests" + (sessionFilter ? "?session=" + encodeURIComponent(sessionFilter) : ""),
                   { method: "DELETE" });
     restartLog();
@@ -332,7 +354,9 @@
       panel.replaceChildren(
         el("h2", {}, report.title), el("p", {}, `${report.operations} operations`),
         ...(report.reloadFailure ? [el("div", { class: "dm-alert", role: "alert" }, el("pre", {}, report.reloadFailure))] : []),
-        ...section("Entities and state", report.state, "This mock keeps no state."),
+        el("h3", {}, "Entities and state"),
+        report.state.length ? el("pre", { class: "dm-report-state" }, report.state.join("\n"))
+                            : el("p", { class: "dm-muted" }, "This mock keeps no state."),
         ...section("Route ambiguities", report.ambiguities, "None: every request reaches one operation."),
         ...section("Overlaps resolved by parameter type", report.overlaps, "None."),
         ...section("Schema warnings", report.malformed, "None."),
