@@ -78,12 +78,14 @@ class Console:
         self.document = ConsoleDocument(doc, operations, factory, seed)
         self.title = str((doc.get("info") or {}).get("title") or "OpenAPI document")
         self.any_credential = any_credential
-        self._json: dict[str, tuple[bytes, bytes]] = {}  # key -> (JSON, gzipped JSON)
+        # What was sent, by key: (JSON, gzipped JSON). Built on the event loop, so one at a time.
+        self._json: dict[str, tuple[bytes, bytes]] = {}
 
     def page(self, reload_failure: str | None) -> str:
         """The console's HTML. Nothing of the request (not even the Host header) goes into it."""
         tags = self.document.tags
-        config = {"anyCredential": self.any_credential, "prefix": CONSOLE_PREFIX, "firstTag": tags[0] if tags else None}
+        config = {"anyCredential": self.any_credential, "prefix": CONSOLE_PREFIX,
+                  "firstTag": tags[0] if tags else None}
         return _template().render(title=self.title, reload_failure=reload_failure, config=config,
                                   assets={name: asset_url(name) for name in ASSETS})
 
@@ -100,7 +102,7 @@ class Console:
             return self._json_reply("index", self.document.index, headers)
         if name == "spec.json":
             tag = (parse_qs(query_string.decode("latin-1"), keep_blank_values=True).get("tag") or [""])[-1]
-            if self.document.tag_spec(tag) is None:
+            if not self.document.has_tag(tag):
                 message = f"no operation has the tag {tag!r}; the tags are listed in {CONSOLE_PREFIX}index.json"
                 return problem_reply(Problem(404, message, (Violation("query.tag", message),)))
             return self._json_reply("spec:" + tag, lambda: self.document.tag_spec(tag), headers)

@@ -15,21 +15,21 @@ from __future__ import annotations
 
 import copy
 import random
-import threading
 from collections.abc import Mapping
 from typing import Any
 
 from ..endpoints import Endpoint, Operations
 from ..fakedata import DataFactory
 from ..negotiation import media_key, structured_kind
-from ..responses import fill_ids
+from ..responses import fill_ids, success_code
 from ..reloading import refs_in
 from ..seeding import request_seed
 from ..spec import deref
-from .examples import ExampleRequest, body_bytes, example_request, param_text
+from .examples import ExampleRequest, encoded_body, example_request, param_text
 
 UNTAGGED = "default"  # where Swagger UI itself puts an operation without tags
 GENERATED_EXAMPLE = "docmock"
+DOCUMENTED = "documented"  # the name a media type's single `example` gets among the console's named ones
 
 
 def operation_tag(source: Mapping[str, Any]) -> str:
@@ -38,7 +38,7 @@ def operation_tag(source: Mapping[str, Any]) -> str:
 
 
 class ConsoleDocument:
-    """The index and the per-tag specs of one app's document, each built on first request and kept."""
+    """The index and the per-tag specs of one app's document (the console keeps what it sent of them)."""
 
     def __init__(self, doc: Mapping[str, Any], operations: Operations, factory: DataFactory, seed: int) -> None:
         self.doc = doc
@@ -48,9 +48,7 @@ class ConsoleDocument:
         self._by_tag: dict[str, list[Endpoint]] = {}
         for endpoint in operations.by_id.values():
             self._by_tag.setdefault(operation_tag(endpoint.source or {}), []).append(endpoint)
-        self._tag_specs: dict[str, dict[str, Any]] = {}
         self._examples: dict[str, ExampleRequest] = {}
-        self._lock = threading.Lock()
 
     @property
     def tags(self) -> list[str]:
@@ -82,17 +80,11 @@ class ConsoleDocument:
                                                             self.factory)
         return found
 
-    def tag_spec(self, tag: str) -> dict[str, Any] | None:
-        """The spec of one tag's operations, ready for the console (see the module); None: no such tag."""
-        if tag not in self._by_tag:
-            return None
-        with self._lock:
-            spec = self._tag_specs.get(tag)
-            if spec is None:
-                spec = self._tag_specs[tag] = self._build_tag_spec(tag)
-        return spec
+    def has_tag(self, tag: str) -> bool:
+        return tag in self._by_tag
 
-    def _build_tag_spec(self, tag: str) -> dict[str, Any]:
+    def tag_spec(self, tag: str) -> dict[str, Any]:
+        """The spec of one tag's operations, ready for the console (see the module)."""
         doc = self.doc
         paths: dict[str, dict[str, Any]] = {}
         for endpoint in self._by_tag[tag]:
@@ -132,14 +124,14 @@ class ConsoleDocument:
             body = operation["requestBody"] = copy.deepcopy(dict(deref(self.doc, body)))
             content = body.get("content") or {}
             first = dict(content[example.media])
-            if example.body_documented is None or example.body_documented == "example":
-                examples = {"valid": {"summary": "A request the mock accepts", "value": example.body}}
+            documented = _named_examples(first)
+            # The form sends the first example: the documented one the mock accepts, else a generated one.
+            if example.body_documented is None:
+                prefilled = {"valid": {"summary": "A request the mock accepts", "value": example.body}}
             else:
-                chosen = first["examples"][example.body_documented]
-                examples = {example.body_documented: chosen}
-            if "example" in first:
-                examples.setdefault("documented", {"value": first.pop("example")})
-            first["examples"] = {**examples, **(first.get("examples") or {})}
+                key = DOCUMENTED if example.body_documented == "example" else example.body_documented
+                prefilled = {key: documented.pop(key)}
+            first["examples"] = {**prefilled, **documented}
             body["content"] = {example.media: first, **{k: v for k, v in content.items() if k != example.media}}
         self._add_generated_answer(endpoint, example, operation)
 
@@ -148,8 +140,7 @@ class ConsoleDocument:
         plan = compiled.success
         if plan is None or not plan.has_body:
             return
-        code = next((c for c in operation.get("responses") or {} if str(c) == str(plan.status)), None) \
-            or next(iter(operation.get("responses") or {}), None)
+        code = success_code(endpoint.op)
         response = (operation.get("responses") or {}).get(code)
         mp = next((m for m in plan.media.values() if m.kind == "json"), None)
         if response is None or mp is None:
@@ -161,15 +152,22 @@ class ConsoleDocument:
         path_params = {name: param_text(value) for name, value in example.values("path").items()}
         query = {name: [param_text(value)] for name, value in example.values("query").items()}
         seed = request_seed(self.seed, endpoint.op.operation_id, plan.status, path_params, query,
-                            body_bytes(example.media, example.body))
+                            encoded_body(example.media, example.body))
         value = fill_ids(mp.gen(random.Random(seed), 0), plan, path_params)
         content = response["content"][media] = dict(response["content"][media])
-        examples = dict(content.get("examples") or {})
-        if "example" in content:
-            examples.setdefault("documented", {"value": content.pop("example")})
+        examples = _named_examples(content)
         examples[GENERATED_EXAMPLE] = {"summary": "What the mock generates for the prefilled request",
                                        "value": value}
         content["examples"] = examples
+
+
+def _named_examples(media: dict[str, Any]) -> dict[str, Any]:
+    """A media type's examples by name, its single `example` (taken out of it) among them as "documented": a
+    media type has one or the other, and the console adds to them."""
+    examples = dict(media.get("examples") or {})
+    if "example" in media:
+        examples.setdefault(DOCUMENTED, {"value": media.pop("example")})
+    return examples
 
 
 def _referenced_components(doc: Mapping[str, Any], paths: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

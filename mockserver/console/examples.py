@@ -11,11 +11,13 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from ..endpoints import Compiled, Endpoint
 from ..fakedata import DataFactory
 from ..negotiation import media_key, structured_kind
 from ..spec import Parameter, success_examples
+from ..problems import Violation
 from ..validation import RequestValidator
 
 FRIENDLY_ID = 42
@@ -31,7 +33,6 @@ class ExampleRequest:
     media: str | None = None
     body: Any = None
     body_documented: str | None = None  # the name of the documented example used as the body, if one was
-    accepted: bool = True               # False: no value found that the request checks accept
 
     def values(self, location: str) -> dict[str, Any]:
         return {name: value for (where, name), value in self.params.items() if where == location}
@@ -48,7 +49,7 @@ def param_text(value: Any) -> str:
     return str(value)
 
 
-def body_bytes(media: str | None, body: Any) -> bytes:
+def encoded_body(media: str | None, body: Any) -> bytes:
     """The example body as sent with `Content-Type: media`."""
     if media is None or body is None:
         return b""
@@ -56,8 +57,6 @@ def body_bytes(media: str | None, body: Any) -> bytes:
     if isinstance(body, str) and kind != "json":
         return body.encode()
     if media_key(media) == "application/x-www-form-urlencoded" and isinstance(body, Mapping):
-        from urllib.parse import urlencode
-
         return urlencode({k: param_text(v) for k, v in body.items()}).encode()
     return json.dumps(body, ensure_ascii=False).encode()
 
@@ -70,8 +69,7 @@ def example_request(endpoint: Endpoint, compiled: Compiled, factory: DataFactory
         if p.location == "path" or p.required:
             params[(p.location, p.name)] = _parameter_value(p, validator, factory, params)
     media, body, documented = _body(op.request_body, validator, factory, params, _success_example(op.responses))
-    accepted = not _violations(validator, params, media, body)
-    return ExampleRequest(params, media, body, documented, accepted)
+    return ExampleRequest(params, media, body, documented)
 
 
 def _parameter_value(p: Parameter, validator: RequestValidator, factory: DataFactory,
@@ -82,9 +80,8 @@ def _parameter_value(p: Parameter, validator: RequestValidator, factory: DataFac
         candidates.append(FRIENDLY_ID)
     candidates.extend(generate(random.Random(seed), 0) for seed in range(_TRIES))
     key = (p.location, p.name)
-    for value in candidates:
-        if not any(v.location == f"{p.location}.{p.name}" for v in
-                   _violations(validator, {**known, key: value}, None, None, only_params=True)):
+    for value in candidates:  # (without a body yet: a required one is missing, which is not this value's fault)
+        if not any(v.location == f"{p.location}.{p.name}" for v in _violations(validator, {**known, key: value})):
             return value
     return candidates[-1]
 
@@ -156,16 +153,13 @@ def _friendly_ids(value: Any) -> Any:
     return out
 
 
-def _violations(validator: RequestValidator, params: Mapping[tuple[str, str], Any], media: str | None, body: Any,
-                only_params: bool = False) -> list[Any]:
+def _violations(validator: RequestValidator, params: Mapping[tuple[str, str], Any], media: str | None = None,
+                body: Any = None) -> tuple[Violation, ...]:
     def texts(location: str) -> dict[str, str]:
         return {name: param_text(value) for (where, name), value in params.items() if where == location}
 
     query = {name: [param_text(v) for v in value] if isinstance(value, list) else [param_text(value)]
              for (where, name), value in params.items() if where == "query"}
     headers = {name.lower(): text for name, text in texts("header").items()}
-    checked = validator.check(texts("path"), query, headers, texts("cookie"), None if only_params else media,
-                              b"" if only_params else body_bytes(media, body))
-    if only_params:
-        return [v for v in checked.violations if not v.location.startswith("body")]
-    return list(checked.violations)
+    checked = validator.check(texts("path"), query, headers, texts("cookie"), media, encoded_body(media, body))
+    return checked.violations

@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from mockserver import create_app
 from mockserver.console import ASSETS, CONSOLE_PREFIX
 from mockserver.console.document import GENERATED_EXAMPLE
-from mockserver.console.examples import body_bytes, param_text
+from mockserver.console.examples import encoded_body, param_text
 from testdata import PNG  # a form cannot prefill a file: for a binary body the user chooses one
 
 AUTH = {"Authorization": "Basic ZG9jbW9jazpkb2Ntb2Nr"}
@@ -59,7 +59,7 @@ def prefilled_request(path: str, method: str, op: dict[str, Any]) -> dict[str, A
             content, headers["Content-Type"] = PNG, media
         else:
             example = next(iter(media_object["examples"].values()))["value"]
-            content, headers["Content-Type"] = body_bytes(media, example), media
+            content, headers["Content-Type"] = encoded_body(media, example), media
     return {"method": method.upper(), "url": url, "params": query, "headers": headers, "content": content}
 
 
