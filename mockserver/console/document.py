@@ -21,6 +21,7 @@ from typing import Any
 from ..endpoints import Endpoint, Operations
 from ..fakedata import DataFactory
 from ..negotiation import media_key, structured_kind
+from ..odata.step import is_odata_list
 from ..responses import fill_ids, success_code
 from ..reloading import refs_in
 from ..seeding import request_seed
@@ -138,8 +139,8 @@ class ConsoleDocument:
     def _add_generated_answer(self, endpoint: Endpoint, example: ExampleRequest, operation: dict[str, Any]) -> None:
         compiled = self.operations.compiled(endpoint)
         plan = compiled.success
-        if plan is None or not plan.has_body:
-            return
+        if plan is None or not plan.has_body or is_odata_list(endpoint.op, compiled, self.doc):
+            return  # (an OData list answers rows of its own archive, not the schema's generated value)
         code = success_code(endpoint.op)
         response = (operation.get("responses") or {}).get(code)
         mp = next((m for m in plan.media.values() if m.kind == "json"), None)

@@ -244,3 +244,11 @@ def test_generated_bodies_carry_friendly_ids(corpus_client: TestClient) -> None:
 def test_gzip_only_where_the_client_takes_it(seeds_client: TestClient, accept: str, zipped: bool) -> None:
     response = seeds_client.get(CONSOLE_PREFIX + "console.js", headers={"Accept-Encoding": accept})
     assert (response.headers.get("content-encoding") == "gzip") is zipped
+
+
+def test_an_odata_list_shows_no_generated_answer_it_would_not_give(corpus_client: TestClient) -> None:
+    sale = tag_specs(corpus_client)["Sale"]["paths"]
+    listed = sale["/api/v1/Sale"]["get"]["responses"]["200"]["content"]["application/json"]["examples"]
+    assert GENERATED_EXAMPLE not in listed and listed  # the documented rows only
+    read = sale["/api/v1/Sale/{saleId}/NextDueDate"]["get"]["responses"]["200"]["content"]["application/json"]["examples"]
+    assert GENERATED_EXAMPLE in read
