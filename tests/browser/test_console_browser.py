@@ -3,6 +3,7 @@ see the request in the log, see and reset a session's state, and nothing loaded 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from typing import Any
 from urllib.parse import urlsplit
@@ -104,6 +105,8 @@ def test_try_it_answers_the_prefilled_request_and_offers_curl(browser: Any, seed
     assert "curl" in curl and "/api/v1/BatchTask/42" in curl and "X-Mock-Session: browser-try" in curl
     assert block.find_elements(By.CSS_SELECTOR, ".request-snippets .copy-to-clipboard, .curl-command .copy-to-clipboard")
     # The copied command, run as it is, gets the same answer.
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed: the copied command was not run")
     ran = subprocess.run(["bash", "-c", curl.replace("\\\n", " ") + " -s -w '\\n%{http_code}'"], capture_output=True,
                          text=True, timeout=30)
     assert ran.stdout.strip().endswith("200") and json.loads(ran.stdout.rsplit("\n", 1)[0]) == json.loads(body)
