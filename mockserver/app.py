@@ -251,7 +251,7 @@ class MockApp:
         method: str = scope["method"]
         path: str = scope["path"]
         if path.startswith(CONSOLE_PREFIX):
-            return self.console.handle(method, path, scope.get("query_string") or b"", request_headers(scope))
+            return await self.console.handle(method, path, scope.get("query_string") or b"", request_headers(scope))
         if path.startswith(ADMIN_PREFIX):
             return await self.admin.handle(method, path, scope.get("query_string") or b"")
         headers = request_headers(scope)

@@ -7,13 +7,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs
 
 import jinja2
+from starlette.concurrency import run_in_threadpool
 
 from ..context import Reply, problem_reply
 from ..endpoints import Operations
@@ -78,7 +79,7 @@ class Console:
         self.document = ConsoleDocument(doc, operations, factory, seed)
         self.title = str((doc.get("info") or {}).get("title") or "OpenAPI document")
         self.any_credential = any_credential
-        # What was sent, by key: (JSON, gzipped JSON). Built on the event loop, so one at a time.
+        # What was sent, by key: (JSON, gzipped JSON).
         self._json: dict[str, tuple[bytes, bytes]] = {}
 
     def page(self, reload_failure: str | None) -> str:
@@ -89,7 +90,7 @@ class Console:
         return _template().render(title=self.title, reload_failure=reload_failure, config=config,
                                   assets={name: asset_url(name) for name in ASSETS})
 
-    def handle(self, method: str, path: str, query_string: bytes, headers: Mapping[str, str]) -> Reply:
+    async def handle(self, method: str, path: str, query_string: bytes, headers: Mapping[str, str]) -> Reply:
         if method not in ("GET", "HEAD"):
             return problem_reply(Problem(405, f"{method} is not supported for {path}; allowed: GET, HEAD",
                                          headers=(("Allow", "GET, HEAD"),)))
@@ -99,20 +100,26 @@ class Console:
             kind = _TYPES.get(name[name.rfind("."):], b"application/octet-stream")
             return _reply(content, kind, headers, _IMMUTABLE, zipped)
         if name == "index.json":
-            return self._json_reply("index", self.document.index, headers)
+            return await self._json_reply("index", self.document.index, headers)
         if name == "spec.json":
             tag = (parse_qs(query_string.decode("latin-1"), keep_blank_values=True).get("tag") or [""])[-1]
             if not self.document.has_tag(tag):
                 message = f"no operation has the tag {tag!r}; the tags are listed in {CONSOLE_PREFIX}index.json"
                 return problem_reply(Problem(404, message, (Violation("query.tag", message),)))
-            return self._json_reply("spec:" + tag, lambda: self.document.tag_spec(tag), headers)
+            return await self._json_reply("spec:" + tag, lambda: self.document.tag_spec(tag), headers)
         known = ", ".join(CONSOLE_PREFIX + n for n in (*ASSETS, "index.json", "spec.json?tag=NAME"))
         return problem_reply(Problem(404, f"no console file {path}; there are {known}"))
 
-    def _json_reply(self, key: str, build: Any, headers: Mapping[str, str]) -> Reply:
+    async def _json_reply(self, key: str, build: Callable[[], Any], headers: Mapping[str, str]) -> Reply:
         kept = self._json.get(key)
         if kept is None:
-            # default=str: a YAML spec's unquoted dates load as date objects.
-            content = json.dumps(build(), ensure_ascii=False, default=str).encode()
-            kept = self._json[key] = (content, gzip.compress(content, 6, mtime=0))
+            # Built in a thread: the largest tag of a 3,300-operation spec takes a fifth of a second, which the
+            # mock's other clients should not wait for. Two first requests for one key may both build it.
+            kept = self._json[key] = await run_in_threadpool(_encoded, build)
         return _reply(kept[0], b"application/json", headers, b"no-cache", kept[1])
+
+
+def _encoded(build: Callable[[], Any]) -> tuple[bytes, bytes]:
+    # default=str: a YAML spec's unquoted dates load as date objects.
+    content = json.dumps(build(), ensure_ascii=False, default=str).encode()
+    return content, gzip.compress(content, 6, mtime=0)

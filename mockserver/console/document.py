@@ -73,7 +73,7 @@ class ConsoleDocument:
         }
 
     def example(self, endpoint: Endpoint) -> ExampleRequest:
-        """The operation's prefilled request (kept: tests and the tag specs ask for the same ones)."""
+        """The operation's prefilled request, kept (worked out again at worst when two threads ask at once)."""
         op_id = endpoint.op.operation_id
         found = self._examples.get(op_id)
         if found is None:

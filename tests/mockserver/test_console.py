@@ -252,3 +252,33 @@ def test_an_odata_list_shows_no_generated_answer_it_would_not_give(corpus_client
     assert GENERATED_EXAMPLE not in listed and listed  # the documented rows only
     read = sale["/api/v1/Sale/{saleId}/NextDueDate"]["get"]["responses"]["200"]["content"]["application/json"]["examples"]
     assert GENERATED_EXAMPLE in read
+
+
+def test_building_a_tag_spec_does_not_hold_up_the_mocks_other_clients(seeds_result: Any, monkeypatch: Any) -> None:
+    import asyncio
+    import threading
+
+    import httpx
+
+    from mockserver.console.document import ConsoleDocument
+
+    release = threading.Event()
+    real = ConsoleDocument.tag_spec
+
+    def slow_tag_spec(self: ConsoleDocument, tag: str) -> dict[str, Any]:
+        release.wait(30)  # a big tag being built
+        return real(self, tag)
+
+    monkeypatch.setattr(ConsoleDocument, "tag_spec", slow_tag_spec)
+    app = create_app(seeds_result.spec)
+
+    async def scenario() -> tuple[int, int, bool]:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://mock") as client:
+            building = asyncio.create_task(client.get(CONSOLE_PREFIX + "spec.json", params={"tag": "BatchTask"}))
+            await asyncio.sleep(0.05)
+            other = await client.get("/api/v1/BatchTask/42", headers=AUTH)  # answered while the spec is built
+            still_building = not building.done()
+            release.set()
+            return other.status_code, (await building).status_code, still_building
+
+    assert asyncio.run(scenario()) == (200, 200, True)
