@@ -250,9 +250,10 @@ class MockApp:
         """The admin endpoints, the pages, a documented operation, or what comes of an undocumented request."""
         method: str = scope["method"]
         path: str = scope["path"]
-        if path.startswith(CONSOLE_PREFIX):
-            return await self.console.handle(method, path, scope.get("query_string") or b"", request_headers(scope))
         if path.startswith(ADMIN_PREFIX):
+            if path.startswith(CONSOLE_PREFIX):
+                return await self.console.handle(method, path, scope.get("query_string") or b"",
+                                                 request_headers(scope))
             return await self.admin.handle(method, path, scope.get("query_string") or b"")
         headers = request_headers(scope)
         if method in ("GET", "HEAD") and self.serves_pages:

@@ -14,7 +14,6 @@ In a tag's spec each operation is what the console's "Try it out" form needs:
 from __future__ import annotations
 
 import copy
-import random
 from collections.abc import Mapping
 from typing import Any
 
@@ -22,10 +21,10 @@ from ..endpoints import Endpoint, Operations
 from ..fakedata import DataFactory
 from ..negotiation import media_key, structured_kind
 from ..odata.step import is_odata_list
-from ..responses import fill_ids, success_code
+from ..responses import success_code
 from ..reloading import refs_in
-from ..seeding import request_seed
 from ..spec import deref
+from ..stateful import GeneratedData
 from .examples import ExampleRequest, encoded_body, example_request, param_text
 
 UNTAGGED = "default"  # where Swagger UI itself puts an operation without tags
@@ -45,7 +44,7 @@ class ConsoleDocument:
         self.doc = doc
         self.operations = operations
         self.factory = factory
-        self.seed = seed
+        self.generated = GeneratedData(operations, seed)  # what the stateless mock answers
         self._by_tag: dict[str, list[Endpoint]] = {}
         for endpoint in operations.by_id.values():
             self._by_tag.setdefault(operation_tag(endpoint.source or {}), []).append(endpoint)
@@ -143,8 +142,7 @@ class ConsoleDocument:
             return  # (an OData list answers rows of its own archive, not the schema's generated value)
         code = success_code(endpoint.op)
         response = (operation.get("responses") or {}).get(code)
-        mp = next((m for m in plan.media.values() if m.kind == "json"), None)
-        if response is None or mp is None:
+        if response is None or not any(m.kind == "json" for m in plan.media.values()):
             return
         response = operation["responses"][code] = copy.deepcopy(dict(deref(self.doc, response)))
         media = next((m for m in response.get("content") or {} if structured_kind(media_key(m)) == "json"), None)
@@ -152,9 +150,7 @@ class ConsoleDocument:
             return
         path_params = {name: param_text(value) for name, value in example.values("path").items()}
         query = {name: [param_text(value)] for name, value in example.values("query").items()}
-        seed = request_seed(self.seed, endpoint.op.operation_id, plan.status, path_params, query,
-                            encoded_body(example.media, example.body))
-        value = fill_ids(mp.gen(random.Random(seed), 0), plan, path_params)
+        value = self.generated.value(endpoint, plan, path_params, query, encoded_body(example.media, example.body))
         content = response["content"][media] = dict(response["content"][media])
         examples = _named_examples(content)
         examples[GENERATED_EXAMPLE] = {"summary": "What the mock generates for the prefilled request",
