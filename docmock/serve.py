@@ -17,6 +17,7 @@ import click
 
 from mockserver import DEFAULT_MAX_BODY, Config, ConfigError, Latency, MockServerError, create_app, load_spec
 from mockserver.config import DEFAULT_ANSWER_CACHE_MB, DEFAULT_JOURNAL_SIZE
+from mockserver.state.lifecycle import parse_duration
 
 DEFAULT_DOCS = Path("docs_src")
 OVERRIDES_NAME = "docmock.overrides.yaml"  # an overrides file kept in the docs folder is read without --overrides
@@ -71,6 +72,18 @@ def _latency(ctx: click.Context, param: click.Parameter, value: str | None) -> L
         raise click.BadParameter(str(exc)) from None
 
 
+def _session_ttl(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        seconds = parse_duration(value, "--session-ttl")
+    except MockServerError as exc:
+        raise click.BadParameter(str(exc).removeprefix("--session-ttl: ")) from None
+    if seconds <= 0:
+        raise click.BadParameter(f"{value!r} is not a positive duration")
+    return seconds
+
+
 @click.command("serve")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--spec", "spec_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -86,18 +99,23 @@ def _latency(ctx: click.Context, param: click.Parameter, value: str | None) -> L
 @click.option("--credential", "credentials", multiple=True, metavar="VALUE",
               help="Accept only this Authorization header value or API key (repeatable); default: any.")
 @click.option("--quiet", is_flag=True, help="No per-request log lines.")
-@click.option("--state", "state_option", default="memory", show_default=True, metavar="memory|sqlite:PATH",
+@click.option("--state", "state_option", default="memory", show_default=True,
+              metavar="memory|sqlite:PATH|redis://HOST:PORT/DB",
               help="Where writes are remembered; a SQLite file keeps them across restarts and shares them "
-                   "between workers.")
+                   "between workers; Redis shares them (and the request journal) between replicas on any "
+                   "number of machines.")
+@click.option("--session-ttl", callback=_session_ttl, metavar="DURATION",
+              help="Forget a session this long after its last write (30s, 10m, 1h); default: keep it until reset.")
 @click.option("--no-state", is_flag=True, help="Forget writes: every request gets generated data only.")
 @click.option("--overrides", "--state-overrides", "overrides", type=click.Path(exists=True, dir_okay=False,
                                                                                path_type=Path),
               help="YAML file that corrects the inferred entities and operations, sets lifecycles and faults "
                    f"[default: {OVERRIDES_NAME} in the docs folder, when there is one].")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Server processes (needs --state sqlite:PATH, so that they share what clients write).")
+              help="Server processes (needs --state sqlite:PATH or redis://, so that they share what clients write).")
 @click.option("--journal-size", default=DEFAULT_JOURNAL_SIZE, show_default=True, type=click.IntRange(min=0),
-              help="How many requests /__docmock/requests remembers (per worker process); 0 turns it off.")
+              help="How many requests /__docmock/requests remembers (per worker process; shared by every replica "
+                   "with --state redis://); 0 turns it off.")
 @click.option("--answer-cache", "answer_cache_mb", default=DEFAULT_ANSWER_CACHE_MB, show_default=True,
               type=click.IntRange(min=0), metavar="MB",
               help="Memory for answers to repeated reads, kept until the state changes (per worker process); 0 "
@@ -120,16 +138,16 @@ def _latency(ctx: click.Context, param: click.Parameter, value: str | None) -> L
                    "request on; a change that does not build leaves the last good version serving.")
 def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int, seed: int, no_auth: bool,
           cors_origins: tuple[str, ...], max_body: int, credentials: tuple[str, ...], quiet: bool, state_option: str,
-          no_state: bool, overrides: Path | None, workers: int, journal_size: int, answer_cache_mb: int,
+          session_ttl: float | None, no_state: bool, overrides: Path | None, workers: int, journal_size: int, answer_cache_mb: int,
           latency: Latency | None,
           fault_rate: float, fault_seed: int | None, proxy: str | None, record: Path | None,
           replay: Path | None, watch: bool) -> None:
     """Serve a realistic mock of the API documented in PATH... (default: docs_src/) or in --spec FILE."""
     if spec_file is not None and paths:
         raise click.UsageError("give either docs PATHs or --spec, not both")
-    if workers > 1 and not no_state and not state_option.lower().startswith("sqlite:"):
-        raise click.UsageError("--workers needs --state sqlite:PATH (or --no-state): workers share state only "
-                               "through a SQLite file")
+    if workers > 1 and not no_state and not state_option.lower().startswith(("sqlite:", "redis")):
+        raise click.UsageError("--workers needs --state sqlite:PATH or redis://HOST:PORT/DB (or --no-state): workers "
+                               "share state only through a SQLite file or Redis")
     if record is not None and proxy is None:
         raise click.UsageError("--record keeps what a real server answers: it needs --proxy URL")
     if replay is not None and proxy is not None:
@@ -141,7 +159,7 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
     try:
         config = Config(host=host, port=port, workers=workers, access_log=not quiet, seed=seed, auth=not no_auth,
                         credentials=credentials, cors_origins=cors_origins, max_body=max_body,
-                        state=None if no_state else state_option, overrides=str(overrides) if overrides else None,
+                        state=None if no_state else state_option, session_ttl=session_ttl, overrides=str(overrides) if overrides else None,
                         journal_size=journal_size, answer_cache_mb=answer_cache_mb, latency=latency, fault_rate=fault_rate, fault_seed=fault_seed,
                         proxy=proxy, record=str(record) if record else None, replay=str(replay) if replay else None)
     except ConfigError as exc:

@@ -53,6 +53,9 @@ class Admin:
         # `?session=` names a session as the header does: blank is the default session.
         session = session_name(raw_session) if raw_session is not None else None
         if name == "requests":
+            journal = self.journal
+            if journal is not None and journal.blocks:  # a shared journal waits on Redis
+                return await run_in_threadpool(self._requests, method, params, session)
             return self._requests(method, params, session)
         if name == "report":
             return _json(200, self.report() if self.report is not None else {})

@@ -6,6 +6,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+
 from .admin import ADMIN_PREFIX, Admin
 from .answers import AnswerCache
 from .console import CONSOLE_PREFIX, Console
@@ -73,7 +75,7 @@ class MockApp:
             state = self._carried_state(spec, previous.state, reuse, previous.endpoints, overrides)
         elif state is None and config.state is not None:
             try:
-                state = StateEngine.from_spec(spec, open_store(config.state), overrides,
+                state = StateEngine.from_spec(spec, open_store(config.state, config.session_ttl), overrides,
                                               operations=self.operations.specs, seed=config.seed)
             except OverridesError as exc:  # an entry inference cannot use: say which file it is in
                 raise OverridesError(f"{config.overrides or 'overrides'}: {exc}") from None
@@ -89,7 +91,11 @@ class MockApp:
             if self.journal is not None:
                 self.journal.keep_secret(secret_headers, secret_query)
         else:
-            self.journal = Journal(config.journal_size, secret_headers, secret_query) if config.journal_size else None
+            # With a shared store (Redis), the journal is shared too: any replica lists what every replica answered.
+            shared = state.store.shared_journal(config.journal_size) \
+                if state is not None and config.journal_size else None
+            self.journal = Journal(config.journal_size, secret_headers, secret_query, shared) \
+                if config.journal_size else None
         self.admin = Admin(state, self.journal, self.faults.reset, self._report_json)
         self.negotiator = Negotiator()
         self.recordings = previous.recordings if previous is not None else \
@@ -101,6 +107,8 @@ class MockApp:
         self.answers = AnswerCache(config.answer_cache_mb * 1024 * 1024,
                                    state.store.version if state is not None else _no_state_version) \
             if config.answer_cache_mb and config.proxy is None else None
+        # A store on another machine (Redis) is asked for its version on a thread, as for everything else.
+        self._version_blocks = state is not None and state.store.reads_block
         # What differs between the mock and the proxy: how an operation's handler is built, what becomes of an
         # undocumented request, and whether `/` and `/openapi.*` are the mock's pages or the real server's.
         self.proxy: Any = None
@@ -207,7 +215,8 @@ class MockApp:
                        + (f"; {len(self.faults.per_operation)} operation(s) set in the overrides file"
                           if self.faults.per_operation else ""))
         if self.journal is not None:
-            out.append(f"Journal: the last {self.journal.size} requests at {ADMIN_PREFIX}requests")
+            out.append(f"Journal: the last {self.journal.size} requests at {ADMIN_PREFIX}requests"
+                       + (", shared by every replica through the state store" if self.journal.shared else ""))
         if self.answers is not None:
             out.append(f"Answers to repeated reads: remembered until the state changes, up to "
                        f"{config.answer_cache_mb} MB (--answer-cache)")
@@ -263,7 +272,8 @@ class MockApp:
         answers = self.answers
         remembered = answers.key(scope, headers) if answers is not None else None
         if remembered is not None:
-            version = answers.version()  # read before the answer is made: a write meanwhile makes it stale
+            # Read before the answer is made: a write meanwhile makes it stale.
+            version = await run_in_threadpool(answers.version) if self._version_blocks else answers.version()
             answer = answers.get(remembered, version)
             if answer is not None:
                 scope[TRACE_KEY].operation_id = answer.operation_id

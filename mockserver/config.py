@@ -106,10 +106,12 @@ class Config:
     cors_origins: tuple[str, ...] = ()
     max_body: int = DEFAULT_MAX_BODY
 
-    # Remembering writes: None (stateless), "memory" or "sqlite:PATH"; the overrides file corrects inference and
-    # sets faults per operation.
+    # Remembering writes: None (stateless), "memory", "sqlite:PATH" or "redis://HOST:PORT/DB"; the overrides file
+    # corrects inference and sets faults per operation.
     state: str | None = None
     overrides: str | None = None
+    # Seconds after its last write that a session is forgotten (None: kept until reset).
+    session_ttl: float | None = None
 
     # For CI: the request journal, latency and faults, proxying and recording.
     journal_size: int = DEFAULT_JOURNAL_SIZE
@@ -138,6 +140,9 @@ class Config:
         if isinstance(self.fault_rate, bool) or not isinstance(self.fault_rate, (int, float)) \
                 or not 0.0 <= self.fault_rate <= 1.0:
             raise ConfigError(f"fault rate must be a number between 0 and 1, not {self.fault_rate!r}")
+        if self.session_ttl is not None and (isinstance(self.session_ttl, bool)
+                                             or not isinstance(self.session_ttl, (int, float)) or not self.session_ttl > 0):
+            raise ConfigError(f"a session's time to live must be a positive number of seconds, not {self.session_ttl!r}")
         if self.max_body < 0:
             raise ConfigError(f"max_body must be 0 or more, not {self.max_body}")
         if self.answer_cache_mb < 0:

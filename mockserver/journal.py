@@ -1,14 +1,21 @@
-"""The request journal: what the server answered, per session, bounded in memory, queried by tests and tools."""
+"""The request journal: what the server answered, per session, bounded, queried by tests and tools.
+
+Each process keeps its journal in memory, unless the state is shared through Redis: then the entries go to the
+store (`RedisStore.shared_journal`), so that any replica lists what every replica answered.
+"""
 from __future__ import annotations
 
+import base64
 import time
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from fnmatch import fnmatchcase
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import parse_qs
+
+import orjson
 
 from .bodies import body_fields
 from .context import Scope, Trace
@@ -108,13 +115,45 @@ class Query:
         return self.since is None or entry.time > self.since
 
 
-class Journal:
-    """The last `size` requests, oldest first. Appends come from the event loop; a deque keeps them bounded."""
+class SharedEntries(Protocol):
+    """Entries kept outside the process, as text (`state.redis_store.RedisJournalEntries`)."""
 
-    def __init__(self, size: int, secret_headers: Iterable[str] = (), secret_query: Iterable[str] = ()) -> None:
+    def append(self, text: str) -> int: ...
+    def since(self, after_id: int | None) -> list[tuple[int, str]]: ...
+    def last_id(self) -> int: ...
+    def delete(self, ids: list[int] | None) -> None: ...
+
+
+def _to_text(entry: Entry) -> str:
+    """An entry (without its id, which the shared store assigns) as JSON text; bytes travel as Latin-1 text,
+    the body as base64."""
+    body = base64.b64encode(entry.body).decode() if entry.body is not None else None
+    return orjson.dumps([entry.time, entry.method, entry.path, entry.query_string.decode("latin-1"),
+                         [[k.decode("latin-1"), v.decode("latin-1")] for k, v in entry.headers],
+                         entry.operation_id, entry.status, body, entry.body_size, entry.duration_ms,
+                         list(entry.violations), entry.fault]).decode()
+
+
+def _from_text(ident: int, text: str) -> Entry:
+    (stamp, method, path, query, headers, operation_id, status, body, size, duration, violations,
+     fault) = orjson.loads(text)
+    return Entry(ident, stamp, method, path, query.encode("latin-1"),
+                 [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers], operation_id, status,
+                 base64.b64decode(body) if body is not None else None, size, duration, tuple(violations), fault)
+
+
+class Journal:
+    """The last `size` requests, oldest first: in a deque of this process, or in `shared` entries every replica
+    writes to. Appends to a deque come from the event loop; `blocks` says the calls wait on another machine
+    and belong on a thread."""
+
+    def __init__(self, size: int, secret_headers: Iterable[str] = (), secret_query: Iterable[str] = (),
+                 shared: SharedEntries | None = None) -> None:
         self.size = size
         self._entries: deque[Entry] = deque(maxlen=size)
         self._last_id = 0
+        self.shared = shared
+        self.blocks = shared is not None
         self.keep_secret(secret_headers, secret_query)
 
     def keep_secret(self, secret_headers: Iterable[str], secret_query: Iterable[str]) -> None:
@@ -126,7 +165,7 @@ class Journal:
     @property
     def last_id(self) -> int:
         """The id of the newest entry ever added (0 before the first): `since=` this id returns what follows."""
-        return self._last_id
+        return self.shared.last_id() if self.shared is not None else self._last_id
 
     def record(self, scope: Scope, trace: Trace, duration_ms: float) -> None:
         """Keep one answered request. Called for every request, so it only keeps references: no parsing here."""
@@ -136,20 +175,34 @@ class Journal:
             size = len(body)
             if size > MAX_BODY_KEPT:
                 body = body[:MAX_BODY_KEPT]
+        entry = Entry(self._last_id + 1, time.time(), scope["method"], scope["path"], scope.get("query_string") or b"",
+                      scope["headers"], trace.operation_id, trace.status, body, size, duration_ms,
+                      tuple(trace.violations) if trace.violations else (), trace.fault)
+        if self.shared is not None:
+            self.shared.append(_to_text(entry))
+            return
         self._last_id += 1
-        self._entries.append(Entry(self._last_id, time.time(), scope["method"], scope["path"],
-                                   scope.get("query_string") or b"", scope["headers"], trace.operation_id,
-                                   trace.status, body, size, duration_ms,
-                                   tuple(trace.violations) if trace.violations else (), trace.fault))
+        self._entries.append(entry)
+
+    def _kept(self, after_id: int | None = None) -> list[Entry] | deque[Entry]:
+        if self.shared is None:
+            return self._entries
+        return [_from_text(ident, text) for ident, text in self.shared.since(after_id)]
 
     def entries(self, query: Query | None = None) -> list[Entry]:
-        found = [e for e in self._entries if query is None or query.matches(e)]
+        found = [e for e in self._kept(query.after_id if query is not None else None)
+                 if query is None or query.matches(e)]
         if query is not None and query.limit is not None:
             found = found[-query.limit:] if query.limit else []
         return found
 
     def clear(self, session: str | None = None) -> int:
         """Forget every entry, or one session's; returns how many were forgotten."""
+        if self.shared is not None:
+            kept = self._kept()
+            gone = [e.id for e in kept if session is None or e.session == session]
+            self.shared.delete(None if session is None else gone)
+            return len(gone)
         before = len(self._entries)
         if session is None:
             self._entries.clear()

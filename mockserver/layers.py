@@ -9,14 +9,16 @@ import logging
 import time
 from collections.abc import Callable
 
+from starlette.concurrency import run_in_threadpool
+
 from .context import (TRACE_KEY, ASGIApp, Message, Receive, Reply, Scope, Send, Trace, problem_reply,
                       request_headers, send_reply)
 from .admin import ADMIN_PREFIX
 from .journal import Journal
 from .problems import Problem
+from .state.errors import StoreUnavailable
 
 logger = logging.getLogger("docmock.mockserver")
-
 
 
 class _Watching:
@@ -57,18 +59,69 @@ class AccessLog(_Watching):
                     trace.status or "-", milliseconds, extra)  # "-": no answer (a dropped connection)
 
 
-class JournalLayer(_Watching):
-    """Keeps every answered request in the journal, except the journal's own admin requests."""
+class JournalLayer:
+    """Keeps every answered request in the journal, except the journal's own admin requests.
+
+    The entry is written before the last part of the answer is sent, so a client that has its answer finds it
+    in the journal, from this replica or any other when the journal is shared (then written on a thread: it
+    waits on Redis). A request that ends without a complete answer is kept when it ends. A journal out of
+    reach costs the entry, never the answer."""
 
     def __init__(self, app: ASGIApp, journal: Journal) -> None:
-        super().__init__(app)
+        self.app = app
         self.journal = journal
 
-    def watches(self, scope: Scope) -> bool:
-        return not scope["path"].startswith(ADMIN_PREFIX)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"].startswith(ADMIN_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        kept = False
 
-    def seen(self, scope: Scope, trace: Trace, milliseconds: float) -> None:
-        self.journal.record(scope, trace, milliseconds)
+        async def keep() -> None:
+            nonlocal kept
+            kept = True
+            trace, milliseconds = scope[TRACE_KEY], (time.perf_counter() - started) * 1000
+            try:
+                if self.journal.blocks:
+                    await run_in_threadpool(self.journal.record, scope, trace, milliseconds)
+                else:
+                    self.journal.record(scope, trace, milliseconds)
+            except StoreUnavailable as exc:
+                store_outage.warn(str(exc))
+
+        async def keeping(message: Message) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body") and not kept:
+                await keep()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, keeping)
+        finally:
+            if not kept:
+                await keep()
+
+
+class _OncePerInterval:
+    """A warning logged at most once per `seconds`, with how many were left out: an outage of the store makes
+    every request fail the same way, and a line per request would bury the log."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._last = -seconds
+        self._quiet = 0
+
+    def warn(self, message: str) -> None:
+        now = time.monotonic()
+        if now - self._last < self.seconds:
+            self._quiet += 1
+            return
+        more = f" ({self._quiet} more since the last warning)" if self._quiet else ""
+        logger.warning("%s%s", message, more)
+        self._last, self._quiet = now, 0
+
+
+store_outage = _OncePerInterval(10.0)
 
 
 class Cors:
@@ -115,7 +168,8 @@ class Cors:
 
 
 class ServerErrors:
-    """A failure inside the mock is logged and answered with a 500 problem, never a traceback."""
+    """A failure inside the mock is logged and answered with a 500 problem, never a traceback; a shared store out
+    of reach (Redis down) is a 503 with Retry-After, logged once per interval."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -123,6 +177,14 @@ class ServerErrors:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await self.app(scope, receive, send)
+        except StoreUnavailable as exc:
+            store_outage.warn(str(exc))
+            problem = Problem(503, f"{exc}; try again shortly",
+                              headers=(("Retry-After", str(exc.retry_after)),))
+            try:
+                await send_reply(scope, send, problem_reply(problem))
+            except Exception:  # the answer had begun: the ASGI server closes the connection instead
+                pass
         except Exception:
             logger.exception("unhandled error for %s %s", scope["method"], scope["path"])
             try:

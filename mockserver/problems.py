@@ -17,6 +17,7 @@ _TYPES: dict[int, tuple[str, str]] = {
     415: ("urn:docmock:problem:unsupported-media-type", "Unsupported media type"),
     500: ("urn:docmock:problem:internal-error", "Internal mock server error"),
     502: ("urn:docmock:problem:bad-gateway", "The proxied server did not answer"),
+    503: ("urn:docmock:problem:store-unavailable", "The state store is unavailable"),
 }
 
 

@@ -33,6 +33,33 @@ def corpus_result():
     return build_spec([CORPUS])
 
 
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    """A real redis-server for the session (tests/redisserver.py). Skipped when it is not installed, except
+    where `.ci/run` installed it (DOCMOCK_REDIS_REQUIRED=1): then a Redis that cannot start fails the tests."""
+    from redisserver import INSTALL_HINT, RedisServer, find_redis
+    from serving import free_port
+
+    if find_redis() is None:
+        message = f"the Redis tests need a redis-server: {INSTALL_HINT}"
+        if os.environ.get("DOCMOCK_REDIS_REQUIRED"):
+            pytest.fail(message)
+        pytest.skip(message)
+    pytest.importorskip("redis", reason="the Redis tests need redis-py (pip install -e '.[test]')")
+    server = RedisServer(tmp_path_factory.mktemp("redis"), free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The session's Redis, emptied for this test."""
+    if redis_server.process is None:  # a test stopped it
+        redis_server.start()
+    redis_server.flush()
+    return redis_server.url
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
     """`docmock generate` caches in $XDG_CACHE_HOME by default: the tests use their own folder, not the user's."""

@@ -222,10 +222,11 @@ class StateEngine:
             return record
         return {**as_mapping(record), **lifecycle.values(run, self._now())}
 
-    def records(self, session: str, entity: Entity, now: float) -> tuple[dict[str, Any], frozenset[str]]:
+    def records(self, session: str, entity: Entity, now: float,
+                stored: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], frozenset[str]]:
         """A session's stored records of `entity` as they are at `now` (epoch seconds), by key, and the keys
-        it deleted."""
-        stored = self.store.entries(session, entity.name)
+        it deleted. `stored`: the entity's entries, when the caller has read them already."""
+        stored = self.store.entries(session, entity.name) if stored is None else stored
         records = {k: v for k, v in stored.items() if v is not DELETED}
         deleted = frozenset(k for k, v in stored.items() if v is DELETED)
         lifecycle = self.lifecycles.get(entity.name)
@@ -505,7 +506,7 @@ class StateEngine:
             return Outcome(action.status, GENERATE)
         stored = self.store.entries(session, entity.name)
         if entity.name in self.lifecycles:
-            records, _ = self.records(session, entity, self._now())
+            records, _ = self.records(session, entity, self._now(), stored)
             stored = {k: records.get(k, v) for k, v in stored.items()}
         payload = base_list()
         value_key = None

@@ -18,3 +18,12 @@ class PatchError(StateError):
 
 class PatchConflict(PatchError):
     """A `test` failed or a patch target does not exist (answered with 409)."""
+
+
+class StoreUnavailable(StateError):
+    """The shared store cannot be reached or stays busy (Redis down, a session locked too long): answered with
+    503 and Retry-After, since the same request may well succeed a moment later."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,4 +1,4 @@
-"""Where written records live: one in-memory and one sqlite backend behind the same small Store interface.
+"""Where written records live: memory, sqlite and Redis (`redis_store`) behind the same small Store interface.
 
 A store maps (session, entity, key) to a record (any JSON value) or to DELETED (a tombstone: the id existed as
 generated data and was deleted). Keys are strings. Records are kept as JSON text in both backends. Inside a
@@ -10,6 +10,10 @@ ids are allocated inside it, so concurrent writers never lose an update or share
 
 `reads_block` / `writes_block` say whether those calls may wait on another process. A caller on an event
 loop should hop to a thread only for calls that may wait: a thread hop costs far more than a sqlite read.
+
+Sessions may expire (`session_ttl`, seconds): a session nothing was written to for that long reads as empty at
+once, and is dropped by the next write transaction of any session (the memory and sqlite stores) or by Redis's
+own key expiry.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
@@ -97,6 +102,8 @@ class Store(ABC):
     #: Whether `transaction` and `reset` may wait for a lock held by another process (not just a brief one
     #: held by a thread of this process).
     writes_block = True
+    #: Seconds after its last write that a session is forgotten; None: sessions stay until reset.
+    session_ttl: float | None = None
 
     @abstractmethod
     def get(self, session: str, entity: str, key: str) -> Any:
@@ -133,7 +140,30 @@ class Store(ABC):
         """Release resources (connections); the store is unusable afterwards."""
 
     def describe(self) -> str:
-        return self.kind
+        return self.kind + self._ttl_note()
+
+    def _ttl_note(self) -> str:
+        return f", sessions expire {self.session_ttl:g}s after their last write" if self.session_ttl else ""
+
+    def shared_journal(self, size: int) -> Any:
+        """Where the request journal lives when every replica must see it (journal.RedisEntries), or None:
+        each process keeps its own in memory."""
+        return None
+
+    def _versioned(self, version: Hashable) -> Hashable:
+        """`version` plus the second, when sessions expire: an expiry writes nothing, so an answer remembered
+        under a version (`mockserver.answers`) is worked out again within a second of its session expiring."""
+        return version if self.session_ttl is None else (version, int(time.time()))
+
+    def _expired_before(self) -> float | None:
+        """The time (epoch seconds) a session last written before is expired, or None when sessions live on."""
+        return None if self.session_ttl is None else time.time() - self.session_ttl
+
+
+def check_session_ttl(ttl: float | None) -> float | None:
+    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not ttl > 0):
+        raise StateError(f"a session's time to live must be a positive number of seconds, not {ttl!r}")
+    return None if ttl is None else float(ttl)
 
 
 # -- memory -------------------------------------------------------------------------------------------------------
@@ -173,28 +203,51 @@ class MemoryStore(Store):
     reads_block = False
     writes_block = False
 
-    def __init__(self) -> None:
+    def __init__(self, session_ttl: float | None = None) -> None:
         self._data: dict[str, dict[str, dict[str, str | None]]] = {}
         self._counters: dict[tuple[str, str], int] = {}
         self._lock = threading.RLock()
         self._version = 0
+        self.session_ttl = check_session_ttl(session_ttl)
+        self._written: dict[str, float] = {}  # session -> time of its last write, kept when sessions expire
 
-    def version(self) -> int:
-        return self._version
+    def version(self) -> Hashable:
+        return self._versioned(self._version)
+
+    def _records(self, session: str) -> dict[str, dict[str, str | None]]:
+        """A session's entities, or nothing when the session has expired."""
+        before = self._expired_before()
+        if before is not None and self._written.get(session, before) < before:
+            return {}
+        return self._data.get(session, {})
 
     def get(self, session: str, entity: str, key: str) -> Any:
-        records = self._data.get(session, {}).get(entity)
+        records = self._records(session).get(entity)
         if records is None or key not in records:
             return None
         return _view(records[key])
 
     def entries(self, session: str, entity: str) -> dict[str, Any]:
-        records = dict(self._data.get(session, {}).get(entity) or {})  # a copy: writers may add meanwhile
+        records = dict(self._records(session).get(entity) or {})  # a copy: writers may add meanwhile
         return {k: _view(v) for k, v in records.items()}
+
+    def _drop_expired(self) -> None:
+        """Forget every session not written to for session_ttl (called with the lock held)."""
+        before = self._expired_before()
+        if before is None:
+            return
+        for session in [s for s, at in self._written.items() if at < before]:
+            self._forget(session)
+
+    def _forget(self, session: str) -> None:
+        self._data.pop(session, None)
+        self._written.pop(session, None)
+        self._counters = {k: v for k, v in self._counters.items() if k[0] != session}
 
     @contextmanager
     def transaction(self, session: str) -> Iterator[Tx]:
         with self._lock:
+            self._drop_expired()
             tx = _MemoryTx(self, session)
             yield tx
             bucket = self._data.setdefault(session, {})
@@ -204,6 +257,8 @@ class MemoryStore(Store):
                 self._counters[(session, entity)] = n
             if tx.writes or tx.counters:
                 self._version += 1
+                if self.session_ttl is not None:
+                    self._written[session] = time.time()
 
     def reset(self, session: str | None = None) -> None:
         with self._lock:
@@ -211,9 +266,9 @@ class MemoryStore(Store):
             if session is None:
                 self._data = {}
                 self._counters = {}
+                self._written = {}
             else:
-                self._data.pop(session, None)
-                self._counters = {k: v for k, v in self._counters.items() if k[0] != session}
+                self._forget(session)
 
     def forget_entities(self, keep: frozenset[str]) -> dict[str, int]:
         dropped: dict[str, int] = {}
@@ -226,6 +281,7 @@ class MemoryStore(Store):
 
     def dump(self, session: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
         with self._lock:
+            self._drop_expired()
             rows = [(s, e, k, v) for s, ents in self._data.items() for e, recs in ents.items()
                     for k, v in recs.items()]
             counters = dict(self._counters)
@@ -242,13 +298,17 @@ CREATE TABLE IF NOT EXISTS docmock_records (
 CREATE TABLE IF NOT EXISTS docmock_counters (
     session TEXT NOT NULL, entity TEXT NOT NULL, next INTEGER NOT NULL,
     PRIMARY KEY (session, entity)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS docmock_sessions (
+    session TEXT NOT NULL PRIMARY KEY, written REAL NOT NULL) WITHOUT ROWID;
 """
+_SESSION_TABLES = ("docmock_records", "docmock_counters", "docmock_sessions")
 
 
 class _SqliteTx(Tx):
     def __init__(self, conn: sqlite3.Connection, session: str) -> None:
         self.conn = conn
         self.session = session
+        self.wrote = False
 
     def get(self, entity: str, key: str) -> Any:
         return _row(self.conn.execute(
@@ -256,10 +316,12 @@ class _SqliteTx(Tx):
             (self.session, entity, key)).fetchone())
 
     def put(self, entity: str, key: str, record: Any) -> None:
+        self.wrote = True
         self.conn.execute("INSERT OR REPLACE INTO docmock_records VALUES (?,?,?,?)",
                           (self.session, entity, key, _dump(record)))
 
     def delete(self, entity: str, key: str) -> None:
+        self.wrote = True
         self.conn.execute("INSERT OR REPLACE INTO docmock_records VALUES (?,?,?,NULL)",
                           (self.session, entity, key))
 
@@ -267,6 +329,7 @@ class _SqliteTx(Tx):
         row = self.conn.execute("SELECT next FROM docmock_counters WHERE session=? AND entity=?",
                                 (self.session, entity)).fetchone()
         current = max(row[0] if row else start, start)
+        self.wrote = True
         self.conn.execute("INSERT OR REPLACE INTO docmock_counters VALUES (?,?,?)",
                           (self.session, entity, current + 1))
         return current
@@ -294,9 +357,10 @@ class SqliteStore(Store):
     reads_block = False
     writes_block = True
 
-    def __init__(self, path: str | Path, timeout: float = 30.0) -> None:
+    def __init__(self, path: str | Path, timeout: float = 30.0, session_ttl: float | None = None) -> None:
         self.path = str(path)
         self.timeout = timeout
+        self.session_ttl = check_session_ttl(session_ttl)
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
@@ -308,7 +372,7 @@ class SqliteStore(Store):
             raise StateError(f"cannot open the state database {self.path}: {exc}") from exc
 
     def describe(self) -> str:
-        return f"sqlite:{self.path}"
+        return f"sqlite:{self.path}{self._ttl_note()}"
 
     def _conn(self) -> sqlite3.Connection:
         # One connection per thread and process: sqlite connections must not cross threads, nor survive a fork.
@@ -330,43 +394,65 @@ class SqliteStore(Store):
             self._all.append(conn)
         return conn
 
-    def version(self) -> tuple[int, int]:
+    def version(self) -> Hashable:
         # data_version changes when another connection (another thread's, another worker's) commits.
-        return self._conn().execute("PRAGMA data_version").fetchone()[0], self._commits
+        return self._versioned((self._conn().execute("PRAGMA data_version").fetchone()[0], self._commits))
+
+    def _expired(self, conn: sqlite3.Connection, session: str) -> bool:
+        """Whether a session has expired (session_ttl) and so reads as empty until a write drops it."""
+        before = self._expired_before()
+        if before is None:
+            return False
+        row = conn.execute("SELECT written FROM docmock_sessions WHERE session=?", (session,)).fetchone()
+        return row is not None and row[0] < before
 
     def get(self, session: str, entity: str, key: str) -> Any:
         # One autocommit SELECT (a read snapshot under WAL; statements are cached per connection).
-        row = self._conn().execute("SELECT body FROM docmock_records WHERE session=? AND entity=? AND key=?",
-                                   (session, entity, key)).fetchone()
-        return None if row is None else _view(row[0])
+        conn = self._conn()
+        row = conn.execute("SELECT body FROM docmock_records WHERE session=? AND entity=? AND key=?",
+                           (session, entity, key)).fetchone()
+        return None if row is None or self._expired(conn, session) else _view(row[0])
 
     def entries(self, session: str, entity: str) -> dict[str, Any]:
-        rows = self._conn().execute("SELECT key, body FROM docmock_records WHERE session=? AND entity=?",
-                                    (session, entity)).fetchall()
-        return {k: _view(b) for k, b in rows}
+        conn = self._conn()
+        rows = conn.execute("SELECT key, body FROM docmock_records WHERE session=? AND entity=?",
+                            (session, entity)).fetchall()
+        return {} if rows and self._expired(conn, session) else {k: _view(b) for k, b in rows}
 
     @contextmanager
     def transaction(self, session: str) -> Iterator[Tx]:
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            yield _SqliteTx(conn, session)
+            self._drop_expired(conn)
+            tx = _SqliteTx(conn, session)
+            yield tx
+            if tx.wrote:  # every write stamps its session, so that a later --session-ttl knows its age
+                conn.execute("INSERT OR REPLACE INTO docmock_sessions VALUES (?,?)", (session, time.time()))
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
         self._commits += 1
 
+    def _drop_expired(self, conn: sqlite3.Connection) -> None:
+        """Delete the sessions not written to for session_ttl (inside a write transaction)."""
+        before = self._expired_before()
+        if before is None:
+            return
+        for table in _SESSION_TABLES:
+            conn.execute(f"DELETE FROM {table} WHERE session IN "
+                         "(SELECT session FROM docmock_sessions WHERE written < ?)", (before,))
+
     def reset(self, session: str | None = None) -> None:
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if session is None:
-                conn.execute("DELETE FROM docmock_records")
-                conn.execute("DELETE FROM docmock_counters")
-            else:
-                conn.execute("DELETE FROM docmock_records WHERE session=?", (session,))
-                conn.execute("DELETE FROM docmock_counters WHERE session=?", (session,))
+            for table in _SESSION_TABLES:
+                if session is None:
+                    conn.execute(f"DELETE FROM {table}")
+                else:
+                    conn.execute(f"DELETE FROM {table} WHERE session=?", (session,))
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -400,10 +486,14 @@ class SqliteStore(Store):
         try:
             rows = conn.execute(f"SELECT session, entity, key, body FROM docmock_records {where}", args).fetchall()
             counters = conn.execute(f"SELECT session, entity, next FROM docmock_counters {where}", args).fetchall()
+            before = self._expired_before()
+            expired = {s for (s,) in conn.execute("SELECT session FROM docmock_sessions WHERE written < ?",
+                                                  (before,))} if before is not None else set()
         finally:
             if own:
                 conn.execute("COMMIT")
-        return _assemble(rows, {(s, e): n for s, e, n in counters})
+        return _assemble([r for r in rows if r[0] not in expired],
+                         {(s, e): n for s, e, n in counters if s not in expired})
 
     def close(self) -> None:
         with self._guard:
@@ -437,11 +527,16 @@ def _assemble(rows: Any, counters: dict[tuple[str, str], int]) -> dict[str, dict
     return {s: dict(sorted(e.items())) for s, e in sorted(out.items())}
 
 
-def open_store(option: str | None) -> Store:
-    """The store a `--state` option names: None, "" or "memory" -> MemoryStore; "sqlite:PATH" -> SqliteStore."""
+def open_store(option: str | None, session_ttl: float | None = None) -> Store:
+    """The store a `--state` option names: None, "" or "memory" -> MemoryStore; "sqlite:PATH" -> SqliteStore;
+    "redis://HOST:PORT/DB" (or rediss://, unix://) -> RedisStore."""
     if option is None or option.strip().lower() in ("", "memory"):
-        return MemoryStore()
+        return MemoryStore(session_ttl)
     kind, sep, rest = option.partition(":")
     if kind.lower() == "sqlite" and sep and rest:
-        return SqliteStore(rest)
-    raise StateError(f"--state {option!r}: use 'memory' or 'sqlite:PATH'")
+        return SqliteStore(rest, session_ttl=session_ttl)
+    if kind.lower() in ("redis", "rediss", "unix") and rest.startswith("//"):
+        from .redis_store import RedisStore  # redis-py is only imported by a Redis store
+
+        return RedisStore(option, session_ttl=session_ttl)
+    raise StateError(f"--state {option!r}: use 'memory', 'sqlite:PATH' or 'redis://HOST:PORT/DB'")

@@ -45,7 +45,10 @@ def execute(browser: Any, operation_id: str, upload: str | None = None) -> Any:
     and return the block once the answer shows."""
     block = operation_block(browser, operation_id)
     if "is-open" not in block.get_attribute("class"):
-        block.find_element(By.CSS_SELECTOR, ".opblock-summary-control").click()
+        # Centred first: an operation left under the console's fixed top bar would take the click there.
+        summary = block.find_element(By.CSS_SELECTOR, ".opblock-summary-control")
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", summary)
+        summary.click()
     if upload is not None:
         wait(browser).until(lambda b: block.find_element(By.CSS_SELECTOR, "input[type=file]")).send_keys(upload)
     button = wait(browser).until(lambda b: block.find_element(By.CSS_SELECTOR, "button.execute"))

@@ -1,4 +1,5 @@
-"""The request journal: every answered request per session, without credentials, filtered and bounded."""
+"""The request journal: every answered request per session, without credentials, filtered and bounded; kept in
+memory, or in Redis where every replica shares it (the same tests, run against both)."""
 from __future__ import annotations
 
 import base64
@@ -17,9 +18,15 @@ TASK = "/api/v1/BatchTask/42"
 JOURNAL = "/__docmock/requests"
 
 
+@pytest.fixture(params=["memory", "redis"])
+def state(request: pytest.FixtureRequest) -> str:
+    """Where the journal lives: in the process (state in memory) or in Redis (state in Redis)."""
+    return request.getfixturevalue("redis_url") if request.param == "redis" else "memory"
+
+
 @pytest.fixture
-def client(seeds_fixture: dict) -> TestClient:
-    return TestClient(create_app(copy.deepcopy(seeds_fixture), state="memory"), headers=AUTH)
+def client(seeds_fixture: dict, state: str) -> TestClient:
+    return TestClient(create_app(copy.deepcopy(seeds_fixture), state=state), headers=AUTH)
 
 
 def entries(client: TestClient, **params: Any) -> list[dict[str, Any]]:
@@ -102,20 +109,20 @@ def test_clearing_forgets_one_session_or_all(client: TestClient) -> None:
     assert entries(client) == [] and client.get(JOURNAL).json()["lastId"] == last  # ids keep counting
 
 
-def test_the_journal_is_bounded_and_can_be_switched_off(seeds_fixture: dict) -> None:
-    small = TestClient(create_app(copy.deepcopy(seeds_fixture), journal_size=3), headers=AUTH)
+def test_the_journal_is_bounded_and_can_be_switched_off(seeds_fixture: dict, state: str) -> None:
+    small = TestClient(create_app(copy.deepcopy(seeds_fixture), journal_size=3, state=state), headers=AUTH)
     for n in range(5):
         small.get(f"/api/v1/BatchTask/{n + 1}")
     kept = small.get(JOURNAL).json()
     assert [e["path"] for e in kept["requests"]] == [f"/api/v1/BatchTask/{n}" for n in (3, 4, 5)]
     assert kept["capacity"] == 3 and kept["lastId"] == 5
-    off = TestClient(create_app(copy.deepcopy(seeds_fixture), journal_size=0), headers=AUTH)
+    off = TestClient(create_app(copy.deepcopy(seeds_fixture), journal_size=0, state=state), headers=AUTH)
     off.get(TASK)
     assert off.get(JOURNAL).status_code == 404 and "--journal-size 0" in off.get(JOURNAL).json()["detail"]
 
 
-def test_bodies_are_shown_as_json_text_or_base64_and_large_ones_cut(seeds_fixture: dict) -> None:
-    client = TestClient(create_app(copy.deepcopy(seeds_fixture), max_body=200_000), headers=AUTH)
+def test_bodies_are_shown_as_json_text_or_base64_and_large_ones_cut(seeds_fixture: dict, state: str) -> None:
+    client = TestClient(create_app(copy.deepcopy(seeds_fixture), max_body=200_000, state=state), headers=AUTH)
     client.post("/api/v1/BatchTask", content=b"<BatchTaskInfo><Name>x</Name></BatchTaskInfo>",
                 headers={"Content-Type": "application/xml"})
     client.put("/api/v1/BatchTask/1/Image", content=b"\x89PNG\r\n\x1a\n\xff\xfe", headers={"Content-Type": "image/png"})
@@ -127,19 +134,19 @@ def test_bodies_are_shown_as_json_text_or_base64_and_large_ones_cut(seeds_fixtur
     assert isinstance(large["body"], str) and len(large["body"]) == 64 * 1024 and large["bodyTruncated"] > 100_000
 
 
-def test_api_keys_the_spec_declares_are_redacted_wherever_they_travel(seeds_fixture: dict) -> None:
+def test_api_keys_the_spec_declares_are_redacted_wherever_they_travel(seeds_fixture: dict, state: str) -> None:
     spec = copy.deepcopy(seeds_fixture)
     spec["components"]["securitySchemes"]["QueryKey"] = {"type": "apiKey", "in": "query", "name": "api_key"}
     spec["components"]["securitySchemes"]["HeaderKey"] = {"type": "apiKey", "in": "header", "name": "X-Api-Key"}
-    client = TestClient(create_app(spec), headers=AUTH)
+    client = TestClient(create_app(spec, state=state), headers=AUTH)
     client.get(TASK + "?api_key=hunter2", headers={"X-Api-Key": "hunter3"})
     [entry] = entries(client)
     assert entry["query"]["api_key"] == ["[redacted]"] and entry["headers"]["x-api-key"] == "[redacted]"
     assert "hunter" not in str(entry)
 
 
-def test_a_large_body_is_not_kept_whole_anywhere_in_the_journal(seeds_fixture: dict) -> None:
-    app = create_app(copy.deepcopy(seeds_fixture), max_body=6_000_000)
+def test_a_large_body_is_not_kept_whole_anywhere_in_the_journal(seeds_fixture: dict, state: str) -> None:
+    app = create_app(copy.deepcopy(seeds_fixture), max_body=6_000_000, state=state)
     body = json.dumps({"Name": "y" * 5_000_000}).encode()
     TestClient(app, headers=AUTH).post("/api/v1/BatchTask", content=body, headers={"Content-Type": "application/json"})
     [entry] = app.journal.entries()
@@ -159,3 +166,19 @@ def test_filters_read_digits_and_blank_sessions_as_the_header_does(client: TestC
     assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 0
     assert client.delete(JOURNAL, params={"session": ""}).status_code == 204
     assert [e["session"] for e in entries(client)] == ["x"]
+
+
+def test_replicas_on_one_redis_share_one_journal(seeds_fixture: dict, redis_url: str) -> None:
+    a, b = (TestClient(create_app(copy.deepcopy(seeds_fixture), state=redis_url), headers=AUTH) for _ in "ab")
+    a.post("/api/v1/BatchTask", content=b"\x00\xff binary", headers={"Content-Type": "application/octet-stream",
+                                                                      "X-Mock-Session": "caf\u00e9".encode()})
+    b.get(TASK, headers={"X-Mock-Session": "t"})
+    seen_from_a, seen_from_b = entries(a), entries(b)
+    assert seen_from_a == seen_from_b and [e["id"] for e in seen_from_b] == [1, 2]
+    posted = seen_from_b[0]
+    # Header bytes travel through Redis unchanged (as Latin-1, the way the journal reads them in memory).
+    assert base64.b64decode(posted["body"]) == b"\x00\xff binary" and posted["session"] == "caf\u00c3\u00a9"
+    assert [e["session"] for e in entries(b, since="1")] == ["t"]
+    b.delete(JOURNAL, params={"session": "t"})
+    assert [e["id"] for e in entries(a)] == [1]
+    assert a.get(JOURNAL).json()["lastId"] == b.get(JOURNAL).json()["lastId"] == 2

@@ -1,4 +1,6 @@
-"""Storage backends: persistence across engine instances and no lost update under concurrent writers."""
+"""The store contract, one suite run against every backend (memory, SQLite, Redis): what is stored reads back,
+transactions are all or nothing, concurrent writers lose nothing, sessions expire. Then what is particular to
+SQLite (persistence, worker processes, WAL reads)."""
 from __future__ import annotations
 
 import json
@@ -7,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -26,11 +29,27 @@ def call(engine, op, path=None, body=None, content_type="application/json", sess
                          person_base, lambda: [])
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request, tmp_path):
-    s = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "state.db")
-    yield s
-    s.close()
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+def make_store(request, tmp_path):
+    """Opens stores of one kind, as `--state` would (with `--session-ttl`); SQLite and Redis stores opened by one
+    test share what they store."""
+    option = {"memory": "memory", "sqlite": f"sqlite:{tmp_path / 'state.db'}"}.get(request.param)
+    if request.param == "redis":
+        option = request.getfixturevalue("redis_url")
+    opened = []
+
+    def make(session_ttl: float | None = None):
+        opened.append(open_store(option, session_ttl))
+        return opened[-1]
+
+    yield make
+    for s in opened:
+        s.close()
+
+
+@pytest.fixture
+def store(make_store):
+    return make_store()
 
 
 def test_store_contract(store):
@@ -67,13 +86,76 @@ def test_store_contract(store):
     assert store.dump() == {}
 
 
+def test_sessions_expire_after_their_last_write(make_store):
+    store = make_store(session_ttl=2.0)
+    with store.transaction("old") as tx:
+        tx.put("E", "1", {"a": 1})
+        tx.next_id("E", 10)
+    time.sleep(1.1)
+    with store.transaction("young") as tx:
+        tx.put("E", "1", {"b": 2})
+    with store.transaction("idle") as tx:
+        tx.get("E", "1")  # a transaction that writes nothing does not keep a session alive
+    time.sleep(1.1)  # "old" was last written 2.2 s ago, "young" 1.1 s ago
+    assert store.get("old", "E", "1") is None and store.entries("old", "E") == {}
+    assert list(store.dump()) == ["young"]
+    assert store.get("young", "E", "1") == {"b": 2}
+    with store.transaction("old") as tx:
+        assert tx.get("E", "1") is None
+        assert tx.next_id("E", 10) == 10  # its ids start again, as after a reset
+    with store.transaction("young") as tx:
+        tx.put("E", "2", {"c": 3})  # each write keeps the session alive another 2 s
+    time.sleep(1.1)
+    assert store.entries("young", "E") == {"1": {"b": 2}, "2": {"c": 3}}
+    assert "expire 2s after their last write" in store.describe()
+
+
+def test_the_version_moves_on_while_sessions_may_expire(make_store):
+    # An answer remembered under one version is not handed out once its session may have expired.
+    store = make_store(session_ttl=60)
+    before = store.version()
+    time.sleep(1.05)
+    assert store.version() != before
+
+
+def test_reset_of_every_session_and_forgetting_entities(store):
+    for session in ("a", "b"):
+        with store.transaction(session) as tx:
+            tx.put("Keep", "1", {"k": session})
+            tx.put("Gone", "1", {"g": 1})
+            tx.delete("Gone", "2")
+            tx.next_id("Gone", 5)
+    assert store.forget_entities(frozenset({"Keep"})) == {"Gone": 4}
+    assert store.entries("a", "Gone") == {} and store.get("b", "Keep", "1") == {"k": "b"}
+    with store.transaction("a") as tx:
+        assert tx.next_id("Gone", 5) == 6  # counters stay: an id a client holds is never handed out again
+    store.reset()
+    assert store.dump() == {} and store.get("b", "Keep", "1") is None
+    with store.transaction("a") as tx:
+        assert tx.next_id("Gone", 5) == 5
+
+
+def test_sessions_are_apart(store):
+    with store.transaction("one") as tx:
+        tx.put("E", "1", {"v": 1})
+        assert tx.next_id("E", 7) == 7
+    with store.transaction("two") as tx:
+        assert tx.get("E", "1") is None
+        assert tx.next_id("E", 7) == 7
+        tx.delete("E", "1")
+    assert store.get("one", "E", "1") == {"v": 1} and store.get("two", "E", "1") is DELETED
+    store.reset("two")
+    assert list(store.dump()) == ["one"]
+    assert list(store.dump("one")) == ["one"] and store.dump("nobody") == {}
+
+
 def test_open_store(tmp_path):
     assert isinstance(open_store(None), MemoryStore) and isinstance(open_store("memory"), MemoryStore)
     s = open_store(f"sqlite:{tmp_path / 'x.db'}")
     assert isinstance(s, SqliteStore) and s.describe() == f"sqlite:{tmp_path / 'x.db'}"
     s.close()
-    with pytest.raises(StateError):
-        open_store("redis://localhost")
+    with pytest.raises(StateError, match="use 'memory', 'sqlite:PATH' or 'redis://HOST:PORT/DB'"):
+        open_store("postgres://localhost")
     with pytest.raises(StateError, match="cannot open"):
         SqliteStore(tmp_path / "missing-dir" / "x.db")
 
@@ -181,9 +263,12 @@ def test_worker_processes_share_sqlite_without_lost_updates(corpus_spec, tmp_pat
 
 
 def test_blocking_flags():
+    from mockserver.state.redis_store import RedisStore
+
     # A caller on an event loop hops to a thread only for calls that may wait on another process.
     assert (MemoryStore.reads_block, MemoryStore.writes_block) == (False, False)
     assert (SqliteStore.reads_block, SqliteStore.writes_block) == (False, True)
+    assert (RedisStore.reads_block, RedisStore.writes_block) == (True, True)
 
 
 def test_sqlite_reads_do_not_wait_for_another_process_writer(tmp_path):
