@@ -33,38 +33,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from serve import _await_200, _free_port  # noqa: E402  (bench/serve.py: waiting for a server, free ports)
+
 REPO = Path(__file__).resolve().parents[1]
 DOCMOCK = REPO / ".venv" / "bin" / "docmock"
 AUTH = "Basic dXNlcjpwYXNz"
 DOCS = REPO / "docs_src"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(port: int, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"a server on port {port} exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"GET /openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                if s.recv(12).startswith(b"HTTP/1.1 200"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"no server on port {port} after {timeout}s")
-
-
 def _start(args: list[str], port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen([str(DOCMOCK), "serve", str(DOCS), "--quiet", "--port", str(port), *args],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    _wait_ready(port, process)
+    _await_200(process, port, "/openapi.json", timeout=90)
     return process
 
 

@@ -37,14 +37,12 @@ def corpus_result():
 def redis_server(tmp_path_factory):
     """A real redis-server for the session (tests/redisserver.py). Skipped when it is not installed, except
     where `.ci/run` installed it (DOCMOCK_REDIS_REQUIRED=1): then a Redis that cannot start fails the tests."""
+    from needs import skip_unless_required
     from redisserver import INSTALL_HINT, RedisServer, find_redis
     from serving import free_port
 
     if find_redis() is None:
-        message = f"the Redis tests need a redis-server: {INSTALL_HINT}"
-        if os.environ.get("DOCMOCK_REDIS_REQUIRED"):
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_unless_required(f"the Redis tests need a redis-server: {INSTALL_HINT}", "DOCMOCK_REDIS_REQUIRED")
     pytest.importorskip("redis", reason="the Redis tests need redis-py (pip install -e '.[test]')")
     server = RedisServer(tmp_path_factory.mktemp("redis"), free_port()).start()
     yield server

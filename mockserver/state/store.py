@@ -1,7 +1,7 @@
 """Where written records live: memory, sqlite and Redis (`redis_store`) behind the same small Store interface.
 
 A store maps (session, entity, key) to a record (any JSON value) or to DELETED (a tombstone: the id existed as
-generated data and was deleted). Keys are strings. Records are kept as JSON text in both backends. Inside a
+generated data and was deleted). Keys are strings. Records are kept as JSON text in every backend. Inside a
 transaction `get` gives a fresh object to modify; the plain reads give an object record as a read-only
 `JsonRecord` over its text, parsed only if the caller looks inside (a read answers it as the text it is). Every read-modify-write happens inside
 `transaction(session)`, which is the unit of atomicity (a lock in memory; BEGIN IMMEDIATE in sqlite), and
@@ -146,8 +146,8 @@ class Store(ABC):
         return f", sessions expire {self.session_ttl:g}s after their last write" if self.session_ttl else ""
 
     def shared_journal(self, size: int) -> Any:
-        """Where the request journal lives when every replica must see it (journal.RedisEntries), or None:
-        each process keeps its own in memory."""
+        """Where the request journal keeps its entries when every replica must see them
+        (`redis_store.RedisJournalEntries`, a `journal.SharedEntries`), or None: each process keeps its own."""
         return None
 
     def _versioned(self, version: Hashable) -> Hashable:

@@ -3,23 +3,21 @@ served by uvicorn on free loopback ports. Without Chromium the tests are skipped
 where `.ci/run` installed it (DOCMOCK_BROWSER_REQUIRED=1) a missing browser fails them instead."""
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from chromium import INSTALL_HINT, find_browser, start_chromium
+from needs import skip_unless_required
 from serving import asgi_server
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if find_browser() is None:
-        message = f"the console's browser tests need Chromium and its driver: {INSTALL_HINT}"
-        if os.environ.get("DOCMOCK_BROWSER_REQUIRED"):
-            pytest.fail(message)
-        pytest.skip(message)
+        skip_unless_required(f"the console's browser tests need Chromium and its driver: {INSTALL_HINT}",
+                             "DOCMOCK_BROWSER_REQUIRED")
     pytest.importorskip("selenium", reason="the console's browser tests need selenium (pip install -e '.[test]')")
     driver = start_chromium()
     yield driver

@@ -116,10 +116,27 @@ def test_every_option_reaches_the_app_as_one_config(captured: dict[str, Any], tm
     (["--record", "out.jsonl"], "--record keeps what a real server answers: it needs --proxy URL"),
     (["--proxy", "ftp://example"], "http:// or https://"),
     (["--answer-cache", "-1"], "x>=0"),
+    (["--session-ttl", "0"], "'0' is not a positive duration"),
+    (["--session-ttl", "soon"], "'soon' is not a duration such as 1s, 500ms, 2m or 1h"),
+    (["--session-ttl", "1e400"], "is not a duration"),
 ])
 def test_unusable_options_are_usage_errors(captured: dict[str, Any], args: list[str], message: str) -> None:
     result = CliRunner().invoke(serve, ["--spec", str(HERE / "fixtures" / "seeds-3.1.yaml"), *args])
     assert result.exit_code == 2 and message in result.output and "app" not in captured
+
+
+def test_a_store_it_cannot_open_is_a_message_and_exit_code(captured: dict[str, Any]) -> None:
+    result = CliRunner().invoke(serve, ["--spec", str(HERE / "fixtures" / "seeds-3.1.yaml"), "--state", "postgres://db/1"])
+    assert result.exit_code == 1 and "app" not in captured
+    assert result.output.strip() == ("Error: --state 'postgres://db/1': use 'memory', 'sqlite:PATH' or "
+                                     "'redis://HOST:PORT/DB'")
+
+
+def test_a_session_time_to_live_reaches_the_store(captured: dict[str, Any]) -> None:
+    result = CliRunner().invoke(serve, ["--spec", str(HERE / "fixtures" / "seeds-3.1.yaml"), "--session-ttl", "90m"])
+    assert result.exit_code == 0, result.output
+    assert captured["app"].config.session_ttl == 5400 and captured["app"].state.store.session_ttl == 5400
+    assert "State (memory, sessions expire 5400s after their last write)" in result.output
 
 
 def test_replay_and_proxy_together_are_a_usage_error(captured: dict[str, Any], tmp_path: Path) -> None:

@@ -159,3 +159,11 @@ def test_the_shared_journal_entries(store):
     entries.delete(None)
     assert entries.since(None) == [] and entries.last_id() == 5
     assert entries.append("after") == 6  # ids keep counting
+
+
+def test_replicas_remember_no_answers_since_redis_is_asked_anyway(redis_url, seeds_result):
+    from mockserver import create_app
+
+    app = create_app(seeds_result.spec, state=redis_url)
+    assert app.answers is None and not any("Answers to repeated reads" in line for line in app.report.lines())
+    assert create_app(seeds_result.spec, state="memory").answers is not None
