@@ -18,6 +18,7 @@ import click
 from mockserver import DEFAULT_MAX_BODY, Config, ConfigError, Latency, MockServerError, create_app, load_spec
 from mockserver.config import DEFAULT_ANSWER_CACHE_MB, DEFAULT_JOURNAL_SIZE
 from mockserver.state.lifecycle import parse_duration
+from mockserver.state.store import MIN_SESSION_TTL
 
 DEFAULT_DOCS = Path("docs_src")
 OVERRIDES_NAME = "docmock.overrides.yaml"  # an overrides file kept in the docs folder is read without --overrides
@@ -79,8 +80,8 @@ def _session_ttl(ctx: click.Context, param: click.Parameter, value: str | None) 
         seconds = parse_duration(value, "--session-ttl")
     except MockServerError as exc:
         raise click.BadParameter(str(exc).removeprefix("--session-ttl: ")) from None
-    if seconds <= 0:
-        raise click.BadParameter(f"{value!r} is not a positive duration")
+    if seconds < MIN_SESSION_TTL:
+        raise click.BadParameter(f"{value!r} is less than a second")
     return seconds
 
 
@@ -145,11 +146,13 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
     """Serve a realistic mock of the API documented in PATH... (default: docs_src/) or in --spec FILE."""
     if spec_file is not None and paths:
         raise click.UsageError("give either docs PATHs or --spec, not both")
-    if workers > 1 and not no_state and not state_option.lower().startswith(("sqlite:", "redis")):
+    if workers > 1 and not no_state and not state_option.lower().startswith(("sqlite:", "redis", "unix:")):
         raise click.UsageError("--workers needs --state sqlite:PATH or redis://HOST:PORT/DB (or --no-state): workers "
                                "share state only through a SQLite file or Redis")
     if record is not None and proxy is None:
         raise click.UsageError("--record keeps what a real server answers: it needs --proxy URL")
+    if session_ttl is not None and no_state:
+        raise click.UsageError("--session-ttl forgets sessions of the state: it does nothing with --no-state")
     if replay is not None and proxy is not None:
         raise click.UsageError("--replay answers as the mock; --proxy forwards to a real server: choose one")
     if overrides is None:
@@ -282,6 +285,14 @@ def worker_app() -> Any:
     data = json.loads(os.environ[_WORKER_CONFIG])
     config = Config.from_json(data["config"])
     _configure_logging(not config.access_log, "%(asctime)s %(process)d %(message)s")
+    try:
+        return _worker_app(data, config)
+    except MockServerError as exc:  # a worker started again while Redis is down: one line, not a traceback
+        click.echo(f"worker {os.getpid()}: Error: {exc}", err=True)
+        sys.exit(1)
+
+
+def _worker_app(data: dict[str, Any], config: Config) -> Any:
     if "follow" not in data:
         with _collector_paused():
             return _build_app(load_spec(Path(data["spec"])), config)

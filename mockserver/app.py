@@ -27,6 +27,7 @@ from .report import OperationInfo, StartupReport
 from .routing import Found, MethodNotAllowed, Mismatch
 from .spec import normalise
 from .state import OverridesError, StateEngine, check_overrides, open_store
+from .state.errors import StoreUnavailable
 from .state.entities import InferenceMemo
 from .state.overrides import read_overrides
 from .stateful import GeneratedData
@@ -172,7 +173,11 @@ class MockApp:
         new spec no longer has (not before, while the old app still answers from them), and say so."""
         if self._entities_kept is None or self.state is None:
             return []
-        dropped = self.state.store.forget_entities(self._entities_kept)
+        try:
+            dropped = self.state.store.forget_entities(self._entities_kept)
+        except StoreUnavailable as exc:  # the new version serves all the same; the old records stay unread
+            return [f"State: the records of entities gone from the spec stay stored ({exc}); the next reload "
+                    "or a reset drops them"]
         self._entities_kept = None
         return [f"State: entity {name} is gone from the spec; its {count} stored record(s) were dropped"
                 for name, count in sorted(dropped.items()) if not name.startswith("~")]  # `~run:X` goes with X

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 from typing import Any
 
 from .errors import MockServerError
+from .state.errors import StateError
+from .state.store import check_session_ttl
 
 DEFAULT_MAX_BODY = 10 * 1024 * 1024
 DEFAULT_JOURNAL_SIZE = 1000
@@ -140,9 +142,11 @@ class Config:
         if isinstance(self.fault_rate, bool) or not isinstance(self.fault_rate, (int, float)) \
                 or not 0.0 <= self.fault_rate <= 1.0:
             raise ConfigError(f"fault rate must be a number between 0 and 1, not {self.fault_rate!r}")
-        if self.session_ttl is not None and (isinstance(self.session_ttl, bool)
-                                             or not isinstance(self.session_ttl, (int, float)) or not self.session_ttl > 0):
-            raise ConfigError(f"a session's time to live must be a positive number of seconds, not {self.session_ttl!r}")
+        if self.session_ttl is not None:
+            try:
+                check_session_ttl(self.session_ttl)
+            except StateError as exc:
+                raise ConfigError(str(exc)) from None
         if self.max_body < 0:
             raise ConfigError(f"max_body must be 0 or more, not {self.max_body}")
         if self.answer_cache_mb < 0:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from typing import Any, NamedTuple, Protocol
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 import orjson
 
@@ -120,18 +120,24 @@ class SharedEntries(Protocol):
 
     def append(self, text: str) -> int: ...
     def since(self, after_id: int | None) -> list[tuple[int, str]]: ...
+    def newest(self, count: int) -> list[tuple[int, str]]: ...
     def last_id(self) -> int: ...
     def delete(self, ids: list[int] | None) -> None: ...
 
 
-def _to_text(entry: Entry) -> str:
-    """An entry (without its id, which the shared store assigns) as JSON text; bytes travel as Latin-1 text,
-    the body as base64."""
+def _to_text(entry: Entry, secret_headers: frozenset[str], secret_query: frozenset[str]) -> str:
+    """An entry (without its id, which the shared store assigns) as JSON text, its credentials redacted already:
+    the text is kept in Redis (and its append-only file), not in this process. Bytes travel as Latin-1 text, the
+    body as base64."""
     body = base64.b64encode(entry.body).decode() if entry.body is not None else None
-    return orjson.dumps([entry.time, entry.method, entry.path, entry.query_string.decode("latin-1"),
-                         [[k.decode("latin-1"), v.decode("latin-1")] for k, v in entry.headers],
-                         entry.operation_id, entry.status, body, entry.body_size, entry.duration_ms,
-                         list(entry.violations), entry.fault]).decode()
+    query = entry.query_string.decode("latin-1")
+    if secret_query and any(name in secret_query for name, _ in parse_qsl(query, keep_blank_values=True)):
+        query = urlencode([(name, REDACTED if name in secret_query else value)
+                           for name, value in parse_qsl(query, keep_blank_values=True)])
+    headers = [[k.decode("latin-1"), REDACTED if k.decode("latin-1").lower() in secret_headers else v.decode("latin-1")]
+               for k, v in entry.headers]
+    return orjson.dumps([entry.time, entry.method, entry.path, query, headers, entry.operation_id, entry.status,
+                         body, entry.body_size, entry.duration_ms, list(entry.violations), entry.fault]).decode()
 
 
 def _from_text(ident: int, text: str) -> Entry:
@@ -179,19 +185,22 @@ class Journal:
                       scope["headers"], trace.operation_id, trace.status, body, size, duration_ms,
                       tuple(trace.violations) if trace.violations else (), trace.fault)
         if self.shared is not None:
-            self.shared.append(_to_text(entry))
+            self.shared.append(_to_text(entry, self.secret_headers, self.secret_query))
             return
         self._last_id += 1
         self._entries.append(entry)
 
-    def _kept(self, after_id: int | None = None) -> list[Entry] | deque[Entry]:
+    def _kept(self, query: Query | None = None) -> list[Entry] | deque[Entry]:
         if self.shared is None:
             return self._entries
-        return [_from_text(ident, text) for ident, text in self.shared.since(after_id)]
+        if query is not None and query.limit is not None and query == Query(limit=query.limit):
+            kept = self.shared.newest(query.limit)  # the newest N of all: no need to read the others
+        else:
+            kept = self.shared.since(query.after_id if query is not None else None)
+        return [_from_text(ident, text) for ident, text in kept]
 
     def entries(self, query: Query | None = None) -> list[Entry]:
-        found = [e for e in self._kept(query.after_id if query is not None else None)
-                 if query is None or query.matches(e)]
+        found = [e for e in self._kept(query) if query is None or query.matches(e)]
         if query is not None and query.limit is not None:
             found = found[-query.limit:] if query.limit else []
         return found

@@ -116,7 +116,7 @@ class _OncePerInterval:
         if now - self._last < self.seconds:
             self._quiet += 1
             return
-        more = f" ({self._quiet} more since the last warning)" if self._quiet else ""
+        more = f" ({self._quiet} more in the {now - self._last:.0f}s since the last warning)" if self._quiet else ""
         logger.warning("%s%s", message, more)
         self._last, self._quiet = now, 0
 
@@ -179,8 +179,7 @@ class ServerErrors:
             await self.app(scope, receive, send)
         except StoreUnavailable as exc:
             store_outage.warn(str(exc))
-            problem = Problem(503, f"{exc}; try again shortly",
-                              headers=(("Retry-After", str(exc.retry_after)),))
+            problem = Problem(503, f"{exc.public}; try again shortly", headers=(("Retry-After", str(exc.retry_after)),))
             try:
                 await send_reply(scope, send, problem_reply(problem))
             except Exception:  # the answer had begun: the ASGI server closes the connection instead

@@ -24,6 +24,8 @@ class StoreUnavailable(StateError):
     """The shared store cannot be reached or stays busy (Redis down, a session locked too long): answered with
     503 and Retry-After, since the same request may well succeed a moment later."""
 
-    def __init__(self, message: str, retry_after: int = 1) -> None:
+    def __init__(self, message: str, retry_after: int = 1, public: str | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        # What a client is told: nothing of where the store is (its host, its port).
+        self.public = public or message

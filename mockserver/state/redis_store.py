@@ -22,19 +22,24 @@ With a session time to live, every commit sets the expiry of all the session's k
 `session_ttl` after its last write by itself.
 
 Every Redis failure (refused connection, timeout, a server still loading its data, out of memory) is raised as
-StoreUnavailable, which the server answers with 503 and Retry-After; redis-py reconnects on the next call.
+StoreUnavailable, which the server answers with 503 and Retry-After. A Redis that is down or hangs costs one
+timeout (`timeout`, 1 s), not one per call: after a failure every call fails at once for PAUSE seconds, then one
+call tries again. Only calls that are harmless to repeat are repeated after a broken connection (reads, taking
+a lock); a commit whose answer is lost is settled by a second script, so that its request is answered for what
+really happened, never a 503 for a write that was stored.
 """
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from .errors import StateError, StoreUnavailable
-from .store import Store, Tx, _assemble, _dump, _load, _view, check_session_ttl
+from .store import Store, Tx, _assemble, _dump, _load, _view, check_session_ttl, masked
 
 try:
     import redis
@@ -46,11 +51,15 @@ except ImportError as exc:  # pragma: no cover - the test extra installs it
 PREFIX = "docmock"
 LEASE_SECONDS = 5.0     # how long a session's lock outlives a replica killed inside a transaction
 LOCK_WAIT_SECONDS = 10.0  # how long a transaction waits for a busy session before its request gets a 503
+TIMEOUT_SECONDS = 1.0   # a command takes microseconds: one that has not answered in a second never will
+PAUSE_SECONDS = 1.0     # after a failure, how long calls fail at once before one tries Redis again
 TOMBSTONE = ""          # a record's JSON text is never empty
+UNREACHABLE = "the state store cannot be reached"
 
-# KEYS: lock, ids, entities, sessions, version. ARGV: token, session, now (ms), ttl (ms, 0: none), the prefix of
-# the session's record keys, the number of writes, then a triple (entity, key, text) per write, then a pair
-# (entity, next id) per counter. Returns 0, writing nothing, when the lock is no longer this transaction's.
+# KEYS: lock, ids, entities, sessions, version, receipt. ARGV: token, session, now (ms), ttl (ms, 0: none), the
+# prefix of the session's record keys, the number of writes, then a triple (entity, key, text) per write, then a
+# pair (entity, next id) per counter. Returns 0, writing nothing, when the lock is no longer this transaction's;
+# else leaves a receipt that says it landed (see _SETTLE).
 _COMMIT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 local prefix, writes, i = ARGV[5], tonumber(ARGV[6]), 7
@@ -65,6 +74,7 @@ while i <= #ARGV do
   i = i + 2
 end
 redis.call('DEL', KEYS[1])
+redis.call('SET', KEYS[6], '1', 'PX', '10000')
 if changed then
   local now, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
   redis.call('INCR', KEYS[5])
@@ -81,9 +91,34 @@ end
 return 1
 """
 
-# KEYS: lock. ARGV: token. Lets go of the lock if it is still this transaction's (a failed transaction).
-_RELEASE = """
+# KEYS: lock. ARGV: token, lease (ms). Takes the lock, or finds it taken by this same token already (the first
+# try's answer was lost): harmless to repeat. 1 when the lock is the token's.
+_LOCK = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+# KEYS: lock, receipt. ARGV: token. After a commit whose answer was lost: 1 when it landed (its receipt is
+# there); else lets go of the lock if it is still the token's, so that the commit, should it still arrive, finds
+# the lock gone and writes nothing, and answers 0: it never lands. Also what a failed transaction calls.
+_SETTLE = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 1 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# KEYS: ids, entities. ARGV: record-key prefix, milliseconds. Sets when a session written before sessions
+# expired (or under a longer time to live) expires.
+_EXPIRE = """
+for _, entity in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  redis.call('PEXPIRE', ARGV[1] .. entity, ARGV[2])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 0
 """
 
@@ -133,14 +168,17 @@ def _tag(session: str) -> str:
 
 
 class _SessionKeys:
-    __slots__ = ("records", "ids", "entities", "lock")
+    __slots__ = ("records", "ids", "entities", "lock", "base")
 
     def __init__(self, session: str) -> None:
-        base = f"{PREFIX}:{{{_tag(session)}}}:"
-        self.records = base + "r:"
-        self.ids = base + "ids"
-        self.entities = base + "entities"
-        self.lock = base + "lock"
+        self.base = f"{PREFIX}:{{{_tag(session)}}}:"
+        self.records = self.base + "r:"
+        self.ids = self.base + "ids"
+        self.entities = self.base + "entities"
+        self.lock = self.base + "lock"
+
+    def receipt(self, token: str) -> str:
+        return f"{self.base}done:{token}"
 
 
 SESSIONS = f"{PREFIX}:sessions"
@@ -152,18 +190,8 @@ def _stored(text: str | None) -> str | None:
     return None if text == TOMBSTONE else text
 
 
-def safe_url(url: str) -> str:
-    """The URL without its password, for logs and the start-up report."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 class _RedisTx(Tx):
-    def __init__(self, store: RedisStore, session: str, keys: _SessionKeys) -> None:
+    def __init__(self, store: RedisStore, keys: _SessionKeys) -> None:
         self.store = store
         self.keys = keys
         self.writes: dict[tuple[str, str], str] = {}
@@ -172,8 +200,7 @@ class _RedisTx(Tx):
     def get(self, entity: str, key: str) -> Any:
         if (entity, key) in self.writes:
             return _load(_stored(self.writes[(entity, key)]))
-        with self.store.reaching():
-            text = self.store.client.hget(self.keys.records + entity, key)
+        text = self.store.call(self.store.client.hget, self.keys.records + entity, key)
         return None if text is None else _load(_stored(text))
 
     def put(self, entity: str, key: str, record: Any) -> None:
@@ -185,8 +212,7 @@ class _RedisTx(Tx):
     def next_id(self, entity: str, start: int) -> int:
         current = self.counters.get(entity)
         if current is None:
-            with self.store.reaching():
-                stored = self.store.client.hget(self.keys.ids, entity)
+            stored = self.store.call(self.store.client.hget, self.keys.ids, entity)
             current = int(stored) if stored is not None else start
         current = max(current, start)
         self.counters[entity] = current + 1
@@ -201,70 +227,107 @@ class RedisStore(Store):
     writes_block = True
 
     def __init__(self, url: str, session_ttl: float | None = None, *, lease: float = LEASE_SECONDS,
-                 wait: float = LOCK_WAIT_SECONDS, timeout: float = 2.0) -> None:
+                 wait: float = LOCK_WAIT_SECONDS, timeout: float = TIMEOUT_SECONDS) -> None:
         self.url = url
+        self.where = masked(url)
         self.session_ttl = check_session_ttl(session_ttl)
         self.lease_ms = max(1, int(lease * 1000))
         self.wait = wait
-        database = urlsplit(url).path.strip("/")
-        if url.lower().startswith("redis") and database and not database.isdigit():
-            raise StateError(f"--state {safe_url(url)}: the database is a number, as in redis://HOST:PORT/0")
+        self._down_until = 0.0  # while in the future, calls fail at once (Redis failed a moment ago)
+        self._outage = ""
+        self._guard = threading.Lock()
         try:
-            # One retry, at once, on a broken connection (Redis restarted since the last call); a Redis that is
-            # down answers the request with a 503 within `timeout`, instead of a retry loop holding it up.
+            database = urlsplit(url).path.strip("/")
+            if url.lower().startswith("redis") and database and not database.isdigit():
+                raise ValueError("the database is a number, as in redis://HOST:PORT/0")
+            # No retries inside redis-py: repeating a script whose answer was lost could apply it twice. `call`
+            # repeats what is harmless to repeat, and a commit is settled instead.
             self.client = redis.Redis.from_url(url, decode_responses=True, socket_timeout=timeout,
-                                               socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 1),
-                                               health_check_interval=30)
+                                               socket_connect_timeout=timeout, retry=Retry(NoBackoff(), 0))
         except ValueError as exc:
-            raise StateError(f"--state {safe_url(url)}: {exc}") from None
+            raise StateError(f"--state {self.where}: {exc}") from None
+        self._lock_script = self.client.register_script(_LOCK)
         self._commit = self.client.register_script(_COMMIT)
-        self._release = self.client.register_script(_RELEASE)
+        self._settle = self.client.register_script(_SETTLE)
         self._reset = self.client.register_script(_RESET)
         self._dump = self.client.register_script(_DUMP)
         self._forget = self.client.register_script(_FORGET)
+        self._expire = self.client.register_script(_EXPIRE)
         try:
             self.client.ping()
         except redis.RedisError as exc:
-            raise StateError(f"cannot reach the state store {safe_url(url)}: {exc}") from None
+            raise StateError(f"cannot reach the state store {self.where}: {exc}") from None
+        if self.session_ttl:
+            self._expire_old_sessions()
 
     def describe(self) -> str:
-        return f"{safe_url(self.url)}{self._ttl_note()}"
+        return f"{self.where}{self._ttl_note()}"
 
-    @contextmanager
-    def reaching(self) -> Iterator[None]:
-        """Turns a Redis failure into StoreUnavailable (a 503 with Retry-After)."""
+    # -- calling Redis ---------------------------------------------------------------------------------------
+
+    def call(self, command: Any, *args: Any, repeat: bool = True, **kwargs: Any) -> Any:
+        """One command or script. A connection Redis closed (a restart since it was last used) is tried once more
+        on a new one when `repeat`: for reads, and for scripts that do nothing the second time. Failures are
+        StoreUnavailable; one that says Redis is down or hangs makes the next PAUSE seconds' calls fail at once."""
+        self._closed_for_now()
         try:
-            yield
-        except redis.RedisError as exc:
-            raise StoreUnavailable(f"the state store {safe_url(self.url)} cannot be reached: {exc}") from None
+            try:
+                result = command(*args, **kwargs)
+            except redis.ConnectionError:
+                if not repeat:
+                    raise
+                result = command(*args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            raise self._down(exc) from None
+        except redis.RedisError as exc:  # Redis answered, with an error: out of memory, read-only replica ...
+            raise StoreUnavailable(f"the state store {self.where} refused a command: {exc}",
+                                   public="the state store refused the request") from None
+        if self._down_until:
+            self._down_until = 0.0  # answered: Redis is back
+        return result
+
+    def _closed_for_now(self) -> None:
+        if not self._down_until:
+            return
+        with self._guard:
+            now = time.monotonic()
+            if now < self._down_until:
+                raise StoreUnavailable(self._outage, public=UNREACHABLE)
+            self._down_until = now + PAUSE_SECONDS  # this call tries Redis; the others keep failing at once
+
+    def _down(self, exc: Exception) -> StoreUnavailable:
+        with self._guard:
+            self._outage = f"the state store {self.where} cannot be reached: {exc}"
+            self._down_until = time.monotonic() + PAUSE_SECONDS
+        return StoreUnavailable(self._outage, public=UNREACHABLE)
+
+    # -- reads -----------------------------------------------------------------------------------------------
 
     def version(self) -> Hashable:
-        with self.reaching():
-            return self._versioned(self.client.get(VERSION))
+        return self._versioned(self.call(self.client.get, VERSION))
 
     def get(self, session: str, entity: str, key: str) -> Any:
-        with self.reaching():
-            text = self.client.hget(_SessionKeys(session).records + entity, key)
+        text = self.call(self.client.hget, _SessionKeys(session).records + entity, key)
         return None if text is None else _view(_stored(text))
 
     def entries(self, session: str, entity: str) -> dict[str, Any]:
-        with self.reaching():
-            stored = self.client.hgetall(_SessionKeys(session).records + entity)
+        stored = self.call(self.client.hgetall, _SessionKeys(session).records + entity)
         return {k: _view(_stored(v)) for k, v in stored.items()}
+
+    # -- writes ----------------------------------------------------------------------------------------------
 
     def _lock(self, keys: _SessionKeys) -> str:
         """Take a session's lock, waiting for the transaction that holds it; its token."""
         token = os.urandom(12).hex()
         deadline = time.monotonic() + self.wait
         pause = 0.0005
-        while True:
-            with self.reaching():
-                if self.client.set(keys.lock, token, nx=True, px=self.lease_ms):
-                    return token
+        while not self.call(self._lock_script, keys=[keys.lock], args=[token, self.lease_ms]):
             if time.monotonic() > deadline:
-                raise StoreUnavailable(f"the session stayed locked by another request for {self.wait:g}s")
+                raise StoreUnavailable(f"the session stayed locked by another write for {self.wait:g}s",
+                                       public="the session is busy with another write")
             time.sleep(pause)
             pause = min(pause * 2, 0.01)
+        return token
 
     def _session_keys(self, keys: _SessionKeys) -> list[str]:
         return [keys.lock, keys.ids, keys.entities, SESSIONS, VERSION]
@@ -273,15 +336,11 @@ class RedisStore(Store):
     def transaction(self, session: str) -> Iterator[Tx]:
         keys = _SessionKeys(session)
         token = self._lock(keys)
-        tx = _RedisTx(self, session, keys)
+        tx = _RedisTx(self, keys)
         try:
             yield tx
         except BaseException:
-            try:
-                with self.reaching():
-                    self._release(keys=[keys.lock], args=[token])
-            except StoreUnavailable:
-                pass  # the lease ends it
+            self._let_go(keys, token)
             raise
         args: list[Any] = [token, session, int(time.time() * 1000),
                            int(self.session_ttl * 1000) if self.session_ttl else 0, keys.records, len(tx.writes)]
@@ -289,35 +348,69 @@ class RedisStore(Store):
             args += [entity, key, text]
         for entity, n in tx.counters.items():
             args += [entity, n]
-        with self.reaching():
-            committed = self._commit(keys=self._session_keys(keys), args=args)
+        try:
+            committed = self.call(self._commit, keys=[*self._session_keys(keys), keys.receipt(token)], args=args,
+                                  repeat=False)
+        except StoreUnavailable as exc:
+            committed = self._settled(keys, token, exc)
         if not committed:
             raise StoreUnavailable(f"a write took longer than its {self.lease_ms} ms lease on the session and was "
-                                   "not committed")
+                                   "not stored", public="a write took too long and was not stored")
 
-    def _sessions(self) -> list[str]:
-        with self.reaching():
-            if self.session_ttl:
-                since = int((time.time() - self.session_ttl) * 1000)
-                return self.client.zrangebyscore(SESSIONS, since, "+inf")
-            return self.client.zrange(SESSIONS, 0, -1)
+    def _settled(self, keys: _SessionKeys, token: str, failure: StoreUnavailable) -> bool:
+        """Whether a commit whose answer was lost landed. Asks Redis on a new connection, which also makes sure a
+        commit that has not landed never will; raises `failure` (saying the write may be stored) when Redis
+        cannot say."""
+        try:
+            landed = bool(self._settle(keys=[keys.lock, keys.receipt(token)], args=[token]))
+            self._down_until = 0.0  # Redis answered: only that one answer was lost
+            return landed
+        except redis.RedisError:
+            raise StoreUnavailable(f"{failure}; the write may or may not have been stored",
+                                   public=f"{UNREACHABLE} while a write was stored: it may or may not have been "
+                                          "stored") from None
+
+    def _let_go(self, keys: _SessionKeys, token: str) -> None:
+        """Give up a failed transaction's lock at once (else its lease ends it)."""
+        try:
+            self.call(self._settle, keys=[keys.lock, keys.receipt(token)], args=[token])
+        except StoreUnavailable:
+            pass
+
+    def _sessions(self, live_only: bool = False) -> list[str]:
+        """Every session the index names, or (`live_only`) those written within the time to live."""
+        if live_only and self.session_ttl:
+            since = int((time.time() - self.session_ttl) * 1000)
+            return self.call(self.client.zrangebyscore, SESSIONS, since, "+inf")
+        return self.call(self.client.zrange, SESSIONS, 0, -1)
+
+    def _expire_old_sessions(self) -> None:
+        """Sessions written before sessions expired, or under a longer time to live, expire as if they had
+        always: gone when their last write is older than the time to live, else when it will be."""
+        assert self.session_ttl is not None
+        now = time.time() * 1000
+        ttl_ms = self.session_ttl * 1000
+        for name, written in self.call(self.client.zrange, SESSIONS, 0, -1, withscores=True):
+            left = int(written + ttl_ms - now)
+            if left <= 0:
+                self.reset(name)
+            else:
+                keys = _SessionKeys(name)
+                self.call(self._expire, keys=[keys.ids, keys.entities], args=[keys.records, left])
 
     def reset(self, session: str | None = None) -> None:
         for name in self._sessions() if session is None else [session]:
             keys = _SessionKeys(name)
             token = self._lock(keys)
-            with self.reaching():
-                self._reset(keys=self._session_keys(keys), args=[token, name, keys.records])
+            self.call(self._reset, keys=self._session_keys(keys), args=[token, name, keys.records])
         if session is None:
-            with self.reaching():
-                self.client.incr(VERSION)  # even with nothing to forget: a reset is a change
+            self.call(self.client.incr, VERSION, repeat=False)  # even with nothing to forget: a reset is a change
 
     def forget_entities(self, keep: frozenset[str]) -> dict[str, int]:
         dropped: dict[str, int] = {}
         for name in self._sessions():
             keys = _SessionKeys(name)
-            with self.reaching():
-                flat = self._forget(keys=[keys.entities, VERSION], args=[keys.records, *sorted(keep)])
+            flat = self.call(self._forget, keys=[keys.entities, VERSION], args=[keys.records, *sorted(keep)])
             for entity, count in zip(flat[::2], flat[1::2]):
                 dropped[entity] = dropped.get(entity, 0) + int(count)
         return dropped
@@ -325,10 +418,9 @@ class RedisStore(Store):
     def dump(self, session: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
         rows: list[tuple[str, str, str, str | None]] = []
         counters: dict[tuple[str, str], int] = {}
-        for name in self._sessions() if session is None else [session]:
+        for name in self._sessions(live_only=True) if session is None else [session]:
             keys = _SessionKeys(name)
-            with self.reaching():
-                flat = self._dump(keys=[keys.ids, keys.entities], args=[keys.records])
+            flat = self.call(self._dump, keys=[keys.ids, keys.entities], args=[keys.records])
             ids = flat[0]
             counters.update({(name, e): int(n) for e, n in zip(ids[::2], ids[1::2])})
             for entity, pairs in zip(flat[1::2], flat[2::2]):
@@ -345,9 +437,18 @@ class RedisStore(Store):
 JOURNAL = f"{PREFIX}:journal"
 JOURNAL_ID = f"{PREFIX}:journal:id"
 
-# KEYS: the stream, its id counter. ARGV: the entry, the journal's size. Adds one entry under the next id.
+# KEYS: the stream, its id counter. ARGV: the entry, the journal's size. Adds one entry under the next id, which
+# is always above the stream's newest (should the counter have been lost, it starts again above it).
 _APPEND = """
 local id = redis.call('INCR', KEYS[2])
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+if newest then
+  local top = tonumber(string.match(newest[1], '^%d+'))
+  if id <= top then
+    id = top + 1
+    redis.call('SET', KEYS[2], id)
+  end
+end
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], id .. '-0', 'e', ARGV[1])
 return id
 """
@@ -363,23 +464,29 @@ class RedisJournalEntries:
         self._append = store.client.register_script(_APPEND)
 
     def append(self, text: str) -> int:
-        with self.store.reaching():
-            return int(self._append(keys=[JOURNAL, JOURNAL_ID], args=[text, self.size]))
+        return int(self.store.call(self._append, keys=[JOURNAL, JOURNAL_ID], args=[text, self.size], repeat=False))
 
     def since(self, after_id: int | None) -> list[tuple[int, str]]:
         """(id, text) of every entry kept, oldest first, or of those after `after_id`."""
-        with self.store.reaching():
-            found = self.store.client.xrange(JOURNAL, f"({after_id}-0" if after_id else "-", "+")
+        found = self.store.call(self.store.client.xrange, JOURNAL, f"({after_id}-0" if after_id else "-", "+")
+        return self._entries(found)
+
+    def newest(self, count: int) -> list[tuple[int, str]]:
+        """(id, text) of the newest `count` entries, oldest first."""
+        if count <= 0:
+            return []
+        return self._entries(reversed(self.store.call(self.store.client.xrevrange, JOURNAL, "+", "-", count=count)))
+
+    @staticmethod
+    def _entries(found: Any) -> list[tuple[int, str]]:
         return [(int(stream_id.partition("-")[0]), value["e"]) for stream_id, value in found]
 
     def last_id(self) -> int:
-        with self.store.reaching():
-            return int(self.store.client.get(JOURNAL_ID) or 0)
+        return int(self.store.call(self.store.client.get, JOURNAL_ID) or 0)
 
     def delete(self, ids: list[int] | None) -> None:
         """Forget these entries, or every entry (None); ids keep counting."""
-        with self.store.reaching():
-            if ids is None:
-                self.store.client.delete(JOURNAL)
-            elif ids:
-                self.store.client.xdel(JOURNAL, *(f"{i}-0" for i in ids))
+        if ids is None:
+            self.store.call(self.store.client.delete, JOURNAL)
+        elif ids:
+            self.store.call(self.store.client.xdel, JOURNAL, *(f"{i}-0" for i in ids))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -160,10 +161,23 @@ class Store(ABC):
         return None if self.session_ttl is None else time.time() - self.session_ttl
 
 
+MIN_SESSION_TTL = 1.0  # Redis expires keys by the millisecond; a second is the least that makes sense
+
+
 def check_session_ttl(ttl: float | None) -> float | None:
-    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float)) or not ttl > 0):
-        raise StateError(f"a session's time to live must be a positive number of seconds, not {ttl!r}")
+    if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float))
+                            or not MIN_SESSION_TTL <= ttl <= MAX_SESSION_TTL):
+        raise StateError(f"a session's time to live must be from 1 second to 100 years, not {ttl!r}")
     return None if ttl is None else float(ttl)
+
+
+MAX_SESSION_TTL = 100 * 365.25 * 86400
+
+
+def masked(option: str) -> str:
+    """A store option or URL with its password (`user:PASSWORD@`, `?password=`) replaced by ***, for messages."""
+    option = re.sub(r"^([a-z0-9+.-]+:/*[^:/@?#]*:)[^@]*@", r"\1***@", option, flags=re.IGNORECASE)
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", option)
 
 
 # -- memory -------------------------------------------------------------------------------------------------------
@@ -539,4 +553,4 @@ def open_store(option: str | None, session_ttl: float | None = None) -> Store:
         from .redis_store import RedisStore  # redis-py is only imported by a Redis store
 
         return RedisStore(option, session_ttl=session_ttl)
-    raise StateError(f"--state {option!r}: use 'memory', 'sqlite:PATH' or 'redis://HOST:PORT/DB'")
+    raise StateError(f"--state {masked(option)!r}: use 'memory', 'sqlite:PATH' or 'redis://HOST:PORT/DB'")

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from serving import DOCMOCK, free_port, start_docmock, stop
+from serving import DOCMOCK, free_port, output_so_far, start_docmock, stop
 from testdata import SEEDS
 
 pytestmark = pytest.mark.skipif(not DOCMOCK.exists(), reason="the docmock command is not installed beside this Python")
@@ -203,3 +203,30 @@ def test_workers_share_redis_and_sessions_expire(redis_url):
     finally:
         output = stop(process)
     assert "Traceback" not in output
+
+
+def test_a_hung_redis_costs_a_second_at_most_and_pages_keep_answering(redis_server, redis_url):
+    with replicas(1, str(SEEDS), "--state", redis_url) as [(process, a)]:
+        ident = create_task(a, "before").json()
+        redis_server.process.send_signal(signal.SIGSTOP)  # Redis stops answering, its connections stay open
+        try:
+            with httpx.Client(headers=AUTH, timeout=30) as http:
+                slowest = 0.0
+                for _ in range(3):
+                    for path in ("/openapi.json", f"/api/v1/BatchTask/{ident}"):
+                        started = time.monotonic()
+                        reply = http.get(a + path)
+                        slowest = max(slowest, time.monotonic() - started)
+                        if path == "/openapi.json":
+                            assert reply.status_code == 200  # the spec needs no state
+                        else:
+                            assert reply.status_code == 503 and reply.headers["retry-after"] == "1"
+                assert slowest < 2.5  # one timeout (1 s) at most, never one per call
+        finally:
+            redis_server.process.send_signal(signal.SIGCONT)
+        deadline = time.monotonic() + 10
+        while httpx.get(f"{a}/api/v1/BatchTask/{ident}", headers=AUTH, timeout=10).status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        log = output_so_far(process)
+        assert "Traceback" not in log and log.count("cannot be reached") == 1  # one warning for the outage

@@ -116,7 +116,9 @@ def test_every_option_reaches_the_app_as_one_config(captured: dict[str, Any], tm
     (["--record", "out.jsonl"], "--record keeps what a real server answers: it needs --proxy URL"),
     (["--proxy", "ftp://example"], "http:// or https://"),
     (["--answer-cache", "-1"], "x>=0"),
-    (["--session-ttl", "0"], "'0' is not a positive duration"),
+    (["--session-ttl", "0"], "'0' is less than a second"),
+    (["--session-ttl", "500ms"], "'500ms' is less than a second"),
+    (["--no-state", "--session-ttl", "1h"], "--session-ttl forgets sessions of the state: it does nothing with --no-state"),
     (["--session-ttl", "soon"], "'soon' is not a duration such as 1s, 500ms, 2m or 1h"),
     (["--session-ttl", "1e400"], "is not a duration"),
 ])
@@ -130,6 +132,9 @@ def test_a_store_it_cannot_open_is_a_message_and_exit_code(captured: dict[str, A
     assert result.exit_code == 1 and "app" not in captured
     assert result.output.strip() == ("Error: --state 'postgres://db/1': use 'memory', 'sqlite:PATH' or "
                                      "'redis://HOST:PORT/DB'")
+    typo = CliRunner().invoke(serve, ["--spec", str(HERE / "fixtures" / "seeds-3.1.yaml"), "--state",
+                                      "redis:/:s3cret@db:6379/0"])
+    assert typo.exit_code == 1 and "s3cret" not in typo.output and "redis:/:***@db:6379/0" in typo.output
 
 
 def test_a_session_time_to_live_reaches_the_store(captured: dict[str, Any]) -> None:
