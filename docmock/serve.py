@@ -139,8 +139,8 @@ def _session_ttl(ctx: click.Context, param: click.Parameter, value: str | None) 
                    "request on; a change that does not build leaves the last good version serving.")
 def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int, seed: int, no_auth: bool,
           cors_origins: tuple[str, ...], max_body: int, credentials: tuple[str, ...], quiet: bool, state_option: str,
-          session_ttl: float | None, no_state: bool, overrides: Path | None, workers: int, journal_size: int, answer_cache_mb: int,
-          latency: Latency | None,
+          session_ttl: float | None, no_state: bool, overrides: Path | None, workers: int, journal_size: int,
+          answer_cache_mb: int, latency: Latency | None,
           fault_rate: float, fault_seed: int | None, proxy: str | None, record: Path | None,
           replay: Path | None, watch: bool) -> None:
     """Serve a realistic mock of the API documented in PATH... (default: docs_src/) or in --spec FILE."""
@@ -162,7 +162,8 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
     try:
         config = Config(host=host, port=port, workers=workers, access_log=not quiet, seed=seed, auth=not no_auth,
                         credentials=credentials, cors_origins=cors_origins, max_body=max_body,
-                        state=None if no_state else state_option, session_ttl=session_ttl, overrides=str(overrides) if overrides else None,
+                        state=None if no_state else state_option, session_ttl=session_ttl,
+                        overrides=str(overrides) if overrides else None,
                         journal_size=journal_size, answer_cache_mb=answer_cache_mb, latency=latency, fault_rate=fault_rate, fault_seed=fault_seed,
                         proxy=proxy, record=str(record) if record else None, replay=str(replay) if replay else None)
     except ConfigError as exc:

@@ -105,10 +105,10 @@ class MockApp:
         self.generated = self.services.generated
         # Not with a store on another machine (Redis): asking it for its version costs a round trip and a
         # thread, as much as answering from it does (bench/scale_out.py measured 1,136 against 956 req/s).
+        remote_store = state is not None and state.store.reads_block
         self.answers = AnswerCache(config.answer_cache_mb * 1024 * 1024,
                                    state.store.version if state is not None else _no_state_version) \
-            if config.answer_cache_mb and config.proxy is None and not (state is not None and state.store.reads_block) \
-            else None
+            if config.answer_cache_mb and config.proxy is None and not remote_store else None
         # What differs between the mock and the proxy: how an operation's handler is built, what becomes of an
         # undocumented request, and whether `/` and `/openapi.*` are the mock's pages or the real server's.
         self.proxy: Any = None

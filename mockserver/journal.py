@@ -134,8 +134,8 @@ def _to_text(entry: Entry, secret_headers: frozenset[str], secret_query: frozens
     if secret_query and any(name in secret_query for name, _ in parse_qsl(query, keep_blank_values=True)):
         query = urlencode([(name, REDACTED if name in secret_query else value)
                            for name, value in parse_qsl(query, keep_blank_values=True)])
-    headers = [[k.decode("latin-1"), REDACTED if k.decode("latin-1").lower() in secret_headers else v.decode("latin-1")]
-               for k, v in entry.headers]
+    headers = [[name, REDACTED if name.lower() in secret_headers else value.decode("latin-1")]
+               for name, value in ((k.decode("latin-1"), v) for k, v in entry.headers)]
     return orjson.dumps([entry.time, entry.method, entry.path, query, headers, entry.operation_id, entry.status,
                          body, entry.body_size, entry.duration_ms, list(entry.violations), entry.fault]).decode()
 
@@ -174,7 +174,8 @@ class Journal:
         return self.shared.last_id() if self.shared is not None else self._last_id
 
     def record(self, scope: Scope, trace: Trace, duration_ms: float) -> None:
-        """Keep one answered request. Called for every request, so it only keeps references: no parsing here."""
+        """Keep one answered request. Called for every request, so it only keeps references: no parsing here
+        (a shared journal writes the entry as text, on a thread)."""
         body = trace.body
         size = 0
         if body is not None:

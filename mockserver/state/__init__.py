@@ -6,7 +6,8 @@ from .entities import CREATED_ID_START, Action, Entity, Filter, Inference, Reply
 from .errors import OverridesError, PatchConflict, PatchError, StateError
 from .overrides import check_overrides, load_overrides
 from .patch import apply_json_patch, apply_merge_patch
-from .store import DELETED, MemoryStore, SqliteStore, Store, open_store
+from .opening import open_store
+from .store import DELETED, MemoryStore, SqliteStore, Store
 
 __all__ = [
     "CREATED_ID_START", "DEFAULT_SESSION", "DELETED", "GENERATE", "NO_BODY", "SESSION_HEADER", "Action", "Entity",

@@ -8,6 +8,7 @@ so that one session's keys would share a cluster slot):
     docmock:{S}:ids        hash        entity -> the next id to hand out
     docmock:{S}:entities   set         the entities the session holds records of
     docmock:{S}:lock       string      the token of the transaction writing the session now
+    docmock:{S}:done:T     string      a receipt: transaction T committed (kept 10 s, see _SETTLE)
     docmock:sessions       sorted set  session -> time of its last write (epoch ms)
     docmock:version        integer     bumped by every commit, reset and forget (the answer cache's check)
     docmock:journal        stream      the request journal, `docmock:journal:id` its last entry id

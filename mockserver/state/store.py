@@ -539,18 +539,3 @@ def _assemble(rows: Any, counters: dict[tuple[str, str], int]) -> dict[str, dict
             slot["records"] = dict(sorted(slot["records"].items(), key=lambda kv: _key_order(kv[0])))
             slot["deleted"].sort(key=_key_order)
     return {s: dict(sorted(e.items())) for s, e in sorted(out.items())}
-
-
-def open_store(option: str | None, session_ttl: float | None = None) -> Store:
-    """The store a `--state` option names: None, "" or "memory" -> MemoryStore; "sqlite:PATH" -> SqliteStore;
-    "redis://HOST:PORT/DB" (or rediss://, unix://) -> RedisStore."""
-    if option is None or option.strip().lower() in ("", "memory"):
-        return MemoryStore(session_ttl)
-    kind, sep, rest = option.partition(":")
-    if kind.lower() == "sqlite" and sep and rest:
-        return SqliteStore(rest, session_ttl=session_ttl)
-    if kind.lower() in ("redis", "rediss", "unix") and rest.startswith("//"):
-        from .redis_store import RedisStore  # redis-py is only imported by a Redis store
-
-        return RedisStore(option, session_ttl=session_ttl)
-    raise StateError(f"--state {masked(option)!r}: use 'memory', 'sqlite:PATH' or 'redis://HOST:PORT/DB'")
