@@ -176,8 +176,8 @@ class MockApp:
         try:
             dropped = self.state.store.forget_entities(self._entities_kept)
         except StoreUnavailable as exc:  # the new version serves all the same; the old records stay unread
-            return [f"State: the records of entities gone from the spec stay stored ({exc}); the next reload "
-                    "or a reset drops them"]
+            return [f"State: could not look for records of entities the spec no longer has ({exc}); the next "
+                    "reload or a reset drops any"]
         self._entities_kept = None
         return [f"State: entity {name} is gone from the spec; its {count} stored record(s) were dropped"
                 for name, count in sorted(dropped.items()) if not name.startswith("~")]  # `~run:X` goes with X

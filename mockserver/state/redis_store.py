@@ -50,7 +50,7 @@ except ImportError as exc:  # pragma: no cover - the test extra installs it
     raise StateError("--state redis:// needs the redis package: pip install 'docmock[redis]'") from exc
 
 PREFIX = "docmock"
-LEASE_SECONDS = 5.0     # how long a session's lock outlives a replica killed inside a transaction
+LEASE_SECONDS = 2.0     # how long a session's lock outlives a replica killed inside a transaction
 LOCK_WAIT_SECONDS = 10.0  # how long a transaction waits for a busy session before its request gets a 503
 TIMEOUT_SECONDS = 1.0   # a command takes microseconds: one that has not answered in a second never will
 PAUSE_SECONDS = 1.0     # after a failure, how long calls fail at once before one tries Redis again
@@ -86,7 +86,6 @@ if changed then
     end
     redis.call('PEXPIRE', KEYS[2], ttl)
     redis.call('PEXPIRE', KEYS[3], ttl)
-    redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. (now - ttl))
   end
 end
 return 1
@@ -112,6 +111,12 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 0
 """
 
+# KEYS: lock. ARGV: token. Gives the lock back if the token still holds it.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
 # KEYS: ids, entities. ARGV: record-key prefix, milliseconds. Sets when a session written before sessions
 # expired (or under a longer time to live) expires.
 _EXPIRE = """
@@ -133,17 +138,6 @@ redis.call('DEL', KEYS[2], KEYS[3], KEYS[1])
 redis.call('ZREM', KEYS[4], ARGV[2])
 redis.call('INCR', KEYS[5])
 return 1
-"""
-
-# KEYS: ids, entities. ARGV: record-key prefix. One session as it is at one moment: its counters as a flat
-# list, then per entity its name and its hash as a flat list.
-_DUMP = """
-local out = {redis.call('HGETALL', KEYS[1])}
-for _, entity in ipairs(redis.call('SMEMBERS', KEYS[2])) do
-  table.insert(out, entity)
-  table.insert(out, redis.call('HGETALL', ARGV[1] .. entity))
-end
-return out
 """
 
 # KEYS: entities, version. ARGV: record-key prefix, then the entities to keep. Drops a session's other entities
@@ -237,6 +231,9 @@ class RedisStore(Store):
         self._down_until = 0.0  # while in the future, calls fail at once (Redis failed a moment ago)
         self._outage = ""
         self._guard = threading.Lock()
+        # Locks asked for when Redis stopped answering: the request may still arrive and take the lock for a
+        # token nobody holds. Given back once Redis answers again, so the session is not held up for the lease.
+        self._unanswered_locks: list[tuple[str, str]] = []
         try:
             database = urlsplit(url).path.strip("/")
             if url.lower().startswith("redis") and database and not database.isdigit():
@@ -250,14 +247,16 @@ class RedisStore(Store):
         self._lock_script = self.client.register_script(_LOCK)
         self._commit = self.client.register_script(_COMMIT)
         self._settle = self.client.register_script(_SETTLE)
+        self._release = self.client.register_script(_RELEASE)
         self._reset = self.client.register_script(_RESET)
-        self._dump = self.client.register_script(_DUMP)
         self._forget = self.client.register_script(_FORGET)
         self._expire = self.client.register_script(_EXPIRE)
         try:
             self.client.ping()
         except redis.RedisError as exc:
             raise StateError(f"cannot reach the state store {self.where}: {exc}") from None
+        except TypeError as exc:  # a URL parameter redis-py does not know, found when it connects
+            raise StateError(f"--state {self.where}: {exc}") from None
         if self.session_ttl:
             self._expire_old_sessions()
 
@@ -285,7 +284,18 @@ class RedisStore(Store):
                                    public="the state store refused the request") from None
         if self._down_until:
             self._down_until = 0.0  # answered: Redis is back
+        if self._unanswered_locks:
+            self._give_back_locks()
         return result
+
+    def _give_back_locks(self) -> None:
+        with self._guard:
+            locks, self._unanswered_locks = self._unanswered_locks, []
+        for lock, token in locks:
+            try:
+                self._release(keys=[lock], args=[token])
+            except redis.RedisError:
+                pass  # its lease ends it
 
     def _closed_for_now(self) -> None:
         if not self._down_until:
@@ -322,13 +332,24 @@ class RedisStore(Store):
         token = os.urandom(12).hex()
         deadline = time.monotonic() + self.wait
         pause = 0.0005
-        while not self.call(self._lock_script, keys=[keys.lock], args=[token, self.lease_ms]):
+        while not self._take(keys.lock, token):
             if time.monotonic() > deadline:
                 raise StoreUnavailable(f"the session stayed locked by another write for {self.wait:g}s",
                                        public="the session is busy with another write")
             time.sleep(pause)
             pause = min(pause * 2, 0.01)
         return token
+
+    def _take(self, lock: str, token: str) -> bool:
+        try:
+            return bool(self.call(self._lock_script, keys=[lock], args=[token, self.lease_ms]))
+        except StoreUnavailable:
+            self._unanswered(lock, token)
+            raise
+
+    def _unanswered(self, lock: str, token: str) -> None:
+        with self._guard:
+            self._unanswered_locks.append((lock, token))
 
     def _session_keys(self, keys: _SessionKeys) -> list[str]:
         return [keys.lock, keys.ids, keys.entities, SESSIONS, VERSION]
@@ -343,6 +364,9 @@ class RedisStore(Store):
         except BaseException:
             self._let_go(keys, token)
             raise
+        if not tx.writes and not tx.counters:  # nothing to store (a 404, a failed `test`): only give the lock back
+            self.call(self._release, keys=[keys.lock], args=[token])
+            return
         args: list[Any] = [token, session, int(time.time() * 1000),
                            int(self.session_ttl * 1000) if self.session_ttl else 0, keys.records, len(tx.writes)]
         for (entity, key), text in tx.writes.items():
@@ -353,7 +377,10 @@ class RedisStore(Store):
             committed = self.call(self._commit, keys=[*self._session_keys(keys), keys.receipt(token)], args=args,
                                   repeat=False)
         except StoreUnavailable as exc:
-            committed = self._settled(keys, token, exc)
+            if not self._settled(keys, token, exc):
+                raise StoreUnavailable(f"{exc}; the write was not stored",
+                                       public=f"{UNREACHABLE}: the write was not stored") from None
+            return
         if not committed:
             raise StoreUnavailable(f"a write took longer than its {self.lease_ms} ms lease on the session and was "
                                    "not stored", public="a write took too long and was not stored")
@@ -367,6 +394,7 @@ class RedisStore(Store):
             self._down_until = 0.0  # Redis answered: only that one answer was lost
             return landed
         except redis.RedisError:
+            self._unanswered(keys.lock, token)  # a commit that never arrives leaves the lock behind
             raise StoreUnavailable(f"{failure}; the write may or may not have been stored",
                                    public=f"{UNREACHABLE} while a write was stored: it may or may not have been "
                                           "stored") from None
@@ -378,12 +406,9 @@ class RedisStore(Store):
         except StoreUnavailable:
             pass
 
-    def _sessions(self, live_only: bool = False) -> list[str]:
-        """Every session the index names, or (`live_only`) those written within the time to live."""
-        if live_only and self.session_ttl:
-            since = int((time.time() - self.session_ttl) * 1000)
-            return self.call(self.client.zrangebyscore, SESSIONS, since, "+inf")
-        return self.call(self.client.zrange, SESSIONS, 0, -1)
+    def _sessions(self) -> list[tuple[str, float]]:
+        """Every session the index names, with the time of its last write (epoch ms)."""
+        return self.call(self.client.zrange, SESSIONS, 0, -1, withscores=True)
 
     def _expire_old_sessions(self) -> None:
         """Sessions written before sessions expired, or under a longer time to live, expire as if they had
@@ -391,7 +416,7 @@ class RedisStore(Store):
         assert self.session_ttl is not None
         now = time.time() * 1000
         ttl_ms = self.session_ttl * 1000
-        for name, written in self.call(self.client.zrange, SESSIONS, 0, -1, withscores=True):
+        for name, written in self._sessions():
             left = int(written + ttl_ms - now)
             if left <= 0:
                 self.reset(name)
@@ -400,7 +425,7 @@ class RedisStore(Store):
                 self.call(self._expire, keys=[keys.ids, keys.entities], args=[keys.records, left])
 
     def reset(self, session: str | None = None) -> None:
-        for name in self._sessions() if session is None else [session]:
+        for name in [name for name, _ in self._sessions()] if session is None else [session]:
             keys = _SessionKeys(name)
             token = self._lock(keys)
             self.call(self._reset, keys=self._session_keys(keys), args=[token, name, keys.records])
@@ -409,7 +434,7 @@ class RedisStore(Store):
 
     def forget_entities(self, keep: frozenset[str]) -> dict[str, int]:
         dropped: dict[str, int] = {}
-        for name in self._sessions():
+        for name, _ in self._sessions():
             keys = _SessionKeys(name)
             flat = self.call(self._forget, keys=[keys.entities, VERSION], args=[keys.records, *sorted(keep)])
             for entity, count in zip(flat[::2], flat[1::2]):
@@ -417,15 +442,23 @@ class RedisStore(Store):
         return dropped
 
     def dump(self, session: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+        """Read in pieces (HSCAN), not in one script: a session of 100,000 records read at once would keep Redis
+        from every other client for a second. So, unlike the other stores, not one moment's snapshot."""
         rows: list[tuple[str, str, str, str | None]] = []
         counters: dict[tuple[str, str], int] = {}
-        for name in self._sessions(live_only=True) if session is None else [session]:
+        expired_before = (time.time() - self.session_ttl) * 1000 if self.session_ttl else None
+        for name, written in self._sessions() if session is None else [(session, None)]:
             keys = _SessionKeys(name)
-            flat = self.call(self._dump, keys=[keys.ids, keys.entities], args=[keys.records])
-            ids = flat[0]
-            counters.update({(name, e): int(n) for e, n in zip(ids[::2], ids[1::2])})
-            for entity, pairs in zip(flat[1::2], flat[2::2]):
-                rows += [(name, entity, k, _stored(v)) for k, v in zip(pairs[::2], pairs[1::2])]
+            entities = self.call(self.client.smembers, keys.entities)
+            ids = self.call(self.client.hgetall, keys.ids)
+            if not entities and not ids:
+                if expired_before is not None and written is not None and written < expired_before:
+                    self.call(self.client.zrem, SESSIONS, name)  # expired: its keys are gone, its index entry goes
+                continue
+            counters.update({(name, e): int(n) for e, n in ids.items()})
+            for entity in sorted(entities):
+                pairs = self.call(lambda key: list(self.client.hscan_iter(key, count=1000)), keys.records + entity)
+                rows += [(name, entity, k, _stored(v)) for k, v in pairs]
         return _assemble(rows, counters)
 
     def shared_journal(self, size: int) -> RedisJournalEntries:

@@ -176,7 +176,8 @@ MAX_SESSION_TTL = 100 * 365.25 * 86400
 
 def masked(option: str) -> str:
     """A store option or URL with its password (`user:PASSWORD@`, `?password=`) replaced by ***, for messages."""
-    option = re.sub(r"^([a-z0-9+.-]+:/*[^:/@?#]*:)[^@]*@", r"\1***@", option, flags=re.IGNORECASE)
+    # Up to the last @, as URL parsers read it: a password may hold a raw @.
+    option = re.sub(r"^([a-z0-9+.-]+:/*[^:/@?#]*:).*@", r"\1***@", option, flags=re.IGNORECASE)
     return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", option)
 
 

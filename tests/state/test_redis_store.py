@@ -199,6 +199,63 @@ def test_a_commit_redis_cannot_settle_says_it_may_have_been_stored(redis_server,
     store.close()
 
 
+def test_a_lock_taken_while_its_answer_was_lost_is_given_back_when_redis_answers_again(redis_url):
+    import redis
+
+    store = RedisStore(redis_url)
+    real = store._lock_script
+
+    def lands_unanswered(*args, **kwargs):
+        real(*args, **kwargs)
+        raise redis.TimeoutError("Timeout reading from socket")
+
+    store._lock_script = lands_unanswered
+    with pytest.raises(StoreUnavailable):
+        with store.transaction("s") as tx:
+            tx.put("E", "1", {"v": 1})
+    assert store.client.get("docmock:{s}:lock") is not None  # taken, for a token no request holds
+    store._lock_script = real
+    assert eventually(lambda: store.get("s", "E", "1")) is None  # the first answer from Redis gives it back
+    assert store.client.get("docmock:{s}:lock") is None
+    started = time.monotonic()
+    with store.transaction("s") as tx:
+        tx.put("E", "1", {"v": 1})
+    assert time.monotonic() - started < 0.5  # not a wait for the lease
+    store.close()
+
+
+def test_reading_a_big_session_never_holds_redis_up(store):
+    records = {str(n): '{"Id":%d,"Name":"record %d"}' % (n, n) for n in range(100_000)}
+    pipe = store.client.pipeline(transaction=False)
+    for start in range(0, len(records), 10_000):
+        pipe.hset("docmock:{big}:r:E", mapping=dict(list(records.items())[start:start + 10_000]))
+    pipe.sadd("docmock:{big}:entities", "E")
+    pipe.zadd("docmock:sessions", {"big": time.time() * 1000})
+    pipe.execute()
+    store.client.config_set("slowlog-log-slower-than", 20_000)  # microseconds
+    store.client.slowlog_reset()
+    try:
+        dumped = store.dump()
+        assert len(dumped["big"]["E"]["records"]) == 100_000
+        assert store.client.slowlog_get() == []  # no command kept Redis from other clients for 20 ms
+    finally:
+        store.client.config_set("slowlog-log-slower-than", 10_000)
+
+
+def test_sessions_of_a_replica_without_a_time_to_live_stay_listed_and_reset(redis_url):
+    plain, expiring = RedisStore(redis_url), RedisStore(redis_url, session_ttl=1)
+    with plain.transaction("kept") as tx:
+        tx.put("E", "1", {"v": 1})
+    time.sleep(1.2)
+    with expiring.transaction("other") as tx:
+        tx.put("E", "1", {"v": 2})
+    assert sorted(expiring.dump()) == ["kept", "other"]  # its keys do not expire: it is still there
+    expiring.reset()
+    assert plain.get("kept", "E", "1") is None and data_keys(plain, "docmock:*:*") == []
+    plain.close()
+    expiring.close()
+
+
 def test_taking_a_lock_again_with_the_same_token_is_harmless(store):
     # The lock is taken by a script that may be sent twice (its first answer lost on a broken connection).
     assert store._lock_script(keys=["docmock:{s}:lock"], args=["token", 5000]) == 1
@@ -250,6 +307,7 @@ def test_the_password_stays_out_of_messages(redis_url):
     assert masked("redis:/:secret@db:6379/0") == "redis:/:***@db:6379/0"  # a typo of the URL
     assert masked("redis://db.example:6379/0") == "redis://db.example:6379/0"
     assert masked("sqlite:/tmp/a:b@c.db") == "sqlite:/tmp/a:b@c.db"
+    assert masked("redis://:ab@CDsecret@127.0.0.1:6432/0") == "redis://:***@127.0.0.1:6432/0"  # a raw @ in it
     # A wrong password is kept out of the error.
     import redis
 
@@ -264,7 +322,8 @@ def test_the_password_stays_out_of_messages(redis_url):
     finally:
         admin.config_set("requirepass", "")
         admin.close()
-    for bad in ("redis://:hunter2@127.0.0.1:notaport/0", "redis://:hunter2@127.0.0.1:99999/0", "redis://[::1:6379/0"):
+    for bad in ("redis://:hunter2@127.0.0.1:notaport/0", "redis://:hunter2@127.0.0.1:99999/0", "redis://[::1:6379/0",
+                "redis://:hunter2@127.0.0.1:6379/0?foo=bar"):
         with pytest.raises(StateError) as caught:
             open_store(bad)
         assert "hunter2" not in str(caught.value)
@@ -296,12 +355,12 @@ def test_concurrent_transactions_of_two_stores_never_share_an_id(redis_url):
 
 
 def test_the_shared_journal_keeps_no_credential_and_survives_a_lost_counter(store, seeds_result):
-    from mock_support import AUTH, TestClient
+    from starlette.testclient import TestClient
 
     from mockserver import create_app
 
     app = create_app(seeds_result.spec, state=store.url)
-    client = TestClient(app, headers=AUTH)
+    client = TestClient(app, headers={"Authorization": "Basic dXNlcjpwYXNz"})
     client.get("/api/v1/BatchTask/42", headers={"Cookie": "sid=abc"})
     raw = str(store.client.xrange("docmock:journal"))
     assert "dXNlcjpwYXNz" not in raw and "sid=abc" not in raw and "[redacted]" in raw  # not even in Redis
