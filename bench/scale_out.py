@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from serve import _await_200, _free_port  # noqa: E402  (bench/serve.py: waiting for a server, free ports)
+from serve import _await_200, _exchange, _free_port  # noqa: E402  (bench/serve.py: servers, ports, requests)
 
 REPO = Path(__file__).resolve().parents[1]
 DOCMOCK = REPO / ".venv" / "bin" / "docmock"
@@ -64,16 +64,6 @@ def _request(method: str, path: str, session: str, body: bytes = b"") -> bytes:
     head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: {AUTH}\r\nX-Mock-Session: {session}\r\n"
             + (f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n" if body else "") + "\r\n")
     return head.encode() + body
-
-
-async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, bytes]:
-    writer.write(request)
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":", 1)[1])
-    return int(head[9:12]), await reader.readexactly(length)
 
 
 async def _client(n: int, port: int, deadline: float, lat: list[float], failures: list[int]) -> None:

@@ -168,21 +168,26 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, bytes]:
+    """One request on a keep-alive connection: the answer's status and body."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return int(head[9:12]), await reader.readexactly(length)
+
+
 async def _connection(port: int, request: bytes, deadline: float, budget: list[int], lat: list[float]) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
         while time.perf_counter() < deadline and budget[0] > 0:
             budget[0] -= 1
             t = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            if not head.startswith(b"HTTP/1.1 200"):
-                raise RuntimeError(head[:200])
-            await reader.readexactly(length)
+            status, body = await _exchange(reader, writer, request)
+            if status != 200:
+                raise RuntimeError(f"answered {status}: {body[:200]!r}")
             lat.append(time.perf_counter() - t)
     finally:
         writer.close()
