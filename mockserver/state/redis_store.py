@@ -104,7 +104,7 @@ return 0
 
 # KEYS: lock, receipt. ARGV: token. After a commit whose answer was lost: 1 when it landed (its receipt is
 # there); else lets go of the lock if it is still the token's, so that the commit, should it still arrive, finds
-# the lock gone and writes nothing, and answers 0: it never lands. Also what a failed transaction calls.
+# the lock gone and writes nothing, and answers 0: it never lands.
 _SETTLE = """
 if redis.call('EXISTS', KEYS[2]) == 1 then return 1 end
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
@@ -365,7 +365,7 @@ class RedisStore(Store):
             self._let_go(keys, token)
             raise
         if not tx.writes and not tx.counters:  # nothing to store (a 404, a failed `test`): only give the lock back
-            self.call(self._release, keys=[keys.lock], args=[token])
+            self._let_go(keys, token)
             return
         args: list[Any] = [token, session, int(time.time() * 1000),
                            int(self.session_ttl * 1000) if self.session_ttl else 0, keys.records, len(tx.writes)]
@@ -400,11 +400,11 @@ class RedisStore(Store):
                                           "stored") from None
 
     def _let_go(self, keys: _SessionKeys, token: str) -> None:
-        """Give up a failed transaction's lock at once (else its lease ends it)."""
+        """Give a transaction's lock back without committing (else its lease ends it)."""
         try:
-            self.call(self._settle, keys=[keys.lock, keys.receipt(token)], args=[token])
+            self.call(self._release, keys=[keys.lock], args=[token])
         except StoreUnavailable:
-            pass
+            self._unanswered(keys.lock, token)
 
     def _sessions(self) -> list[tuple[str, float]]:
         """Every session the index names, with the time of its last write (epoch ms)."""
