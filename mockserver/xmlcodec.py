@@ -266,6 +266,9 @@ class XmlBodyError(ValueError):
     pass
 
 
+MAX_XML_DEPTH = 200  # far beyond any real document; Python's stack holds about twice that
+
+
 def parse_xml(data: bytes, schema: Any, reader: XmlWriter) -> Any:
     """Parse an XML request body into a JSON-like value, guided by the schema's types."""
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
@@ -279,7 +282,19 @@ def parse_xml(data: bytes, schema: Any, reader: XmlWriter) -> Any:
             root = ET.fromstring(b"<list>" + body + b"</list>")
         except ET.ParseError:
             raise XmlBodyError(f"malformed XML: {exc}") from exc
+    if _deeper_than(root, MAX_XML_DEPTH):  # read element by element below, which would overflow Python's stack
+        raise XmlBodyError(f"the XML is nested more than {MAX_XML_DEPTH} elements deep")
     return _from_element(root, schema, reader)
+
+
+def _deeper_than(root: ET.Element, limit: int) -> bool:
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in element)
+    return False
 
 
 def _local(tag: str) -> str:

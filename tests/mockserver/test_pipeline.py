@@ -163,6 +163,15 @@ def test_unpaired_surrogates_and_deep_nesting_are_client_errors_that_break_nothi
     deep = client.post("/api/v1/BatchTask", content=b"[" * 100_000 + b"]" * 100_000,
                        headers={"Content-Type": "application/json"})
     assert deep.status_code == 400
+    for depth in (201, 100_000):  # XML is read element by element: nesting is refused before that
+        deep_xml = client.post("/api/v1/BatchTask", content=b"<a>" * depth + b"</a>" * depth,
+                               headers={"Content-Type": "application/xml"})
+        assert deep_xml.status_code == 400
+        assert deep_xml.json()["errors"] == [{"location": "body",
+                                              "message": "the XML is nested more than 200 elements deep"}]
+    nested = b"<BatchTaskInfo><Name>x</Name><ParameterObject>" + b"<a>" * 150 + b"</a>" * 150 + \
+        b"</ParameterObject></BatchTaskInfo>"
+    assert client.post("/api/v1/BatchTask", content=nested, headers={"Content-Type": "application/xml"}).status_code == 200
     odd = client.post("/api/v1/BatchTask", content=b'{"Name": "x", "Big": 1E400}',
                       headers={"Content-Type": "application/json"})
     assert odd.status_code == 200
