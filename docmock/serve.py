@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import ipaddress
 import json
 import logging
 import os
@@ -168,6 +169,7 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
                         proxy=proxy, record=str(record) if record else None, replay=str(replay) if replay else None)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
+    _check_port(host, port)  # before the build, which may take seconds, and again before serving
     source: Any = None
     try:
         if watch:
@@ -182,6 +184,10 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
         raise click.ClickException(str(exc)) from exc
     for line in app.report.lines():
         click.echo(line)
+    _check_port(host, port)
+    if not _loopback(host):
+        click.echo(f"Warning: --host {host} serves every network this machine is on: whoever reaches it can use the "
+                   "mock, read its state and reset it (the /__docmock/ endpoints take no credentials).", err=True)
     click.echo(f"Serving on http://{host}:{port}/  (spec at /openapi.json, index at /)"
                + (f" with {workers} workers" if workers > 1 else "")
                + (f"; watching {', '.join(str(p) for p in source.watched)}" if source is not None else ""))
@@ -216,6 +222,31 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
         os.environ[_WORKER_CONFIG] = json.dumps({**worker, "config": config.to_json()})
         uvicorn.run("docmock.serve:worker_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", access_log=False, lifespan="on", **own_headers)
+
+
+def _check_port(host: str, port: int) -> None:
+    """A port another server holds is a one-line error, before anything says it serves (uvicorn would print
+    "address already in use" among log lines, after the start-up report, and exit 3)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror}") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a closing socket is no reason
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise click.ClickException(f"cannot serve on {host}:{port}: {exc.strerror or exc}; another server may "
+                                       "hold it (choose another with --port)") from None
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return all(ipaddress.ip_address(info[4][0]).is_loopback
+                   for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM))
+    except (socket.gaierror, ValueError):
+        return False
 
 
 def overrides_beside(folders: tuple[Path, ...]) -> Path | None:

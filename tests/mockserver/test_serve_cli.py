@@ -22,6 +22,8 @@ from docmock.serve import serve
 def captured(monkeypatch: Any) -> Iterator[dict[str, Any]]:
     seen: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    # Nothing is served, so no port is asked for (a developer's `make serve` may hold 4010).
+    monkeypatch.setattr(docmock.serve, "_check_port", lambda host, port: seen.update(checked=(host, port)))
     yield seen
     gc.unfreeze()  # `serve` freezes what start-up built (see below): give the test process its objects back
 
@@ -170,3 +172,27 @@ def test_workers_rebuild_the_same_config_from_what_the_parent_wrote(captured: di
         os.environ.pop("DOCMOCK_WORKER_CONFIG")  # set by `serve` for its workers, as uvicorn would inherit it
     assert app.config.latency is not None and str(app.config.latency) == "5ms"
     assert app.config.workers == 2 and app.journal.size == 3 and app.state is None
+
+
+def test_a_busy_port_is_a_one_line_error_before_anything_is_served(monkeypatch: Any) -> None:
+    import socket
+
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        result = CliRunner().invoke(serve, ["--spec", str(HERE / "fixtures" / "seeds-3.1.yaml"), "--port", str(port)])
+    assert result.exit_code == 1 and not served and "Serving on" not in result.output
+    assert result.output.strip().splitlines()[-1] == (f"Error: cannot serve on 127.0.0.1:{port}: Address already in use; "
+                                                      "another server may hold it (choose another with --port)")
+
+
+def test_serving_beyond_this_machine_says_who_can_reach_it(captured: dict[str, Any]) -> None:
+    spec = str(HERE / "fixtures" / "seeds-3.1.yaml")
+    wide = CliRunner().invoke(serve, ["--spec", spec, "--host", "0.0.0.0"])
+    assert wide.exit_code == 0 and "Warning: --host 0.0.0.0 serves every network this machine is on" in wide.output
+    assert captured["checked"] == ("0.0.0.0", 4010)
+    for host in ("127.0.0.1", "localhost", "::1"):
+        assert "Warning" not in CliRunner().invoke(serve, ["--spec", spec, "--host", host]).output
