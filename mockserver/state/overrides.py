@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from ..spec import YAML_LOADER
 from .errors import OverridesError
 
 # `faults` belongs to the server (mockserver.faults reads it); the state only lets it through.
@@ -51,7 +52,7 @@ def read_overrides(path: str | Path) -> Any:
     except OSError as exc:
         raise OverridesError(f"cannot read the overrides file {path}: {exc}") from exc
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         raise OverridesError(f"{path}: not valid YAML: {exc}") from exc
 

@@ -29,3 +29,18 @@ def test_a_broken_chain_raises_every_time() -> None:
     for _ in range(2):
         with pytest.raises(SpecError, match="dangling"):
             follow({"$ref": "#/components/schemas/Broken"})
+
+
+def test_a_yaml_spec_is_read_with_libyaml_and_reads_as_the_pure_python_loader_reads_it(corpus_result, tmp_path) -> None:
+    import yaml
+
+    from generator.render import render_yaml
+    from mockserver import load_spec
+    from mockserver import spec as spec_module
+
+    if not yaml.__with_libyaml__:
+        pytest.skip("this PyYAML was built without libyaml")
+    assert spec_module.YAML_LOADER is yaml.CSafeLoader  # the pure-Python loader took a second of the corpus's start-up
+    path = tmp_path / "corpus.yaml"
+    path.write_text(render_yaml(corpus_result.spec), encoding="utf-8")
+    assert load_spec(path) == yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
