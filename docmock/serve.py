@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import ipaddress
 import json
 import logging
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -219,7 +221,7 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
             spec_path = Path(folder) / "openapi.json"
             spec_path.write_text(json.dumps(spec, default=str), encoding="utf-8")  # YAML dates load as dates
             worker = {"spec": str(spec_path)}
-        os.environ[_WORKER_CONFIG] = json.dumps({**worker, "config": config.to_json()})
+        os.environ[_WORKER_CONFIG] = json.dumps({**worker, "config": config.to_json(), "parent": os.getpid()})
         uvicorn.run("docmock.serve:worker_app", factory=True, host=host, port=port, workers=workers,
                     log_level="warning", access_log=False, lifespan="on", **own_headers)
 
@@ -315,6 +317,7 @@ def _build_app(spec: dict[str, Any], config: Config) -> Any:
 def worker_app() -> Any:
     """The app of one worker process (`--workers N`): built from the spec file and Config the parent wrote."""
     data = json.loads(os.environ[_WORKER_CONFIG])
+    _die_with(data.get("parent"))
     config = Config.from_json(data["config"])
     _configure_logging(not config.access_log, "%(asctime)s %(process)d %(message)s")
     try:
@@ -322,6 +325,23 @@ def worker_app() -> Any:
     except MockServerError as exc:  # a worker started again while Redis is down: one line, not a traceback
         click.echo(f"worker {os.getpid()}: Error: {exc}", err=True)
         sys.exit(1)
+
+
+def _die_with(parent: int | None) -> None:
+    """Ask Linux to stop this worker when the process that started it dies, however it dies: a `kill -9` of
+    `docmock serve` would otherwise leave its workers serving, holding the port, with nobody to stop them."""
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _worker_app(data: dict[str, Any], config: Config) -> Any:

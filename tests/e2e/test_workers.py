@@ -53,3 +53,28 @@ def test_workers_without_a_shared_store_are_refused():
     result = subprocess.run([str(DOCMOCK), "serve", str(SEEDS), "--workers", "2"], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 2 and "--workers needs --state sqlite:PATH" in result.stderr
+
+
+@pytest.mark.skipif(not DOCMOCK.exists(), reason="the docmock command is not installed beside this Python")
+def test_workers_stop_and_free_the_port_when_their_parent_is_killed(tmp_path):
+    import os
+    import signal
+    import socket
+    import time
+
+    port = free_port()
+    server = start(port, "--no-state", "--workers", "2")
+    try:
+        workers = [int(p) for p in open(f"/proc/{server.pid}/task/{server.pid}/children").read().split()]
+        assert len(workers) >= 2
+        os.kill(server.pid, signal.SIGKILL)  # the parent only, as an OOM killer or `kill -9` would
+        server.wait(timeout=10)
+        deadline = time.monotonic() + 10  # not a timing test: without the fix the workers serve on for ever
+        while any(os.path.exists(f"/proc/{w}") and "zombie" not in open(f"/proc/{w}/status").read()
+                  for w in workers):
+            assert time.monotonic() < deadline, "the workers outlived their parent"
+            time.sleep(0.05)
+        with socket.socket() as probe:  # the port is free for the next start
+            probe.bind(("127.0.0.1", port))
+    finally:
+        stop(server)
