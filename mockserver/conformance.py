@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from .negotiation import media_key, structured_kind
 from .problems import Violation
 from .spec import OperationSpec, deref
-from .validation import SchemaCompiler, schema_violations
+from .validation import BrokenSchema, SchemaCompiler, schema_violations
 from .xmlcodec import XmlBodyError, parse_xml
 
 MAX_VIOLATIONS = 20  # an answer that breaks everything is reported by its first problems
@@ -80,7 +80,10 @@ class ResponseChecker:
                 out.append(Violation("response.body", f"not valid JSON: {exc}"))
                 return out
             if schema is not None:
-                out.extend(schema_violations(self._validator(code, media, schema), value, "response.body"))
+                try:
+                    out.extend(schema_violations(self._validator(code, media, schema), value, "response.body"))
+                except BrokenSchema as exc:
+                    out.append(Violation("response.body", str(exc)))
         elif kind == "xml":
             # XML cannot carry JSON types faithfully (see validation.py): it is checked for well-formedness only.
             try:

@@ -19,7 +19,7 @@ from .handlers import Services
 from .problems import Problem
 from .recording import Recorder
 from .steps import Handler, ReadBody, ReadPrefer, Step, check_request
-from .validation import RequestValidator
+from .validation import BrokenSchema, RequestValidator
 
 logger = logging.getLogger("docmock.mockserver")
 
@@ -140,8 +140,12 @@ class CheckRequest:
         self.cookies = cookies
 
     def __call__(self, ctx: RequestContext) -> None:
-        checked = check_request(self.validator, ctx, self.cookies)
         violations = ctx.trace.violations
+        try:
+            checked = check_request(self.validator, ctx, self.cookies)
+        except BrokenSchema as exc:  # the request goes on to the real server all the same
+            violations.append(f"request: {exc}")
+            return
         if checked.unsupported_media is not None:
             violations.append(f"request.header.Content-Type: {checked.unsupported_media} is not documented; "
                               f"documented: {', '.join(self.validator.media_types)}")

@@ -27,7 +27,7 @@ from .responses import (MISSING_EXAMPLE, apply_select, choose_media, example_val
 from .seeding import request_seed
 from .state import NO_BODY
 from .state.records import plain
-from .validation import CheckedRequest, RequestValidator
+from .validation import BrokenSchema, CheckedRequest, RequestValidator
 from .xmlcodec import XmlWriter
 
 StepResult = Reply | None | Awaitable[Reply | None]
@@ -136,7 +136,10 @@ class Validate:
 
     def __call__(self, ctx: RequestContext) -> Reply | None:
         validator = self.compiled.validator
-        checked = check_request(validator, ctx, self.cookies)
+        try:
+            checked = check_request(validator, ctx, self.cookies)
+        except BrokenSchema as exc:
+            return Broken(str(exc))(ctx)
         if checked.unsupported_media is not None:
             return problem_reply(Problem(415, f"Content-Type {checked.unsupported_media} is not accepted; "
                                               f"send one of: {', '.join(validator.media_types)}"))

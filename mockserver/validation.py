@@ -15,6 +15,7 @@ from referencing.jsonschema import DRAFT202012
 from .identity import ByIdentity
 from .negotiation import media_key, structured_kind
 from .problems import Violation
+from .errors import SpecError
 from .spec import OperationSpec, Parameter, RefFollower, declared_type
 from .xmlcodec import XmlBodyError, XmlWriter, coerce_scalar, parse_xml
 
@@ -95,9 +96,21 @@ def _location_path(prefix: str, path: Sequence[Any]) -> str:
     return ".".join([prefix, *(str(p) for p in path)])
 
 
+class BrokenSchema(SpecError):
+    """A schema that is not valid JSON Schema (`required: 5`) failed while it checked a value: the spec's fault,
+    never the client's. Raised only for the values that reach the broken keyword, so found at request time."""
+
+
 def schema_violations(validator: Draft202012Validator, value: Any, prefix: str) -> list[Violation]:
     out: list[Violation] = []
-    for err in sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path]):
+    try:
+        errors = sorted(validator.iter_errors(value), key=lambda e: [str(p) for p in e.absolute_path])
+    except RecursionError:
+        raise  # a value nested too deeply: the caller says so
+    except Exception as exc:  # noqa: BLE001 - jsonschema fails in any way on a keyword of the wrong type
+        raise BrokenSchema(f"the schema of {prefix} is not valid JSON Schema ({type(exc).__name__}: {exc})") \
+            from None
+    for err in errors:
         path = list(err.absolute_path)
         if err.validator == "required" and isinstance(err.validator_value, list):
             # Point at the missing property itself, not at its parent object.

@@ -148,6 +148,19 @@ def test_a_spec_problem_found_when_compiling_is_a_500_that_names_the_operation(c
         app.compile_all()  # what a caller who wants every operation checked up front gets
 
 
+def test_a_malformed_schema_met_only_by_a_request_body_is_the_same_500_never_a_failure(caplog: Any) -> None:
+    # The request body's check compiles; `required: 5` breaks it only when a body reaches it.
+    spec = _spec_with(change=(("components", "schemas", "BatchTaskInfo", "required"), 5))
+    with TestClient(create_app(spec, state="memory"), raise_server_exceptions=False) as client:
+        for _ in range(2):
+            r = client.post("/api/v1/BatchTask", json={"Name": "x"}, headers=AUTH)
+            assert r.status_code == 500 and r.headers["content-type"] == "application/problem+json"
+            assert r.json()["detail"] == ("the spec is broken for this operation: the schema of body is not valid "
+                                          "JSON Schema (TypeError: 'int' object is not iterable)")
+        assert client.get("/", headers=AUTH).status_code == 200
+    assert "Traceback" not in caplog.text and "failed unexpectedly" not in caplog.text
+
+
 def test_start_up_names_every_malformed_schema_and_serves_the_rest() -> None:
     spec = _spec_with(change=(("components", "schemas", "BatchTaskInfo", "required"), 5),
                       inline=((*_START, "requestBody", "content", "application/json", "schema"), {"type": "objekt"}))

@@ -292,3 +292,15 @@ def test_a_body_that_is_not_what_its_type_says_is_replayed_byte_for_byte(seeds_f
             client.get(TASK)
     mock = TestClient(create_app(copy.deepcopy(seeds_fixture), replay=str(recording)), headers=AUTH)
     assert mock.get(TASK).content == b"Internal Server Error"
+
+
+def test_a_broken_schema_is_reported_and_the_traffic_still_flows(seeds_fixture: dict, right_upstream: str) -> None:
+    spec = copy.deepcopy(seeds_fixture)
+    spec["components"]["schemas"]["BatchTaskInfo"]["required"] = 5  # not valid JSON Schema
+    client = TestClient(create_app(spec, proxy=right_upstream), headers=AUTH)
+    created = client.post("/api/v1/BatchTask", json={"Name": "through a broken spec"})
+    assert created.status_code == 200  # the real server answered; the proxy only reports
+    read = client.get(f"/api/v1/BatchTask/{created.json()}")
+    assert read.status_code == 200 and read.json()["Name"] == "through a broken spec"
+    posted, _ = client.get("/__docmock/requests").json()["requests"]  # the read's operation did not compile:
+    assert any(v.startswith("request: the schema of body is not valid JSON Schema") for v in posted["violations"])
