@@ -201,6 +201,22 @@ def _media_types(headers: dict[str, Any], name: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.strip() for m in found if "/" in m))
 
 
+MAX_SAMPLE_DEPTH = 64  # real samples nest a handful of levels; this leaves Python's stack room to walk them
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
@@ -211,8 +227,15 @@ def _parse_json(sample: Sample | None, what: str, sink: DiagnosticSink, binary: 
         return False, None
     try:
         value = json.loads(sample.body, parse_constant=_reject_constant)
+        if _deeper_than(value, MAX_SAMPLE_DEPTH):  # inference walks samples recursively: a limit, said
+            sink.warn(sample.body_line, f"{what} sample is nested more than {MAX_SAMPLE_DEPTH} levels deep; shape "
+                                        "taken from the tables only")
+            return False, None
         json.dumps(value, ensure_ascii=False).encode("utf-8")  # unpaired surrogates cannot be written out
         return True, value
+    except RecursionError:  # deeper than Python's JSON reader goes
+        sink.warn(sample.body_line, f"{what} sample is nested more than {MAX_SAMPLE_DEPTH} levels deep; shape "
+                                    "taken from the tables only")
     except json.JSONDecodeError as exc:
         if not binary:
             sink.warn(sample.body_line + exc.lineno - 1,

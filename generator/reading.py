@@ -45,8 +45,17 @@ class PageRead:
 
 
 def read_page_bytes(display: str, data: bytes) -> PageRead:
-    """Parses one page and infers its operation as far as the page alone allows."""
+    """Parses one page and infers its operation as far as the page alone allows. Nothing raises out of a page:
+    a failure this code did not foresee is an error diagnostic, the page is skipped, and the others generate."""
     sink = DiagnosticSink(display)
+    try:
+        return _read_page(display, data, sink)
+    except (Exception, RecursionError) as exc:  # noqa: BLE001 - one page's surprise must not cost the others
+        sink.error(1, f"could not read this page ({type(exc).__name__}: {exc}); page skipped")
+        return PageRead(tuple(sink.items))
+
+
+def _read_page(display: str, data: bytes, sink: DiagnosticSink) -> PageRead:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

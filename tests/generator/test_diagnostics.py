@@ -247,3 +247,48 @@ def test_output_does_not_depend_on_the_current_folder(monkeypatch, tmp_path):
     here = build_spec([SEEDS]).render("yaml")
     monkeypatch.chdir(tmp_path)
     assert build_spec([SEEDS]).render("yaml") == here
+
+
+@pytest.mark.parametrize("depth", [65, 500, 5000])
+def test_a_sample_nested_too_deep_is_a_warning_and_the_page_still_generates(tmp_path, depth):
+    extra = GOOD_TABLE + f"""
+Response body: object
+
+| Property Name | Type |  Description |
+|----------------|------|--------------|
+| Name | string | n |
+
+## Sample Request
+
+```http_
+HTTP/1.1 200 OK
+
+{{"Name": "x", "Deep": {"[" * depth + "]" * depth}}}
+```
+"""
+    page = write_page(tmp_path, "p.md", extra=extra)
+    write_page(tmp_path, "other.md", operation_id="v1Thing_Other", path="Other/{{id}}", extra=GOOD_TABLE)
+    result = build_spec([tmp_path])
+    assert messages(result, "p.md") == [(line_of(page, '"Deep"'), "response sample is nested more than 64 levels "
+                                         "deep; shape taken from the tables only", Severity.WARNING)]
+    assert sorted(operations(result.spec)) == ["v1Thing_Get", "v1Thing_Other"]
+    result.render("yaml")
+
+
+def test_a_page_that_fails_in_a_way_nobody_foresaw_is_an_error_and_the_others_generate(tmp_path, monkeypatch):
+    import generator.reading
+
+    real = generator.reading.extract_endpoint
+
+    def fails_on_one_page(page, sink):
+        if page.path.endswith("bad.md"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(page, sink)
+
+    monkeypatch.setattr(generator.reading, "extract_endpoint", fails_on_one_page)
+    write_page(tmp_path, "bad.md", operation_id="v1Thing_Bad", path="Bad/{{id}}", extra=GOOD_TABLE)
+    write_page(tmp_path, "good.md", extra=GOOD_TABLE)
+    result = build_spec([tmp_path], workers=1)
+    assert messages(result, "bad.md") == [(1, "could not read this page (RecursionError: maximum recursion depth "
+                                              "exceeded); page skipped", Severity.ERROR)]
+    assert list(operations(result.spec)) == ["v1Thing_Get"]
