@@ -1,6 +1,7 @@
 """Turns one EndpointDoc into an Operation: parameters, bodies, responses and their schemas."""
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -73,7 +74,9 @@ def infer_operation(doc: EndpointDoc, tag: str, registry: Registry, sink: Diagno
         return registry.propose(proposed or name + "Item", schema, source, documented=False, parent=parent)
 
     headers = {row.cells[0].strip().lower(): row for row in doc.header_rows}
-    parameters = _path_parameters(doc, registry, sink) + _query_parameters(doc, registry, sink) + _header_parameters(doc)
+    path, repeats = _unique_path_parts(doc.url, doc.endpoint_line, sink)
+    parameters = _path_parameters(doc, path, repeats, registry, sink) + _query_parameters(doc, registry, sink) \
+        + _header_parameters(doc)
     request_body = _request_body(doc, headers, name, registry, namer, sink)
     responses = _responses(doc, headers, name, registry, namer, sink)
     description = clean_text(doc.description)
@@ -81,7 +84,7 @@ def infer_operation(doc: EndpointDoc, tag: str, registry: Registry, sink: Diagno
     if description == summary:
         description = ""
     return Operation(
-        operation_id=operation_id, method=doc.method.lower(), path=doc.url,
+        operation_id=operation_id, method=doc.method.lower(), path=path,
         summary=summary, description=description, tags=(tag,) if tag else (),
         parameters=parameters, request_body=request_body, responses=responses,
         secured=bool(_SECURITY_HEADERS & headers.keys()),
@@ -153,8 +156,35 @@ def _typed_row(row: Row, registry: Registry, sink: DiagnosticSink) -> tuple[str,
     return name, schema, text, required
 
 
-def _path_parameters(doc: EndpointDoc, registry: Registry, sink: DiagnosticSink) -> tuple[Parameter, ...]:
-    in_url = _PATH_PARAM.findall(doc.url)
+def _unique_path_parts(url: str, line: int, sink: DiagnosticSink) -> tuple[str, dict[str, str]]:
+    """The path with each part named once, and which new name repeats which part. OpenAPI names a path part
+    once (`/Task/{id}/{id}` fails every validator): a repeat is named `id_2`, and said."""
+    names = _PATH_PARAM.findall(url)
+    if len(set(names)) == len(names):
+        return url, {}
+    seen: dict[str, int] = {}
+    repeats: dict[str, str] = {}
+
+    def rename(match: re.Match[str]) -> str:
+        name = match.group(1)
+        seen[name] = seen.get(name, 0) + 1
+        if seen[name] == 1:
+            return match.group(0)
+        n = seen[name]
+        while f"{name}_{n}" in names or f"{name}_{n}" in repeats:
+            n += 1
+        repeats[f"{name}_{n}"] = name
+        return f"{{{name}_{n}}}"
+
+    unique = _PATH_PARAM.sub(rename, url)
+    sink.warn(line, f"the path {url} names {', '.join(sorted(set(repeats.values())))} more than once; served as "
+                    f"{unique} (a path part is named once)")
+    return unique, repeats
+
+
+def _path_parameters(doc: EndpointDoc, path: str, repeats: dict[str, str], registry: Registry,
+                     sink: DiagnosticSink) -> tuple[Parameter, ...]:
+    in_url = _PATH_PARAM.findall(path)
     documented: dict[str, Parameter] = {}
     for row in doc.path_rows:
         name, schema, text, _ = _typed_row(row, registry, sink)
@@ -162,6 +192,9 @@ def _path_parameters(doc: EndpointDoc, registry: Registry, sink: DiagnosticSink)
             sink.warn(row.line, f"path part '{name}' does not appear in the path {doc.url}; ignored")
             continue
         documented[name] = Parameter(name, "path", schema, True, text)
+    for name, repeated in repeats.items():  # a repeat is typed and described as the part it repeats
+        if repeated in documented:
+            documented[name] = dataclasses.replace(documented[repeated], name=name)
     result = []
     for name in in_url:
         if name not in documented:

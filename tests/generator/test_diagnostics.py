@@ -292,3 +292,22 @@ def test_a_page_that_fails_in_a_way_nobody_foresaw_is_an_error_and_the_others_ge
     assert messages(result, "bad.md") == [(1, "could not read this page (RecursionError: maximum recursion depth "
                                               "exceeded); page skipped", Severity.ERROR)]
     assert list(operations(result.spec)) == ["v1Thing_Get"]
+
+
+def test_a_path_naming_a_part_twice_is_renamed_valid_and_servable(tmp_path):
+    from openapi_spec_validator import validate
+    from starlette.testclient import TestClient
+
+    from mockserver import create_app
+
+    page = write_page(tmp_path, "p.md", path="Thing/{{id}}/{{id}}", extra=GOOD_TABLE)
+    result = build_spec([tmp_path])
+    assert messages(result, "p.md") == [(line_of(page, "GET /api/v1/Thing"), "the path /api/v1/Thing/{id}/{id} names id "
+                                         "more than once; served as /api/v1/Thing/{id}/{id_2} (a path part is named "
+                                         "once)", Severity.WARNING)]
+    path, _, op = operations(result.spec)["v1Thing_Get"]
+    assert path == "/api/v1/Thing/{id}/{id_2}"
+    assert [(p["name"], p["schema"]) for p in op["parameters"] if p["in"] == "path"] == [
+        ("id", {"type": "integer", "format": "int32"}), ("id_2", {"type": "integer", "format": "int32"})]
+    validate(result.spec)  # what the generator writes, openapi-spec-validator accepts
+    assert TestClient(create_app(result.spec)).get("/api/v1/Thing/1/2").status_code == 200
