@@ -291,8 +291,14 @@ def _object_from_rows(rows, sample: Any, namer: Namer, sink: DiagnosticSink, par
     """An object schema from a property table, completed by the sample (which alone shows nested shapes)."""
     sample_dict = sample if isinstance(sample, dict) else {}
     properties: list[Property] = []
+    first_line: dict[str, int] = {}
     for row in rows:
         name, type_cell, description = (row.cells + ("", ""))[:3]
+        if name in first_line:
+            sink.warn(row.line, f"property '{name}' is listed twice in this table (first at line {first_line[name]}); "
+                                "the first row is kept")
+            continue
+        first_line[name] = row.line
         schema = _property_schema(name, type_cell, sample_dict.get(name), row.line, namer, sink, parent)
         if _EITHER_TYPE.search(description):
             # `| value | object | New/Replaced value - string or object. |`: the prose widens the Type cell.

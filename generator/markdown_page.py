@@ -45,7 +45,16 @@ def split_front_matter(text: str, sink: DiagnosticSink) -> tuple[dict[str, str],
     if not isinstance(data, dict):
         sink.error(2, "front matter is not a mapping of keys to values")
         data = {}
-    return {str(k): "" if v is None else str(v) for k, v in data.items()}, text[match.end():], consumed
+    values: dict[str, str] = {}
+    for key, value in data.items():
+        if isinstance(value, (list, dict)):  # `id: [1, 2]` would otherwise become the operationId "[1, 2]"
+            lines = match.group(1).split("\n")
+            line = 2 + next((n for n, text_line in enumerate(lines) if text_line.startswith(f"{key}:")), 0)
+            sink.warn(line, f"front matter '{key}' is a {'list' if isinstance(value, list) else 'mapping'}, not "
+                            "text; ignored")
+            continue
+        values[str(key)] = "" if value is None else str(value)
+    return values, text[match.end():], consumed
 
 
 def parse_markdown_page(path: str, text: str, sink: DiagnosticSink) -> Page:

@@ -7,7 +7,7 @@ import pytest
 
 from generator import DocsError, Severity, build_spec
 from testdata import SEEDS
-from pagekit import operations, write_page
+from pagekit import operations, success_schema, write_page
 
 GOOD_TABLE = """| Path Part | Type | Description |
 |-----------|------|-------------|
@@ -311,3 +311,28 @@ def test_a_path_naming_a_part_twice_is_renamed_valid_and_servable(tmp_path):
         ("id", {"type": "integer", "format": "int32"}), ("id_2", {"type": "integer", "format": "int32"})]
     validate(result.spec)  # what the generator writes, openapi-spec-validator accepts
     assert TestClient(create_app(result.spec)).get("/api/v1/Thing/1/2").status_code == 200
+
+
+def test_front_matter_that_is_not_text_and_a_property_listed_twice_are_said(tmp_path):
+    extra = GOOD_TABLE + """
+Response body: object
+
+| Property Name | Type |  Description |
+|----------------|------|--------------|
+| Name | string | The name. |
+| Rank | int32 | The rank. |
+| Name | int32 | A second row for Name. |
+"""
+    page = write_page(tmp_path, "p.md", extra=extra)
+    page.write_text(page.read_text().replace("id: v1Thing_Get", "id: [1, 2]"))
+    result = build_spec([tmp_path])
+    found = messages(result, "p.md")
+    assert (3, "front matter 'id' is a list, not text; ignored", Severity.WARNING) in found
+    assert (line_of(page, "A second row"), f"property 'Name' is listed twice in this table (first at line "
+            f"{line_of(page, 'The name.')}); the first row is kept", Severity.WARNING) in found
+    [(_, _, op)] = operations(result.spec).values()
+    assert op["operationId"] != "[1, 2]"
+    schema = success_schema(op)
+    if "$ref" in schema:
+        schema = result.spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    assert schema["properties"]["Name"]["type"] == "string"
