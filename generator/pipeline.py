@@ -71,8 +71,17 @@ def find_pages(inputs: Sequence[str | Path]) -> tuple[list[PageFile], list[Diagn
         root = Path(raw)
         if root.is_dir():
             root_display, root_name = _display(root), root.resolve().name
-            for dirpath, dirnames, filenames in os.walk(root):
+            def unreadable(exc: OSError) -> None:
+                problems.append(Diagnostic(_display(Path(exc.filename or root)), 0, Severity.WARNING,
+                                           f"cannot read this folder ({exc.strerror or exc}); its pages are skipped"))
+
+            for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))  # .git and the like
+                for linked in [d for d in dirnames if Path(dirpath, d).is_symlink()]:
+                    # Not followed (a link may lead back up, or out of the docs): said, so no page goes unnoticed.
+                    problems.append(Diagnostic(_display(Path(dirpath, linked)), 0, Severity.WARNING,
+                                               "a link to a folder is not followed; give its target as an input to "
+                                               "read its pages"))
                 folder = Path(dirpath).relative_to(root).as_posix()
                 folder = "" if folder == "." else folder
                 for filename in filenames:

@@ -61,6 +61,9 @@ def _read_page(display: str, data: bytes, sink: DiagnosticSink) -> PageRead:
     except UnicodeDecodeError as exc:
         sink.error(1 + data[: exc.start].count(b"\n"), f"not UTF-8 text ({exc.reason} at byte {exc.start}); page skipped")
         return PageRead(tuple(sink.items))
+    if "\x00" in text:  # Markdown reads a NUL as U+FFFD, in a path as anywhere: said where the first one is
+        first = text.index("\x00")
+        sink.warn(1 + text.count("\n", 0, first), f"the page holds {text.count(chr(0))} NUL byte(s), read as U+FFFD")
     page = parse_page(display, text, sink)
     if page is None:
         sink.note(1, "not an API reference page (no front matter, no endpoint); skipped")

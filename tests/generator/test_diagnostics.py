@@ -336,3 +336,33 @@ Response body: object
     if "$ref" in schema:
         schema = result.spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
     assert schema["properties"]["Name"]["type"] == "string"
+
+
+def test_nul_bytes_linked_and_unreadable_folders_are_said(tmp_path, monkeypatch):
+    import os
+
+    docs = tmp_path / "docs"
+    (docs / "locked").mkdir(parents=True)
+    page = write_page(docs, "p.md", extra=GOOD_TABLE)
+    page.write_text(page.read_text().replace("Gets a thing.", "Gets a\x00 thing."))
+    write_page(docs / "locked", "hidden.md", operation_id="v1Thing_Hidden", path="Hidden/{{id}}", extra=GOOD_TABLE)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write_page(elsewhere, "linked.md", operation_id="v1Thing_Linked", path="Linked/{{id}}", extra=GOOD_TABLE)
+    (docs / "link").symlink_to(elsewhere, target_is_directory=True)
+    real_scandir = os.scandir
+
+    def scandir(path="."):  # as a folder this user may not list (root may list any, so it is simulated)
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    result = build_spec([docs])
+    assert messages(result, "p.md") == [(line_of(page, "Gets a"), "the page holds 1 NUL byte(s), read as U+FFFD",
+                                         Severity.WARNING)]
+    assert messages(result, "locked") == [(0, "cannot read this folder (Permission denied); its pages are skipped",
+                                           Severity.WARNING)]
+    assert messages(result, "link") == [(0, "a link to a folder is not followed; give its target as an input to "
+                                            "read its pages", Severity.WARNING)]
+    assert list(operations(result.spec)) == ["v1Thing_Get"]
