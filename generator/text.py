@@ -5,15 +5,19 @@ import functools
 import html
 import re
 
-_SEE_WITH_TEXT = re.compile(r"<see\s+cref=\"[^\"]*\"\s*>(.*?)</see>", re.S | re.I)
+# A tag's text may not run across another opening of the same tag: thousands of unclosed ones would otherwise
+# each be scanned to the end of the text (quadratic; 20,000 took 35 s), and no real page nests them.
+_SEE_WITH_TEXT = re.compile(r"<see\s+cref=\"[^\"]*\"\s*>((?:(?!<see\s+cref=\"[^\"]*\"\s*>).)*?)</see>", re.S | re.I)
 _SEE_EMPTY = re.compile(r"<see\s+cref=\"(?:[A-Z]:)?([^\"]*)\"\s*/>", re.I)
 _PARA_EMPTY = re.compile(r"<para\s*/>", re.I)
-_PARA = re.compile(r"<para>(.*?)</para>", re.S | re.I)
-_ANCHOR = re.compile(r"<a\s+[^>]*href=\"([^\"]*)\"[^>]*>(.*?)</a>", re.S | re.I)
+_PARA = re.compile(r"<para>((?:(?!<para>).)*?)</para>", re.S | re.I)
+_ANCHOR = re.compile(r"<a\s+[^>]*href=\"([^\"]*)\"[^>]*>((?:(?!<a\s).)*?)</a>", re.S | re.I)
 _BRACE_CREF = re.compile(r"\{((?:[A-Za-z_][\w]*\.)+[A-Za-z_]\w*)\}")
 _OTHER_TAG = re.compile(r"</?(?:c|code|b|i|em|strong|br|p|span|div|summary|remarks|returns)\b[^>]*>", re.I)
 _BLANK_RUN = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
-_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+# Tried only where a run of spaces starts: from inside a run, each of a deep list's indents was tried again to its
+# end (quadratic: a list nested 2,000 levels took 12 s).
+_TRAILING_SPACE = re.compile(r"(?<![ \t])[ \t]+\n")
 _PARAGRAPH_INDENT = re.compile(r"\n\n[ \t]{1,3}(?=\S)")
 # The docs' sentence splitter broke `i.e.` and `e.g.` over a paragraph break (`i.\n\ne., the ...`).
 _SPLIT_ABBREVIATION = re.compile(r"\b([ie])\.[ \t]*\n[ \t]*\n[ \t]*([eg])\.")
