@@ -366,3 +366,40 @@ def test_nul_bytes_linked_and_unreadable_folders_are_said(tmp_path, monkeypatch)
     assert messages(result, "link") == [(0, "a link to a folder is not followed; give its target as an input to "
                                             "read its pages", Severity.WARNING)]
     assert list(operations(result.spec)) == ["v1Thing_Get"]
+
+
+_PAGES: list[tuple[str, bytes]] = []
+
+
+def _corpus_pages() -> list[tuple[str, bytes]]:
+    from testdata import CORPUS
+
+    if not _PAGES:
+        _PAGES.extend((p.name, p.read_bytes()) for p in sorted(CORPUS.rglob("*.md")) if p.name != "MANIFEST.md")
+    return _PAGES
+
+
+def test_mutated_corpus_pages_end_as_an_operation_or_as_diagnostics_never_as_a_failure():
+    """Real pages cut, spliced and sprinkled with bytes (bench/mutated_pages.py runs 10,000): each is read without
+    the guard that turns an unforeseen failure into an error ever being needed."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    from generator.reading import read_page_bytes
+
+    pages = _corpus_pages()
+    if not pages:
+        pytest.skip("../shared/corpus is not beside the repository")
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.sampled_from(pages), st.integers(0, 10**6), st.integers(0, 10**6),
+           st.binary(max_size=12) | st.sampled_from([b"\x00", b"\xff", b"|", b"```", b"\n\n", b"[a](", b"<see cref=\"x\">"]))
+    def read(page, cut, at, inserted):
+        name, data = page
+        data = data[: len(data) - cut % max(1, len(data) // 2)]  # truncated, by up to half
+        at %= len(data) + 1
+        mutated = data[:at] + inserted + data[at:]
+        result = read_page_bytes(name, mutated)
+        assert not any("could not read this page" in d.message for d in result.diagnostics), result.diagnostics
+        assert result.draft is not None or result.diagnostics or result.index is not None
+
+    read()
