@@ -295,6 +295,8 @@ def satisfy(expr: Expr, row: dict[str, Any], columns: Columns, r: random.Random,
                 return
         return
     if isinstance(expr, Not):
+        if matches(expr, row, today):  # `not (done le -1)` holds for a false `done`, yet `done gt -1` does not
+            return
         opposite = negate(expr.operand)
         if opposite is not None:
             satisfy(opposite, row, columns, r, today, tries)
