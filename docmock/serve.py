@@ -330,8 +330,8 @@ def worker_app() -> Any:
 def _die_with(parent: int | None) -> None:
     """Ask Linux to stop this worker when the process that started it dies, however it dies: a `kill -9` of
     `docmock serve` would otherwise leave its workers serving, holding the port, with nobody to stop them."""
-    if parent is None or not sys.platform.startswith("linux"):
-        return
+    if parent is None or parent == os.getpid() or not sys.platform.startswith("linux"):
+        return  # (the same process: the app built in process, as the tests do)
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
