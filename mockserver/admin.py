@@ -3,10 +3,10 @@ request journal and the start-up report."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 
@@ -27,6 +27,16 @@ def _json(status: int, value: Any) -> Reply:
                  json.dumps(value, ensure_ascii=False, default=str).encode("utf-8", "backslashreplace"))
 
 
+def _foreign_origin(headers: Mapping[str, str]) -> str | None:
+    """The Origin of a browser page of another site, or None. A page anywhere on the web could otherwise read
+    the state and reset it through the visitor's browser (a POST needs no CORS to be sent)."""
+    origin = headers.get("origin")
+    if origin is None:
+        return None
+    own = headers.get("host", "").lower()
+    return None if own and urlsplit(origin).netloc.lower() == own else origin
+
+
 class Admin:
     """Answers `/__docmock/...` requests. `on_reset` hears every reset (faults start their sequences again)."""
 
@@ -38,7 +48,11 @@ class Admin:
         self.on_reset = on_reset
         self.report = report
 
-    async def handle(self, method: str, path: str, query_string: bytes) -> Reply:
+    async def handle(self, method: str, path: str, query_string: bytes, headers: Mapping[str, str]) -> Reply:
+        foreign = _foreign_origin(headers)
+        if foreign is not None:
+            return problem_reply(Problem(403, f"the admin endpoints answer their own origin and clients that send "
+                                              f"no Origin (curl, tests), not a page of {foreign}"))
         name = path[len(ADMIN_PREFIX):]
         allowed = _ENDPOINTS.get(name)
         if allowed is None:

@@ -267,7 +267,7 @@ class MockApp:
             if path.startswith(CONSOLE_PREFIX):
                 return await self.console.handle(method, path, scope.get("query_string") or b"",
                                                  request_headers(scope))
-            return await self.admin.handle(method, path, scope.get("query_string") or b"")
+            return await self.admin.handle(method, path, scope.get("query_string") or b"", request_headers(scope))
         headers = request_headers(scope)
         if method in ("GET", "HEAD") and self.serves_pages:
             page = self._page(path)

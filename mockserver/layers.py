@@ -136,7 +136,8 @@ class Cors:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = request_headers(scope)
         origin = headers.get("origin")
-        if origin is None or not (self.any_origin or origin in self.origins):
+        # The admin endpoints are for the console (same origin) and for tools, never for other sites' pages.
+        if origin is None or not (self.any_origin or origin in self.origins) or scope["path"].startswith(ADMIN_PREFIX):
             await self.app(scope, receive, send)
             return
         if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:

@@ -171,6 +171,25 @@ def test_cors_preflight_and_headers(make_client: Any, seeds_fixture: Any) -> Non
     assert "access-control-allow-origin" not in c.get(TASK, headers={**AUTH, "Origin": "http://evil"}).headers
 
 
+def test_other_sites_pages_can_neither_read_nor_reset_the_state(make_client: Any, seeds_fixture: Any) -> None:
+    c = make_client(seeds_fixture, cors_origins=["*"], state="memory")
+    c.post("/api/v1/BatchTask", json={"Name": "kept"}, headers=AUTH)
+    pre = c.options("/__docmock/state", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "GET"})
+    assert "access-control-allow-origin" not in pre.headers  # no CORS for the admin endpoints, even with `*`
+    for method, path in (("GET", "/__docmock/state"), ("POST", "/__docmock/reset"), ("DELETE", "/__docmock/requests")):
+        refused = c.request(method, path, headers={"Origin": "http://evil.example"})
+        assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+        assert "not a page of http://evil.example" in refused.json()["detail"]
+        assert "access-control-allow-origin" not in refused.headers
+    assert c.get("/__docmock/sessions").json()["sessions"]  # nothing was reset
+    # The console (the same origin) and tools that send no Origin are answered as before.
+    assert c.get("/__docmock/state", headers={"Origin": "http://testserver"}).status_code == 200
+    assert c.post("/__docmock/reset").status_code == 204
+    # The API itself keeps its CORS.
+    assert c.get(TASK, headers={**AUTH, "Origin": "http://evil.example"}).headers["access-control-allow-origin"] \
+        == "http://evil.example"
+
+
 def test_spec_documents_and_console_page(seeds: Any, seeds_fixture: Any) -> None:
     assert seeds.get("/openapi.json").json() == seeds_fixture
     assert "v1Batch_GetBatchTaskInfo" in seeds.get("/openapi.yaml").text
