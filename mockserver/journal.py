@@ -131,9 +131,9 @@ def _to_text(entry: Entry, secret_headers: frozenset[str], secret_query: frozens
     body as base64."""
     body = base64.b64encode(entry.body).decode() if entry.body is not None else None
     query = entry.query_string.decode("latin-1")
-    if secret_query and any(name in secret_query for name, _ in parse_qsl(query, keep_blank_values=True)):
-        query = urlencode([(name, REDACTED if name in secret_query else value)
-                           for name, value in parse_qsl(query, keep_blank_values=True)])
+    pairs = parse_qsl(query, keep_blank_values=True) if secret_query else []
+    if any(name in secret_query for name, _ in pairs):
+        query = urlencode([(name, REDACTED if name in secret_query else value) for name, value in pairs])
     headers = [[name, REDACTED if name.lower() in secret_headers else value.decode("latin-1")]
                for name, value in ((k.decode("latin-1"), v) for k, v in entry.headers)]
     return orjson.dumps([entry.time, entry.method, entry.path, query, headers, entry.operation_id, entry.status,

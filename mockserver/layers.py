@@ -178,19 +178,17 @@ class ServerErrors:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await self.app(scope, receive, send)
+            return
         except StoreUnavailable as exc:
             store_outage.warn(str(exc))
             problem = Problem(503, f"{exc.public}; try again shortly", headers=(("Retry-After", str(exc.retry_after)),))
-            try:
-                await send_reply(scope, send, problem_reply(problem))
-            except Exception:  # the answer had begun: the ASGI server closes the connection instead
-                pass
         except Exception:
             logger.exception("unhandled error for %s %s", scope["method"], scope["path"])
-            try:
-                await send_reply(scope, send, problem_reply(Problem(500, "The mock server failed unexpectedly; see its log.")))
-            except Exception:  # the answer had begun: the ASGI server closes the connection instead
-                pass
+            problem = Problem(500, "The mock server failed unexpectedly; see its log.")
+        try:
+            await send_reply(scope, send, problem_reply(problem))
+        except Exception:  # the answer had begun: the ASGI server closes the connection instead
+            pass
 
 
 class Head:
