@@ -135,12 +135,15 @@ def _split_description(cell: str) -> tuple[str, bool]:
     return one_line(_REQUIRED.sub("", cell)), required
 
 
-def _scalar_parameter_schema(cell: TypeCell, raw: str, line: int, sink: DiagnosticSink) -> Schema:
+def _scalar_parameter_schema(name: str, cell: TypeCell, raw: str, line: int, sink: DiagnosticSink) -> Schema:
     if cell.kind in ("scalar", "enum"):
         return cell.schema
     if cell.kind == "array":
         return Schema(type="array", items=Schema(type="string"))
     if cell.kind == "empty":
+        # A property row's empty cell is a nested carrier whose shape the sample shows; a parameter has no
+        # sample to take a type from, so string is a guess, and a guess is said.
+        sink.warn(line, f"parameter '{name}' has no type in its table; taken as string")
         return Schema(type="string")
     sink.warn(line, f"parameter type '{raw}' is not a type docmock knows; using string")
     return Schema(type="string")
@@ -150,7 +153,7 @@ def _typed_row(row: Row, registry: Registry, sink: DiagnosticSink) -> tuple[str,
     """A parameter table row: name, schema, description and whether `**Required**` marks it."""
     name, type_cell, description = (row.cells + ("", ""))[:3]
     text, required = _split_description(description)
-    schema = _scalar_parameter_schema(parse_type_cell(type_cell), type_cell, row.line, sink)
+    schema = _scalar_parameter_schema(name, parse_type_cell(type_cell), type_cell, row.line, sink)
     if schema.enum:
         registry.note_enum(text, schema.enum)
     return name, schema, text, required
