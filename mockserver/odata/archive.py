@@ -12,7 +12,10 @@ until it matches, so `name begins 'S'` lists names that begin with S; stored row
 """
 from __future__ import annotations
 
+import bisect
 import functools
+import heapq
+import itertools
 import math
 import random
 import re
@@ -21,7 +24,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timezone
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote_plus
 
 from ..errors import SpecError
@@ -30,6 +33,7 @@ from ..spec import RefFollower, declared_type
 from ..seeding import stable_seed
 from ..state.entities import CREATED_ID_START
 from ..state.records import JsonRecord
+from ..state.store import key_order
 from .filter import All, Any_, Condition, Expr, conditions, to_text
 from .predicates import NO_FIT, Tries, as_moment, column_key, find_column, matches, satisfy
 from .query import ODataQuery
@@ -341,15 +345,18 @@ class ArchiveList:
         return self.source.record is not None and any(
             self._record_path(c) is not None and not self._is_id(c) for c in columns)
 
-    def rows(self, query: ODataQuery, path_params: Mapping[str, str], stored: Mapping[str, Any] | None,
-             deleted: frozenset[str], today: date, salt: str = "") -> list[dict[str, Any]]:
-        """Every row of the list that matches the query, in order (before paging). The rows are shared with
-        later requests (see `_generated`): read them, do not change them."""
+    def _expr(self, query: ODataQuery, path_params: Mapping[str, str]) -> Expr | None:
+        """The query's filter, and the parent's id in the path (`/Contact/5/Persons` lists contact 5's)."""
         expr = query.filter
         if self._parent is not None and path_params.get(self._parent[1], "").isdigit():
             column, param = self._parent
             parent = Condition(column, "eq", (int(path_params[param]),), "eq")
             expr = parent if expr is None else All((parent, expr))
+        return expr
+
+    def _generated_for(self, query: ODataQuery, expr: Expr | None, path_params: Mapping[str, str], today: date,
+                       salt: str) -> tuple[tuple[str, ...], tuple[dict[str, Any], ...]]:
+        """The columns a query needs, and the generated rows that meet `expr`, in id order."""
         filtered = [c.column for c in conditions(expr)] if expr is not None else []
         # One column however it is spelled (`Name` in the filter, `name` in $select): the first spelling.
         spellings: dict[str, str] = {}
@@ -360,22 +367,63 @@ class ArchiveList:
         path_items = tuple(sorted((k, str(int(v)) if v.isascii() and v.isdigit() else v)
                                   for k, v in path_params.items()))
         if salt:  # fresh rows (`Prefer: dynamic=true`): nothing remembered
-            generated = self._generated_rows(expr, needed, path_items, today, salt)
-        else:
-            generated = self._generated(expr, needed, path_items, today)
-        stored = stored or {}
-        if stored or deleted:
-            out = [row for row in generated if str(row[PRIMARY_KEY]) not in stored and
-                   str(row[PRIMARY_KEY]) not in deleted]
-        else:
-            out = list(generated)
-        for key, record in stored.items():
-            ident: Any = int(key) if key.lstrip("-").isdigit() else key
-            row = self._stored_row(ident, needed, record if isinstance(record, Mapping) else None)
+            return needed, self._generated_rows(expr, needed, path_items, today, salt)
+        return needed, self._generated(expr, needed, path_items, today)
+
+    def in_id_order(self, query: ODataQuery, path_params: Mapping[str, str]) -> bool:
+        """Whether the query lists every row in id order: then `first_page` finds its page from the first
+        stored keys, and reads only the records on it."""
+        return not query.order and self._expr(query, path_params) is None
+
+    def first_page(self, query: ODataQuery, path_params: Mapping[str, str], stored: StoredRecords, today: date,
+                   salt: str = "") -> tuple[list[dict[str, Any]], bool]:
+        """The page an unfiltered query in id order asks for, and whether another page follows. The generated
+        rows (a few dozen) merge in id order with the stored keys from the page on; only the records on the
+        page are read, so a page costs about the same with ten stored records or a million."""
+        needed, generated = self._generated_for(query, None, path_params, today, salt)
+        held = stored.held([str(row[PRIMARY_KEY]) for row in generated])
+        rows = [(_primary_order(row), row) for row in generated if str(row[PRIMARY_KEY]) not in held]
+        end = query.skip + query.page_size + 1  # one row past the page: is there another page?
+        # Every generated row may come before the page, so the stored keys before `offset` are surely before it.
+        offset = max(0, query.skip - len(rows))
+        keys = [(key_order(key), key) for key in stored.keys_in_order(offset, end - offset)]
+        # The generated rows before the first key read sit among the keys skipped: `before` of them.
+        before = bisect.bisect_left([order for order, _ in rows], keys[0][0]) if offset and keys else \
+            len(rows) if offset else 0
+        merged = heapq.merge(rows[before:], keys, key=lambda entry: entry[0])
+        window = [item for _, item in itertools.islice(merged, query.skip - offset - before, end - offset - before)]
+        more = len(window) > query.page_size
+        window = window[:query.page_size]
+        records = stored.records([item for item in window if isinstance(item, str)])
+        page = []
+        for item in window:
+            if not isinstance(item, str):
+                page.append(item)
+            elif item in records:  # else deleted since its key was read
+                record = records[item]
+                page.append(self._stored_row(ident_of(item), needed, record if isinstance(record, Mapping) else None))
+        return page, more
+
+    def rows(self, query: ODataQuery, path_params: Mapping[str, str], stored: StoredRecords | None, today: date,
+             salt: str = "") -> list[dict[str, Any]]:
+        """Every row of the list that matches the query, in order (before paging). The stored records are read
+        a batch at a time, and only the rows that match are kept. The rows are shared with later requests (see
+        `_generated`): read them, do not change them."""
+        expr = self._expr(query, path_params)
+        needed, generated = self._generated_for(query, expr, path_params, today, salt)
+        if stored is None:
+            return self._ordered(list(generated), query)
+        held = stored.held([str(row[PRIMARY_KEY]) for row in generated])
+        out = [row for row in generated if str(row[PRIMARY_KEY]) not in held]
+        for key, record in stored.scan():
+            row = self._stored_row(ident_of(key), needed, record if isinstance(record, Mapping) else None)
             if expr is None or matches(expr, row, today):
                 out.append(row)
-        if stored:
-            out.sort(key=_primary_order)
+        out.sort(key=_primary_order)
+        return self._ordered(out, query)
+
+    @staticmethod
+    def _ordered(out: list[dict[str, Any]], query: ODataQuery) -> list[dict[str, Any]]:
         for column, descending in reversed(query.order):  # stable sorts, last key first
             out.sort(key=lambda row, c=column: _order_key(row, c), reverse=descending)
         return out
@@ -438,15 +486,20 @@ class ArchiveList:
 
     def page(self, query: ODataQuery, rows: list[dict[str, Any]], base_url: str, request_path: str,
              raw_query: str) -> dict[str, Any]:
+        """The envelope of the page `query` asks for out of every row that matches it."""
+        chosen = rows[query.skip:query.skip + query.page_size]
+        more = query.skip + len(chosen) < len(rows)
+        return self.envelope(query, chosen, more, base_url, request_path, raw_query)
+
+    def envelope(self, query: ODataQuery, chosen: list[dict[str, Any]], more: bool, base_url: str,
+                 request_path: str, raw_query: str) -> dict[str, Any]:
         """The envelope of one page: `odata.metadata`, `odata.nextLink` when another page follows, `value`."""
         shown = [PRIMARY_KEY, ENTITY_NAME, *(query.select or self.default_columns)]
-        size = query.page_size
-        chosen = rows[query.skip:query.skip + size]
         value = [{(_UNSAFE.sub("_", c) if query.json_safe else c): row.get(find_column(row, c) or c)
                   for c in shown} for row in chosen]
         envelope: dict[str, Any] = {"odata.metadata": f"{base_url}{_api_root(self.path)}/archive$metadata"}
-        following = query.skip + len(chosen)
-        if following < len(rows) and size > 0:
+        if more and query.page_size > 0:
+            following = query.skip + len(chosen)
             envelope["odata.nextLink"] = f"{base_url}{request_path}?{_next_query(raw_query, following)}"
         envelope["value"] = value
         return envelope
@@ -488,6 +541,24 @@ def _whole(value: Any) -> int | None:
     if isinstance(value, str) and 0 < len(value.strip()) <= 18 and value.strip().lstrip("-").isdigit():
         return int(value)
     return None
+
+
+def ident_of(key: str) -> Any:
+    """A stored record's id in its row: the number its key is, or the key (ids sort as the store sorts keys)."""
+    kind, number, _ = key_order(key)
+    return number if kind == 0 else key
+
+
+class StoredRecords(Protocol):
+    """What `first_page` reads of the session's stored records of the list's entity (state.engine.StoredView)."""
+
+    def keys_in_order(self, offset: int, limit: int) -> list[str]: ...
+
+    def held(self, keys: Iterable[str]) -> frozenset[str]: ...
+
+    def records(self, keys: Iterable[str]) -> dict[str, Any]: ...
+
+    def scan(self) -> Iterable[tuple[str, Any]]: ...
 
 
 def _primary_order(row: Mapping[str, Any]) -> tuple[int, Any]:

@@ -85,7 +85,8 @@ class ODataList:
         usable = action is not None and action.role is Role.LIST and action.reply is StateReply.ENVELOPE
         self.engine = engine  # its clock dates every list; its records are rows of the list's own entity
         self.action = action if usable else None
-        self.blocks = engine is not None and self.action is not None and engine.blocks(self.action)
+        # A page in id order reads a few records: a thread only when the store's reads may wait (Redis).
+        self.blocks = engine is not None and self.action is not None and engine.store.reads_block
 
     def __call__(self, ctx: RequestContext) -> StepResult:
         prefs = ctx.prefs
@@ -106,7 +107,10 @@ class ODataList:
         if media is None:
             return not_acceptable(accept, plan.offers)
         ctx.media = media
-        if self.blocks:
+        # A page in id order reads a few stored records; a filtered or sorted list reads every one of the
+        # session's, which may be many: not on the event loop.
+        scans = self.action is not None and not self.archive.in_id_order(query, ctx.path_params)
+        if self.blocks or scans:
             return self._in_thread(ctx, query, at)
         self._answer(ctx, query, at)
         return None
@@ -117,14 +121,16 @@ class ODataList:
     def _answer(self, ctx: RequestContext, query: ODataQuery, at: float) -> None:
         session = ctx.session
         now = self.engine.time.now(session, at) if self.engine is not None else time.time() + at
-        stored: Mapping[str, Any] = {}
-        deleted: frozenset[str] = frozenset()
-        if self.engine is not None and self.action is not None:
-            stored, deleted = self.engine.records(session, self.action.entity, now)
         today = datetime.fromtimestamp(now, timezone.utc).date()
         salt = os.urandom(8).hex() if ctx.prefs.dynamic else ""  # `Prefer: dynamic=true`: fresh rows
-        rows = self.archive.rows(query, ctx.path_params, stored, deleted, today, salt)
         base = base_url(ctx.scope.get("scheme", "http"), ctx.headers.get("host"))
         raw_query = (ctx.scope.get("query_string") or b"").decode("latin-1")
-        ctx.value = self.archive.page(query, rows, base, ctx.path, raw_query)
+        view = self.engine.view(session, self.action.entity, now) \
+            if self.engine is not None and self.action is not None else None
+        if view is not None and self.archive.in_id_order(query, ctx.path_params):
+            chosen, more = self.archive.first_page(query, ctx.path_params, view, today, salt)
+            ctx.value = self.archive.envelope(query, chosen, more, base, ctx.path, raw_query)
+        else:
+            rows = self.archive.rows(query, ctx.path_params, view, today, salt)
+            ctx.value = self.archive.page(query, rows, base, ctx.path, raw_query)
         ctx.shaped = True

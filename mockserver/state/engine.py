@@ -1,7 +1,7 @@
 """The request-level behaviour of stateful mocking: overlaying writes on generated data, per session."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from contextvars import ContextVar
@@ -14,7 +14,7 @@ from .patch import SUPEROFFICE_PATCH_OPS, apply_json_patch, apply_merge_patch, f
 from ..errors import SpecError
 from ..spec import OperationSpec, RefFollower, declared_type
 from .records import JsonRecord, as_mapping
-from .store import DELETED, MemoryStore, Store, _key_order
+from .store import DELETED, MemoryStore, Store, key_order
 
 DEFAULT_SESSION = "default"
 # The session's clock reading a request on records with a lifecycle is answered at (set by StateEngine.handle).
@@ -133,10 +133,13 @@ class StateEngine:
         return self.store.reads_block or self.store.writes_block
 
     def blocks(self, action: Action) -> bool:
-        """Whether handling `action` may wait on another process, so that a caller on an event loop should use a
-        thread. Reads (READ, LIST) only read the store, which never waits under SQLite's WAL and costs a few
-        microseconds, far less than a thread hop; writes may wait for another worker's transaction."""
-        if action.role in (Role.READ, Role.LIST):
+        """Whether handling `action` may take long or wait on another process, so that a caller on an event loop
+        should use a thread. A READ reads one record, which never waits under SQLite's WAL and costs a few
+        microseconds, far less than a thread hop. A LIST reads every stored record of its entity in the session,
+        which may be a hundred thousand. Writes may wait for another worker's transaction."""
+        if action.role is Role.LIST:
+            return True
+        if action.role is Role.READ:
             return self.store.reads_block
         return self.store.writes_block
 
@@ -229,14 +232,21 @@ class StateEngine:
         stored = self.store.entries(session, entity.name) if stored is None else stored
         records = {k: v for k, v in stored.items() if v is not DELETED}
         deleted = frozenset(k for k, v in stored.items() if v is DELETED)
-        lifecycle = self.lifecycles.get(entity.name)
-        if lifecycle is not None and records:
-            runs = self.store.entries(session, RUNS + entity.name)
-            for key, raw in runs.items():
-                run = Run.from_json(raw) if raw is not DELETED else None
-                if run is not None and key in records:
-                    records[key] = {**as_mapping(records[key]), **lifecycle.values(run, now)}
+        if entity.name in self.lifecycles and records:
+            self._at(entity, records, self.store.entries(session, RUNS + entity.name), now)
         return records, deleted
+
+    def _at(self, entity: Entity, records: dict[str, Any], runs: Mapping[str, Any], now: float) -> None:
+        """Give the records in a lifecycle's run their values at `now` (in place)."""
+        lifecycle = self.lifecycles[entity.name]
+        for key, raw in runs.items():
+            run = Run.from_json(raw) if raw is not DELETED else None
+            if run is not None and key in records:
+                records[key] = {**as_mapping(records[key]), **lifecycle.values(run, now)}
+
+    def view(self, session: str, entity: Entity, now: float) -> StoredView:
+        """A session's stored records of `entity` at `now`, to read a few at a time (a list's page)."""
+        return StoredView(self, session or DEFAULT_SESSION, entity, now)
 
     def _session_time(self, session: str) -> str:
         """The session's clock as a server-set date (`Created`, `Updated`): the moment a lifecycle request is
@@ -533,7 +543,7 @@ class StateEngine:
             # A generated row is one of the records asked for (`/BatchTask/Failed` lists failed tasks), so it
             # takes the requested values; stored rows are what clients wrote, and are filtered instead.
             out.append(_conform(row, wanted, index, entity))
-        for key in sorted(stored, key=_key_order):
+        for key in sorted(stored, key=key_order):
             if key not in seen and stored[key] is not DELETED:
                 out.append(stored[key])
         if criteria:
@@ -666,6 +676,43 @@ def _int_param(query: Mapping[str, list[str]], name: str) -> int | None:
         return int(raw[-1])
     except ValueError:
         return None
+
+
+class StoredView:
+    """A session's stored records of one entity at one moment, read a few at a time. A list's page needs the
+    first keys in order and the records on the page; `StateEngine.records` reads every record."""
+
+    __slots__ = ("engine", "session", "entity", "now")
+
+    def __init__(self, engine: StateEngine, session: str, entity: Entity, now: float) -> None:
+        self.engine = engine
+        self.session = session
+        self.entity = entity
+        self.now = now
+
+    def keys_in_order(self, offset: int, limit: int) -> list[str]:
+        """The keys of `limit` records from the `offset`th, in key order (tombstones are not records)."""
+        return self.engine.store.keys_in_order(self.session, self.entity.name, offset, limit)
+
+    def held(self, keys: Iterable[str]) -> frozenset[str]:
+        """Which of `keys` the session wrote or deleted: the generated rows with those ids give way."""
+        return frozenset(self.engine.store.get_many(self.session, self.entity.name, keys))
+
+    def records(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The records stored under `keys`, as they are now."""
+        found = self.engine.store.get_many(self.session, self.entity.name, keys)
+        return self._now({k: v for k, v in found.items() if v is not DELETED})
+
+    def scan(self) -> Iterator[tuple[str, Any]]:
+        """Every record, as it is now, in key order, read a batch at a time."""
+        for batch in self.engine.store.scan(self.session, self.entity.name):
+            yield from self._now(dict(batch)).items()
+
+    def _now(self, records: dict[str, Any]) -> dict[str, Any]:
+        if self.entity.name in self.engine.lifecycles and records:
+            runs = self.engine.store.get_many(self.session, RUNS + self.entity.name, records)
+            self.engine._at(self.entity, records, runs, self.now)
+        return records
 
 
 _HANDLERS: dict[Role, Callable[..., Outcome]] = {

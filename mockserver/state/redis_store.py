@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -324,6 +324,13 @@ class RedisStore(Store):
     def entries(self, session: str, entity: str) -> dict[str, Any]:
         stored = self.call(self.client.hgetall, _SessionKeys(session).records + entity)
         return {k: _view(_stored(v)) for k, v in stored.items()}
+
+    def get_many(self, session: str, entity: str, keys: Iterable[str]) -> dict[str, Any]:
+        keys = list(keys)
+        if not keys:
+            return {}
+        texts = self.call(self.client.hmget, _SessionKeys(session).records + entity, keys)
+        return {key: _view(_stored(text)) for key, text in zip(keys, texts) if text is not None}
 
     # -- writes ----------------------------------------------------------------------------------------------
 

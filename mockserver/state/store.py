@@ -17,6 +17,9 @@ own key expiry.
 """
 from __future__ import annotations
 
+import bisect
+import heapq
+import itertools
 import json
 import math
 import os
@@ -25,7 +28,7 @@ import sqlite3
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,6 +45,7 @@ class _Deleted:
 
 
 DELETED: Any = _Deleted()
+SCAN_BATCH = 1_000  # records a scan holds at once: 14 MB of 14 KB persons
 
 
 def _dump(value: Any) -> str:
@@ -113,6 +117,27 @@ class Store(ABC):
     @abstractmethod
     def entries(self, session: str, entity: str) -> dict[str, Any]:
         """Every stored key of an entity in a session, with its record or DELETED."""
+
+    def keys_in_order(self, session: str, entity: str, offset: int, limit: int) -> list[str]:
+        """`limit` keys of an entity's records (not its tombstones) from the `offset`th, in key order: numbers
+        first, by value, then text. A list's page is found from these without reading every record. This reads
+        them all; the memory and sqlite stores keep the keys in order instead."""
+        live = (k for k, v in self.entries(session, entity).items() if v is not DELETED)
+        return heapq.nsmallest(max(offset, 0) + max(limit, 0), live, key=key_order)[max(offset, 0):]
+
+    def scan(self, session: str, entity: str, batch: int = SCAN_BATCH) -> Iterator[list[tuple[str, Any]]]:
+        """Every record of an entity (not its tombstones) in key order, `batch` at a time: a filtered list keeps
+        the few columns it shows of each, never every record at once. This reads them all first; sqlite reads
+        a batch at a time."""
+        live = sorted(((k, v) for k, v in self.entries(session, entity).items() if v is not DELETED),
+                      key=lambda item: key_order(item[0]))
+        for start in range(0, len(live), batch):
+            yield live[start:start + batch]
+
+    def get_many(self, session: str, entity: str, keys: Iterable[str]) -> dict[str, Any]:
+        """The record or DELETED stored under each of `keys`; a key with nothing stored is left out."""
+        found = {key: self.get(session, entity, key) for key in keys}
+        return {key: value for key, value in found.items() if value is not None}
 
     @abstractmethod
     def version(self) -> Hashable:
@@ -225,6 +250,8 @@ class MemoryStore(Store):
         self._version = 0
         self.session_ttl = check_session_ttl(session_ttl)
         self._written: dict[str, float] = {}  # session -> time of its last write, kept when sessions expire
+        # (session, entity) -> its keys as (key_order(key), key), sorted: a list's first page reads a few of them
+        self._order: dict[tuple[str, str], list[tuple[tuple[int, int, str], str]]] = {}
 
     def version(self) -> Hashable:
         return self._versioned(self._version)
@@ -246,6 +273,19 @@ class MemoryStore(Store):
         records = dict(self._records(session).get(entity) or {})  # a copy: writers may add meanwhile
         return {k: _view(v) for k, v in records.items()}
 
+    def keys_in_order(self, session: str, entity: str, offset: int, limit: int) -> list[str]:
+        records = self._records(session).get(entity)
+        if not records:
+            return []
+        with self._lock:  # a writer may be inserting into the order
+            order = list(self._order.get((session, entity), ()))
+        live = (key for _, key in order if records.get(key) is not None)  # not a tombstone
+        return list(itertools.islice(live, max(offset, 0), max(offset, 0) + max(limit, 0)))
+
+    def get_many(self, session: str, entity: str, keys: Iterable[str]) -> dict[str, Any]:
+        records = self._records(session).get(entity) or {}
+        return {key: _view(records[key]) for key in keys if key in records}
+
     def _drop_expired(self) -> None:
         """Forget every session not written to for session_ttl (called with the lock held)."""
         before = self._expired_before()
@@ -258,6 +298,7 @@ class MemoryStore(Store):
         self._data.pop(session, None)
         self._written.pop(session, None)
         self._counters = {k: v for k, v in self._counters.items() if k[0] != session}
+        self._order = {k: v for k, v in self._order.items() if k[0] != session}
 
     @contextmanager
     def transaction(self, session: str) -> Iterator[Tx]:
@@ -267,7 +308,10 @@ class MemoryStore(Store):
             yield tx
             bucket = self._data.setdefault(session, {})
             for (entity, key), raw in tx.writes.items():
-                bucket.setdefault(entity, {})[key] = raw
+                records = bucket.setdefault(entity, {})
+                if key not in records:
+                    bisect.insort(self._order.setdefault((session, entity), []), (key_order(key), key))
+                records[key] = raw
             for entity, n in tx.counters.items():
                 self._counters[(session, entity)] = n
             if tx.writes or tx.counters:
@@ -282,6 +326,7 @@ class MemoryStore(Store):
                 self._data = {}
                 self._counters = {}
                 self._written = {}
+                self._order = {}
             else:
                 self._forget(session)
 
@@ -292,6 +337,7 @@ class MemoryStore(Store):
             for entities in self._data.values():
                 for entity in [e for e in entities if e not in keep]:
                     dropped[entity] = dropped.get(entity, 0) + len(entities.pop(entity))
+            self._order = {k: v for k, v in self._order.items() if k[1] in keep}
         return dropped
 
     def dump(self, session: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
@@ -309,6 +355,7 @@ class MemoryStore(Store):
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS docmock_records (
     session TEXT NOT NULL, entity TEXT NOT NULL, key TEXT NOT NULL, body TEXT,
+    live INTEGER NOT NULL DEFAULT 1, kind INTEGER NOT NULL DEFAULT 1, num INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (session, entity, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS docmock_counters (
     session TEXT NOT NULL, entity TEXT NOT NULL, next INTEGER NOT NULL,
@@ -317,6 +364,32 @@ CREATE TABLE IF NOT EXISTS docmock_sessions (
     session TEXT NOT NULL PRIMARY KEY, written REAL NOT NULL) WITHOUT ROWID;
 """
 _SESSION_TABLES = ("docmock_records", "docmock_counters", "docmock_sessions")
+# A list's page reads its keys from this index, in key order (`kind, num, key` are key_order(key); `live` is 0
+# for a tombstone), and never the records before it: it holds every column the query reads.
+_ORDER_INDEX = "CREATE INDEX IF NOT EXISTS docmock_records_in_order ON docmock_records (session, entity, live, kind, num, key);"
+_ORDER_COLUMNS = (("live", "1"), ("kind", "1"), ("num", "0"))
+
+
+def _add_order(conn: sqlite3.Connection) -> None:
+    """A state file written before records had their order columns gets them (each record's, from its key)."""
+    have = {row[1] for row in conn.execute("PRAGMA table_info(docmock_records)")}
+    if have.issuperset(name for name, _ in _ORDER_COLUMNS):
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for name, default in _ORDER_COLUMNS:
+            if name not in have:
+                conn.execute(f"ALTER TABLE docmock_records ADD COLUMN {name} INTEGER NOT NULL DEFAULT {default}")
+        rows = conn.execute("SELECT session, entity, key, body IS NOT NULL FROM docmock_records").fetchall()
+        conn.executemany("UPDATE docmock_records SET live=?, kind=?, num=? WHERE session=? AND entity=? AND key=?",
+                         [(live, *key_order(key)[:2], session, entity, key) for session, entity, key, live in rows])
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+_KEYS_PER_QUERY = 500  # sqlite allows 32,766 parameters per statement; a list page needs a few hundred
 
 
 class _SqliteTx(Tx):
@@ -332,13 +405,13 @@ class _SqliteTx(Tx):
 
     def put(self, entity: str, key: str, record: Any) -> None:
         self.wrote = True
-        self.conn.execute("INSERT OR REPLACE INTO docmock_records VALUES (?,?,?,?)",
-                          (self.session, entity, key, _dump(record)))
+        self.conn.execute("INSERT OR REPLACE INTO docmock_records VALUES (?,?,?,?,1,?,?)",
+                          (self.session, entity, key, _dump(record), *key_order(key)[:2]))
 
     def delete(self, entity: str, key: str) -> None:
         self.wrote = True
-        self.conn.execute("INSERT OR REPLACE INTO docmock_records VALUES (?,?,?,NULL)",
-                          (self.session, entity, key))
+        self.conn.execute("INSERT OR REPLACE INTO docmock_records VALUES (?,?,?,NULL,0,?,?)",
+                          (self.session, entity, key, *key_order(key)[:2]))
 
     def next_id(self, entity: str, start: int) -> int:
         row = self.conn.execute("SELECT next FROM docmock_counters WHERE session=? AND entity=?",
@@ -383,6 +456,8 @@ class SqliteStore(Store):
         try:
             conn = self._conn()
             conn.executescript(_SCHEMA)
+            _add_order(conn)
+            conn.executescript(_ORDER_INDEX)
         except sqlite3.Error as exc:
             raise StateError(f"cannot open the state database {self.path}: {exc}") from exc
 
@@ -433,6 +508,40 @@ class SqliteStore(Store):
         rows = conn.execute("SELECT key, body FROM docmock_records WHERE session=? AND entity=?",
                             (session, entity)).fetchall()
         return {} if rows and self._expired(conn, session) else {k: _view(b) for k, b in rows}
+
+    def keys_in_order(self, session: str, entity: str, offset: int, limit: int) -> list[str]:
+        conn = self._conn()
+        rows = conn.execute("SELECT key FROM docmock_records WHERE session=? AND entity=? AND live=1 "
+                            "ORDER BY kind, num, key LIMIT ? OFFSET ?",
+                            (session, entity, max(limit, 0), max(offset, 0))).fetchall()
+        return [] if rows and self._expired(conn, session) else [k for (k,) in rows]
+
+    def scan(self, session: str, entity: str, batch: int = SCAN_BATCH) -> Iterator[list[tuple[str, Any]]]:
+        conn = self._conn()
+        if self._expired(conn, session):
+            return
+        after: tuple[int, int, str] = (-1, 0, "")
+        while True:  # each batch from where the last ended (the order index), not from an OFFSET counted again
+            rows = conn.execute("SELECT kind, num, key, body FROM docmock_records WHERE session=? AND entity=? "
+                                "AND live=1 AND (kind, num, key) > (?, ?, ?) ORDER BY kind, num, key LIMIT ?",
+                                (session, entity, *after, batch)).fetchall()
+            if not rows:
+                return
+            yield [(key, _view(body)) for _, _, key, body in rows]
+            after = rows[-1][:3]
+
+    def get_many(self, session: str, entity: str, keys: Iterable[str]) -> dict[str, Any]:
+        conn = self._conn()
+        keys = list(keys)
+        found: dict[str, Any] = {}
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            part = keys[start:start + _KEYS_PER_QUERY]
+            found.update(conn.execute(
+                f"SELECT key, body FROM docmock_records WHERE session=? AND entity=? AND key IN "
+                f"({','.join('?' * len(part))})", (session, entity, *part)).fetchall())
+        if found and self._expired(conn, session):
+            return {}
+        return {key: _view(found[key]) for key in keys if key in found}
 
     @contextmanager
     def transaction(self, session: str) -> Iterator[Tx]:
@@ -521,8 +630,13 @@ class SqliteStore(Store):
         self._local = threading.local()
 
 
-def _key_order(key: str) -> tuple[int, int | str]:
-    return (0, int(key)) if key.lstrip("-").isdigit() else (1, key)
+_NUMBER_KEY = re.compile(r"-?[0-9]{1,18}")  # a number that fits sqlite's 64-bit integers
+
+
+def key_order(key: str) -> tuple[int, int, str]:
+    """How keys sort in a list and a dump: numbers first, by value, then text (sqlite keeps the first two
+    items of each record's key in its `kind` and `num` columns)."""
+    return (0, int(key), key) if _NUMBER_KEY.fullmatch(key) else (1, 0, key)
 
 
 def _assemble(rows: Any, counters: dict[tuple[str, str], int]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -537,6 +651,6 @@ def _assemble(rows: Any, counters: dict[tuple[str, str], int]) -> dict[str, dict
         out.setdefault(session, {}).setdefault(entity, {"records": {}, "deleted": [], "next_id": None})["next_id"] = n
     for entities in out.values():
         for slot in entities.values():
-            slot["records"] = dict(sorted(slot["records"].items(), key=lambda kv: _key_order(kv[0])))
-            slot["deleted"].sort(key=_key_order)
+            slot["records"] = dict(sorted(slot["records"].items(), key=lambda kv: key_order(kv[0])))
+            slot["deleted"].sort(key=key_order)
     return {s: dict(sorted(e.items())) for s, e in sorted(out.items())}
