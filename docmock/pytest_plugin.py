@@ -37,6 +37,16 @@ class DocmockServerError(Exception):
     """The mock server could not be started, or did not answer an admin request as documented."""
 
 
+def _option_value(args: tuple[str, ...], name: str) -> str | None:
+    """The value of the first `name VALUE` or `name=VALUE` in a command line's arguments."""
+    for i, arg in enumerate(args):
+        if arg == name and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith(name + "="):
+            return arg[len(name) + 1:]
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
     """What one server serves and how; tests with equal settings share its process for the whole run."""
@@ -44,6 +54,12 @@ class ServerSettings:
     docs: tuple[str, ...] = ()
     spec: str | None = None
     args: tuple[str, ...] = ()
+
+    def admin_authorization(self) -> str | None:
+        """What the plugin sends to the server's admin endpoints: its --admin-token (from the args, or the
+        DOCMOCK_ADMIN_TOKEN the server inherits) as a Bearer token, else its first --credential."""
+        token = _option_value(self.args, "--admin-token") or os.environ.get("DOCMOCK_ADMIN_TOKEN")
+        return f"Bearer {token}" if token else _option_value(self.args, "--credential")
 
     def command(self, port: int) -> list[str]:
         source = ["--spec", self.spec] if self.spec else list(self.docs)
@@ -126,6 +142,9 @@ class RunningServer:
         params = urllib.parse.urlencode({k: v for k, v in (query or {}).items() if v is not None})
         request = urllib.request.Request(f"{self.url}/__docmock/{name}" + (f"?{params}" if params else ""),
                                          method=verb)
+        authorization = self.settings.admin_authorization()
+        if authorization:
+            request.add_header("Authorization", authorization)
         # No proxies from the environment: a loopback mock must never be reached through HTTP_PROXY.
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:

@@ -19,7 +19,8 @@ from typing import Any
 import click
 
 from mockserver import DEFAULT_MAX_BODY, Config, ConfigError, Latency, MockServerError, create_app, load_spec
-from mockserver.config import DEFAULT_ANSWER_CACHE_MB, DEFAULT_JOURNAL_SIZE
+from mockserver.config import (DEFAULT_ANSWER_CACHE_MB, DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT,
+                               DEFAULT_IDLE_TIMEOUT, DEFAULT_JOURNAL_SIZE, DEFAULT_MAX_CONNECTIONS)
 from mockserver.state.lifecycle import parse_duration
 from mockserver.state.store import MIN_SESSION_TTL
 
@@ -88,6 +89,17 @@ def _session_ttl(ctx: click.Context, param: click.Parameter, value: str | None) 
     return seconds
 
 
+def _timeout(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    name = param.opts[0]
+    try:
+        seconds = parse_duration(value, name)
+    except MockServerError as exc:
+        raise click.BadParameter(str(exc).removeprefix(f"{name}: ")) from None
+    if seconds <= 0:
+        raise click.BadParameter(f"{value!r} is no time at all: it would close every connection at once")
+    return seconds
+
+
 @click.command("serve")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--spec", "spec_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -101,7 +113,11 @@ def _session_ttl(ctx: click.Context, param: click.Parameter, value: str | None) 
 @click.option("--max-body", default=DEFAULT_MAX_BODY, show_default=True, type=click.IntRange(min=0),
               help="Largest accepted request body in bytes (larger gets 413).")
 @click.option("--credential", "credentials", multiple=True, metavar="VALUE",
-              help="Accept only this Authorization header value or API key (repeatable); default: any.")
+              help="Accept only this Authorization header value or API key (repeatable); default: any. The "
+                   "/__docmock/ endpoints then need one of them too.")
+@click.option("--admin-token", metavar="TOKEN", envvar="DOCMOCK_ADMIN_TOKEN", show_envvar=True,
+              help="The /__docmock/ endpoints (state, reset, journal) need 'Authorization: Bearer TOKEN'; without "
+                   "it or --credential they are open to whoever reaches the port.")
 @click.option("--quiet", is_flag=True, help="No per-request log lines.")
 @click.option("--state", "state_option", default="memory", show_default=True,
               metavar="memory|sqlite:PATH|redis://HOST:PORT/DB",
@@ -137,15 +153,29 @@ def _session_ttl(ctx: click.Context, param: click.Parameter, value: str | None) 
                    "out), for --replay.")
 @click.option("--replay", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Answer requests recorded with --record as the real server did (and Prefer: example=recorded-N).")
+@click.option("--idle-timeout", default=f"{DEFAULT_IDLE_TIMEOUT:g}s", show_default=True, callback=_timeout,
+              metavar="DURATION", help="Close a connection that sends nothing this long after it opens or after an "
+                                       "answer (5s, 500ms, 1m).")
+@click.option("--header-timeout", default=f"{DEFAULT_HEADER_TIMEOUT:g}s", show_default=True, callback=_timeout,
+              metavar="DURATION", help="Answer 408 and close when a request's line and headers are not whole this "
+                                       "long after their first byte.")
+@click.option("--body-timeout", default=f"{DEFAULT_BODY_TIMEOUT:g}s", show_default=True, callback=_timeout,
+              metavar="DURATION", help="Answer 408 and close when a request's body is not whole this long after its "
+                                       "headers.")
+@click.option("--max-connections", default=DEFAULT_MAX_CONNECTIONS, show_default=True, type=click.IntRange(min=1),
+              help="Open connections per server process; a new one beyond closes the longest idle, or gets 503 when "
+                   "every one has a request in flight.")
 @click.option("--watch", is_flag=True,
               help="Rebuild when the docs (or the --spec file) change and serve the new version from the next "
                    "request on; a change that does not build leaves the last good version serving.")
 def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int, seed: int, no_auth: bool,
-          cors_origins: tuple[str, ...], max_body: int, credentials: tuple[str, ...], quiet: bool, state_option: str,
+          cors_origins: tuple[str, ...], max_body: int, credentials: tuple[str, ...], admin_token: str | None,
+          quiet: bool, state_option: str,
           session_ttl: float | None, no_state: bool, overrides: Path | None, workers: int, journal_size: int,
           answer_cache_mb: int, latency: Latency | None,
           fault_rate: float, fault_seed: int | None, proxy: str | None, record: Path | None,
-          replay: Path | None, watch: bool) -> None:
+          replay: Path | None, idle_timeout: float, header_timeout: float, body_timeout: float,
+          max_connections: int, watch: bool) -> None:
     """Serve a realistic mock of the API documented in PATH... (default: docs_src/) or in --spec FILE."""
     if spec_file is not None and paths:
         raise click.UsageError("give either docs PATHs or --spec, not both")
@@ -164,14 +194,22 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
             click.echo(f"Overrides: {overrides} (kept beside the docs; --overrides FILE chooses another)")
     try:
         config = Config(host=host, port=port, workers=workers, access_log=not quiet, seed=seed, auth=not no_auth,
-                        credentials=credentials, cors_origins=cors_origins, max_body=max_body,
-                        state=None if no_state else state_option, session_ttl=session_ttl,
+                        credentials=credentials, admin_token=admin_token, cors_origins=cors_origins,
+                        max_body=max_body, state=None if no_state else state_option, session_ttl=session_ttl,
                         overrides=str(overrides) if overrides else None,
                         journal_size=journal_size, answer_cache_mb=answer_cache_mb, latency=latency, fault_rate=fault_rate, fault_seed=fault_seed,
-                        proxy=proxy, record=str(record) if record else None, replay=str(replay) if replay else None)
+                        proxy=proxy, record=str(record) if record else None, replay=str(replay) if replay else None,
+                        idle_timeout=idle_timeout, header_timeout=header_timeout, body_timeout=body_timeout,
+                        max_connections=max_connections)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     _check_port(host, port)  # before the build, which may take seconds, and again before serving
+    from docmock.connections import fit_descriptors
+
+    fit = fit_descriptors(config.max_connections)  # before workers start: they inherit the limit
+    if fit.warning is not None:
+        click.echo(fit.warning, err=True)
+        config = config.replace(max_connections=fit.max_connections)
     source: Any = None
     try:
         if watch:
@@ -188,16 +226,23 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
         click.echo(line)
     _check_port(host, port)
     if not _loopback(host):
+        admin = "the /__docmock/ endpoints need its credentials" if config.admin_token or config.credentials else \
+            "read its state and reset it (--admin-token TOKEN guards the /__docmock/ endpoints)"
         click.echo(f"Warning: --host {host} serves every network this machine is on: whoever reaches it can use the "
-                   "mock, read its state and reset it (the /__docmock/ endpoints take no credentials).", err=True)
+                   f"mock; {admin}.", err=True)
     click.echo(f"Serving on http://{host}:{port}/  (spec at /openapi.json, index at /)"
                + (f" with {workers} workers" if workers > 1 else "")
                + (f"; watching {', '.join(str(p) for p in source.watched)}" if source is not None else ""))
     _configure_logging(quiet, "%(asctime)s %(message)s")
     import uvicorn  # imported here so `docmock --help` stays fast
 
+    from docmock.connections import LOOP_NAME, PROTOCOL_NAME, GuardedH11Protocol
+
     # A proxy passes the real server's Date and Server headers on: uvicorn must not add its own beside them.
-    own_headers = {"server_header": proxy is None, "date_header": proxy is None}
+    # The protocol and the loop guard against slow, idle and surplus connections (docmock/connections.py); the
+    # loop goes by name, so that the workers uvicorn spawns build it too. The backlog is what fits the descriptors.
+    uvicorn_options = {"server_header": proxy is None, "date_header": proxy is None, "loop": LOOP_NAME,
+                       "timeout_keep_alive": config.idle_timeout, "backlog": fit.backlog}
     if workers == 1:
         served: Any = app
         if source is not None:
@@ -206,8 +251,9 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
 
             served = LiveApp(app)
             served.background = Reloader(source, served).run
+        GuardedH11Protocol.configure(config)
         uvicorn.run(served, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
-                    **own_headers)
+                    http=GuardedH11Protocol, **uvicorn_options)
         return
     # Workers import the app by name, so they rebuild it from a spec file written here.
     _bind_with_nodelay(uvicorn)
@@ -223,7 +269,7 @@ def serve(paths: tuple[Path, ...], spec_file: Path | None, host: str, port: int,
             worker = {"spec": str(spec_path)}
         os.environ[_WORKER_CONFIG] = json.dumps({**worker, "config": config.to_json(), "parent": os.getpid()})
         uvicorn.run("docmock.serve:worker_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="warning", access_log=False, lifespan="on", **own_headers)
+                    log_level="warning", access_log=False, lifespan="on", http=PROTOCOL_NAME, **uvicorn_options)
 
 
 def _check_port(host: str, port: int) -> None:
@@ -320,6 +366,10 @@ def worker_app() -> Any:
     _die_with(data.get("parent"))
     config = Config.from_json(data["config"])
     _configure_logging(not config.access_log, "%(asctime)s %(process)d %(message)s")
+    from docmock.connections import GuardedH11Protocol
+
+    # uvicorn calls this before the worker accepts: its connections get this process's limits.
+    GuardedH11Protocol.configure(config)
     try:
         return _worker_app(data, config)
     except MockServerError as exc:  # a worker started again while Redis is down: one line, not a traceback

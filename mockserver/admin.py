@@ -2,8 +2,9 @@
 request journal and the start-up report."""
 from __future__ import annotations
 
+import hmac
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,6 +18,8 @@ from .state import DEFAULT_SESSION, StateEngine, session_name
 from .state.lifecycle import parse_offset
 
 ADMIN_PREFIX = "/__docmock/"
+# Bearer, not Basic: a browser would answer a Basic challenge to the console's fetch with its own login dialog.
+ADMIN_CHALLENGE = 'Bearer realm="docmock admin"'
 _ENDPOINTS = {"reset": ("POST",), "state": ("GET", "HEAD"), "sessions": ("GET", "HEAD"),
               "requests": ("GET", "HEAD", "DELETE"), "clock": ("GET", "HEAD", "POST"), "report": ("GET", "HEAD")}
 
@@ -37,22 +40,40 @@ def _foreign_origin(headers: Mapping[str, str]) -> str | None:
     return None if own and urlsplit(origin).netloc.lower() == own else origin
 
 
+def admin_credentials(credentials: Iterable[str], admin_token: str | None) -> frozenset[str]:
+    """The Authorization values the admin endpoints accept: `Bearer TOKEN` for --admin-token, and each of the
+    API's --credential values; none (open to whoever reaches the port) when neither is set."""
+    return frozenset([*credentials, *([f"Bearer {admin_token}"] if admin_token else [])])
+
+
+def _authorized(headers: Mapping[str, str], accepted: frozenset[str]) -> bool:
+    given = headers.get("authorization", "").strip().encode()
+    # Compared in constant time: how long a refusal takes must not tell how much of a token was right.
+    return any(hmac.compare_digest(given, value.encode()) for value in accepted)
+
+
 class Admin:
-    """Answers `/__docmock/...` requests. `on_reset` hears every reset (faults start their sequences again)."""
+    """Answers `/__docmock/...` requests. `on_reset` hears every reset (faults start their sequences again).
+    `accepted`: the Authorization values a request needs (`admin_credentials`); empty, none is needed."""
 
     def __init__(self, state: StateEngine | None, journal: Journal | None,
                  on_reset: Callable[[str | None], None] | None = None,
-                 report: Callable[[], dict[str, Any]] | None = None) -> None:
+                 report: Callable[[], dict[str, Any]] | None = None, accepted: frozenset[str] = frozenset()) -> None:
         self.state = state
         self.journal = journal
         self.on_reset = on_reset
         self.report = report
+        self.accepted = accepted
 
     async def handle(self, method: str, path: str, query_string: bytes, headers: Mapping[str, str]) -> Reply:
         foreign = _foreign_origin(headers)
         if foreign is not None:
             return problem_reply(Problem(403, f"the admin endpoints answer their own origin and clients that send "
                                               f"no Origin (curl, tests), not a page of {foreign}"))
+        if self.accepted and not _authorized(headers, self.accepted):
+            return problem_reply(Problem(
+                401, "the admin endpoints need credentials: an Authorization header with the --admin-token as a "
+                     "Bearer token, or one of the --credential values", headers=(("WWW-Authenticate", ADMIN_CHALLENGE),)))
         name = path[len(ADMIN_PREFIX):]
         allowed = _ENDPOINTS.get(name)
         if allowed is None:

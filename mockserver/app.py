@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from .admin import ADMIN_PREFIX, Admin
+from .admin import ADMIN_PREFIX, Admin, admin_credentials
 from .answers import AnswerCache
 from .console import CONSOLE_PREFIX, Console
 from .config import DEFAULT_MAX_BODY, Config
@@ -95,7 +95,8 @@ class MockApp:
                 if state is not None and config.journal_size else None
             self.journal = Journal(config.journal_size, secret_headers, secret_query, shared) \
                 if config.journal_size else None
-        self.admin = Admin(state, self.journal, self.faults.reset, self._report_json)
+        self.admin = Admin(state, self.journal, self.faults.reset, self._report_json,
+                           admin_credentials(config.credentials, config.admin_token))
         self.negotiator = Negotiator()
         self.recordings = previous.recordings if previous is not None else \
             Recordings(config.replay, secret_query) if config.replay else None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import random
 import re
 from dataclasses import dataclass
@@ -16,6 +17,12 @@ DEFAULT_MAX_BODY = 10 * 1024 * 1024
 DEFAULT_JOURNAL_SIZE = 1000
 DEFAULT_ANSWER_CACHE_MB = 16  # about 1,100 answers of 14 KB: a screen's worth of records, polled
 MAX_DELAY_MS = 60_000.0  # `Prefer: delay=` and --latency never hold a request longer than a minute
+# Slow and idle connections (docmock/connections.py). A connection that sends nothing is closed as soon as an
+# idle keep-alive one is (uvicorn's 5 s); the body gets the longest, as it may be large and legitimately slow.
+DEFAULT_IDLE_TIMEOUT = 5.0
+DEFAULT_HEADER_TIMEOUT = 10.0
+DEFAULT_BODY_TIMEOUT = 30.0
+DEFAULT_MAX_CONNECTIONS = 1000  # per serving process; needs about as many file descriptors, see fit_descriptors
 
 _UNITS = {"ms": 1.0, "s": 1000.0, "": 1.0}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$", re.IGNORECASE)
@@ -100,11 +107,20 @@ class Config:
     port: int = 4010
     workers: int = 1
     access_log: bool = True
+    # Seconds a connection may take: to send its first byte or the next request (idle), a request's line and
+    # headers (from its first byte), a request's whole body (from its headers); connections per process.
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
+    header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    max_connections: int = DEFAULT_MAX_CONNECTIONS
 
     # What the mock answers.
     seed: int = 0
     auth: bool = True
     credentials: tuple[str, ...] = ()
+    # The Bearer token the /__docmock/ endpoints need (besides any of `credentials`); None and no credentials:
+    # they are open to whoever reaches the port.
+    admin_token: str | None = None
     cors_origins: tuple[str, ...] = ()
     max_body: int = DEFAULT_MAX_BODY
 
@@ -128,14 +144,15 @@ class Config:
 
     def __post_init__(self) -> None:
         # A value of the wrong type would pass here and break a request later: name the setting now.
-        for name in ("port", "workers", "seed", "max_body", "journal_size", "answer_cache_mb", "fault_seed"):
+        for name in ("port", "workers", "seed", "max_body", "journal_size", "answer_cache_mb", "fault_seed",
+                     "max_connections"):
             value = getattr(self, name)
             if not (value is None and name == "fault_seed") and (not isinstance(value, int) or isinstance(value, bool)):
                 raise ConfigError(f"{name} must be a whole number, not {value!r}")
         for name in ("access_log", "auth"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError(f"{name} must be true or false, not {getattr(self, name)!r}")
-        for name in ("host", "state", "overrides", "proxy", "record", "replay"):
+        for name in ("host", "state", "overrides", "proxy", "record", "replay", "admin_token"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, str):
                 raise ConfigError(f"{name} must be text, not {value!r}")
@@ -155,6 +172,17 @@ class Config:
             raise ConfigError(f"journal size must be 0 (off) or more, not {self.journal_size}")
         if self.workers < 1:
             raise ConfigError(f"workers must be 1 or more, not {self.workers}")
+        for name in ("idle_timeout", "header_timeout", "body_timeout"):
+            value = getattr(self, name)
+            # Zero would close every connection at once; infinity is what the limit exists to prevent.
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+                raise ConfigError(f"{name} must be a number of seconds above 0, not {value!r}")
+        if self.admin_token is not None and (not self.admin_token or not self.admin_token.isprintable()
+                                             or any(c.isspace() for c in self.admin_token)):
+            # It travels as `Authorization: Bearer TOKEN`: a header value of one printable word.
+            raise ConfigError("the admin token must be one word of printable characters, without spaces")
+        if self.max_connections < 1:
+            raise ConfigError(f"max_connections must be 1 or more, not {self.max_connections}")
         if self.proxy is not None:
             _check_url(self.proxy)
         if self.record is not None and self.proxy is None:

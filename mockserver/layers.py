@@ -102,9 +102,10 @@ class JournalLayer:
                 await keep()
 
 
-class _OncePerInterval:
+class OncePerInterval:
     """A warning logged at most once per `seconds`, with how many were left out: an outage of the store makes
-    every request fail the same way, and a line per request would bury the log."""
+    every request fail the same way, and a line per request would bury the log (so does a process out of file
+    descriptors, failing every accept: docmock/connections.py)."""
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
@@ -121,7 +122,7 @@ class _OncePerInterval:
         self._last, self._quiet = now, 0
 
 
-store_outage = _OncePerInterval(10.0)
+store_outage = OncePerInterval(10.0)
 
 
 class Cors:

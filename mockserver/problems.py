@@ -13,6 +13,7 @@ _TYPES: dict[int, tuple[str, str]] = {
     404: ("urn:docmock:problem:not-found", "Not found"),
     405: ("urn:docmock:problem:method-not-allowed", "Method not allowed"),
     406: ("urn:docmock:problem:not-acceptable", "Not acceptable"),
+    408: ("urn:docmock:problem:request-timeout", "Request timeout"),
     413: ("urn:docmock:problem:body-too-large", "Request body too large"),
     415: ("urn:docmock:problem:unsupported-media-type", "Unsupported media type"),
     500: ("urn:docmock:problem:internal-error", "Internal mock server error"),
@@ -31,17 +32,20 @@ class Violation:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """An error response: status, a human `detail`, every violation, and extra headers (Allow, WWW-Authenticate)."""
+    """An error response: status, a human `detail`, every violation, and extra headers (Allow, WWW-Authenticate).
+    `type_uri` names a kind the status alone does not (a 503 for too many connections, not an unreachable store)."""
 
     status: int
     detail: str
     errors: tuple[Violation, ...] = ()
     headers: tuple[tuple[str, str], ...] = field(default=())
     title: str | None = None
+    type_uri: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         type_uri, title = _TYPES.get(self.status, ("about:blank", "Error"))
-        out: dict[str, object] = {"type": type_uri, "title": self.title or title, "status": self.status,
+        out: dict[str, object] = {"type": self.type_uri or type_uri, "title": self.title or title,
+                                  "status": self.status,
                                   "detail": self.detail}
         if self.errors:
             out["errors"] = [{"location": v.location, "message": v.message} for v in self.errors]

@@ -305,3 +305,28 @@ def test_a_slow_journal_does_not_make_the_live_log_repeat_rows(browser: Any, see
         wait(browser).until(lambda b: "/api/v1/BatchTask/8" in b.find_element(By.CSS_SELECTOR, "#dm-log tr.dm-entry").text)
         ids = [int(r.get_attribute("data-id")) for r in browser.find_elements(By.CSS_SELECTOR, "#dm-log tr.dm-entry")]
         assert ids == sorted(set(ids), reverse=True) and len(ids) >= 8
+
+
+def test_the_console_asks_once_for_the_admin_credential_and_sends_it(browser: Any, seeds_result: Any) -> None:
+    from mockserver import create_app
+    from serving import asgi_server
+
+    app = create_app(seeds_result.spec, state="memory", admin_token="t0ken")
+    with asgi_server(app) as url:
+        httpx.post(url + "/api/v1/BatchTask", json={"Name": "Guarded"},
+                   headers={"Authorization": "Basic eDp5", "X-Mock-Session": "guarded"})
+        open_console(browser, url, session="guarded")
+        browser.execute_script("sessionStorage.clear()")
+        browser.find_element(By.CSS_SELECTOR, "[role=tab][data-panel=state]").click()
+        wait(browser).until(EC.alert_is_present())
+        prompt = browser.switch_to.alert
+        assert "--admin-token" in prompt.text
+        prompt.send_keys("t0ken")  # a bare token is sent as a Bearer token
+        prompt.accept()
+        record = wait(browser).until(lambda b: b.find_element(By.CSS_SELECTOR, "#dm-state-body details.dm-record"))
+        assert "Guarded" in record.get_attribute("textContent")
+        assert browser.execute_script("return sessionStorage.getItem('docmock.admin')") == "Bearer t0ken"
+        # The Requests tab uses it too, without asking again.
+        browser.find_element(By.CSS_SELECTOR, "[role=tab][data-panel=requests]").click()
+        wait(browser).until(lambda b: "/api/v1/BatchTask" in b.find_element(By.ID, "dm-log").text)
+        assert not EC.alert_is_present()(browser)

@@ -190,6 +190,33 @@ def test_other_sites_pages_can_neither_read_nor_reset_the_state(make_client: Any
         == "http://evil.example"
 
 
+def test_admin_endpoints_need_the_admin_token_or_an_api_credential(make_client: Any, seeds_fixture: Any) -> None:
+    open_mock = make_client(seeds_fixture, state="memory")
+    assert open_mock.get("/__docmock/state").status_code == 200  # neither set: open, as before
+    c = make_client(seeds_fixture, state="memory", credentials=["Basic dGplMDpUamUw"], admin_token="s3cret")
+    c.post("/api/v1/BatchTask", json={"Name": "kept"}, headers={"Authorization": "Basic dGplMDpUamUw"})
+    for method, path in (("GET", "/__docmock/state"), ("POST", "/__docmock/reset"), ("GET", "/__docmock/requests"),
+                         ("GET", "/__docmock/sessions"), ("POST", "/__docmock/clock"), ("GET", "/__docmock/report"),
+                         ("GET", "/__docmock/nothing")):
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic b3RoZXI="},
+                        {"Authorization": "s3cret"}):
+            refused = c.request(method, path, headers=headers)
+            assert refused.status_code == 401 and refused.headers["content-type"] == "application/problem+json"
+            assert refused.headers["www-authenticate"] == 'Bearer realm="docmock admin"'
+            assert "--admin-token" in refused.json()["detail"]
+    assert c.get("/__docmock/sessions").status_code == 401
+    assert c.get("/__docmock/state", headers={"Authorization": "Bearer s3cret"}).json()["sessions"]
+    assert c.get("/__docmock/state", headers={"Authorization": "Basic dGplMDpUamUw"}).status_code == 200
+    # The same origin's console sends it too; another site's page is refused before its credential is looked at.
+    assert c.post("/__docmock/reset", headers={"Authorization": "Bearer s3cret", "Origin": "http://evil"}).status_code == 403
+    assert c.post("/__docmock/reset", headers={"Authorization": "Bearer s3cret"}).status_code == 204
+    # The API is not changed by an admin token: any credential of a declared kind, or the --credential values.
+    token_only = make_client(seeds_fixture, state="memory", admin_token="s3cret")
+    assert token_only.get(TASK, headers=AUTH).status_code == 200
+    assert token_only.get("/__docmock/state", headers=AUTH).status_code == 401
+    assert token_only.get("/", headers={}).status_code == 200 and token_only.get("/openapi.json").status_code == 200
+
+
 def test_spec_documents_and_console_page(seeds: Any, seeds_fixture: Any) -> None:
     assert seeds.get("/openapi.json").json() == seeds_fixture
     assert "v1Batch_GetBatchTaskInfo" in seeds.get("/openapi.yaml").text

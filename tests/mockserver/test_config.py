@@ -96,3 +96,37 @@ def test_a_latency_reaches_the_workers_exactly() -> None:
     assert Config.from_json(json.loads(json.dumps(config.to_json()))).latency == config.latency
     tiny = Config(latency="0.00001")
     assert Config.from_json(json.loads(json.dumps(tiny.to_json()))) == tiny
+
+
+def test_connection_limits_have_their_documented_defaults_and_cross_to_workers() -> None:
+    config = Config()
+    assert (config.idle_timeout, config.header_timeout, config.body_timeout, config.max_connections) == \
+        (5.0, 10.0, 30.0, 1000)
+    tuned = Config(idle_timeout=0.5, header_timeout=2, body_timeout=90.0, max_connections=1)
+    assert Config.from_json(json.loads(json.dumps(tuned.to_json()))) == tuned
+
+
+@pytest.mark.parametrize(("settings", "why"), [
+    ({"idle_timeout": 0}, "idle_timeout must be a number of seconds above 0, not 0"),
+    ({"header_timeout": -1.5}, "header_timeout must be a number of seconds above 0, not -1.5"),
+    ({"body_timeout": float("inf")}, "body_timeout must be a number of seconds above 0, not inf"),
+    ({"body_timeout": float("nan")}, "body_timeout must be a number of seconds above 0, not nan"),
+    ({"header_timeout": "10s"}, "header_timeout must be a number of seconds above 0, not '10s'"),
+    ({"idle_timeout": True}, "idle_timeout must be a number of seconds above 0, not True"),
+    ({"max_connections": 0}, "max_connections must be 1 or more, not 0"),
+    ({"max_connections": 10.0}, "max_connections must be a whole number, not 10.0"),
+])
+def test_impossible_connection_limits_are_refused_by_name(settings: dict, why: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(why)):
+        Config(**settings)
+
+
+@pytest.mark.parametrize("token", ["", "two words", "tab\there", "line\nbreak", 7])
+def test_an_admin_token_that_cannot_travel_in_a_header_is_refused(token: object) -> None:
+    with pytest.raises(ConfigError, match="admin.token"):
+        Config(admin_token=token)
+
+
+def test_an_admin_token_reaches_the_workers() -> None:
+    config = Config(admin_token="t0ken", credentials=("Basic x",))
+    assert Config.from_json(config.to_json()) == config

@@ -196,3 +196,20 @@ def test_serving_beyond_this_machine_says_who_can_reach_it(captured: dict[str, A
     assert captured["checked"] == ("0.0.0.0", 4010)
     for host in ("127.0.0.1", "localhost", "::1"):
         assert "Warning" not in CliRunner().invoke(serve, ["--spec", spec, "--host", host]).output
+
+
+def test_the_admin_token_comes_from_its_option_or_the_environment(captured: dict[str, Any], monkeypatch: Any) -> None:
+    spec = str(HERE / "fixtures" / "seeds-3.1.yaml")
+    assert CliRunner().invoke(serve, ["--spec", spec, "--admin-token", "t0ken"]).exit_code == 0
+    assert captured["app"].config.admin_token == "t0ken" and captured["app"].admin.accepted == {"Bearer t0ken"}
+    monkeypatch.setenv("DOCMOCK_ADMIN_TOKEN", "from-env")
+    assert CliRunner().invoke(serve, ["--spec", spec, "--credential", "Basic dGplMDpUamUw"]).exit_code == 0
+    assert captured["app"].admin.accepted == {"Bearer from-env", "Basic dGplMDpUamUw"}
+    wide = CliRunner().invoke(serve, ["--spec", spec, "--host", "0.0.0.0"])
+    assert "the /__docmock/ endpoints need its credentials" in wide.output
+    monkeypatch.delenv("DOCMOCK_ADMIN_TOKEN")
+    assert CliRunner().invoke(serve, ["--spec", spec]).exit_code == 0
+    assert captured["app"].admin.accepted == frozenset()
+    assert "--admin-token TOKEN guards" in CliRunner().invoke(serve, ["--spec", spec, "--host", "0.0.0.0"]).output
+    bad = CliRunner().invoke(serve, ["--spec", spec, "--admin-token", "two words"])
+    assert bad.exit_code == 2 and "the admin token must be one word" in bad.output

@@ -258,3 +258,32 @@ def test_session_names_are_printable_ascii_of_at_most_200_characters(nodeid):
 def test_long_session_names_that_share_a_start_stay_apart():
     start = "tests/test_api.py::test_get[" + "x" * 300
     assert session_name(start + "1]") != session_name(start + "2]")
+
+
+def test_a_server_whose_admin_endpoints_need_a_token_is_driven_with_it(project):
+    project.ini("docmock_docs = docs\n")
+    project.write("note.py", NOTE)
+    project.write("test_token.py", """\
+        import urllib.error
+        import urllib.request
+
+        import pytest
+        from note import AUTH
+
+        @pytest.mark.docmock(args="--admin-token t0ken --quiet")
+        def test_journal_and_reset_through_the_token(docmock_server):
+            assert docmock_server.client.get("/api/v1/BatchTask/42", headers=AUTH).status_code == 200
+            [entry] = docmock_server.requests()
+            assert entry["status"] == 200
+            docmock_server.reset()
+            assert docmock_server.requests() == []
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(docmock_server.url + "/__docmock/requests")
+            assert refused.value.code == 401
+
+        @pytest.mark.docmock(args="--credential 'Basic dGplMDpUamUw' --quiet")
+        def test_journal_through_the_api_credential(docmock_server):
+            assert docmock_server.client.get("/api/v1/BatchTask/42", headers=AUTH).status_code == 200
+            assert [e["status"] for e in docmock_server.requests()] == [200]
+        """)
+    project.run("-v").assert_outcomes(passed=2)

@@ -22,8 +22,45 @@
     return node;
   }
 
+  // The admin endpoints of a mock started with --admin-token or --credential answer 401 without a credential:
+  // ask for it once (one question however many calls are waiting), keep it for this tab, and send it with
+  // every admin call. Cancelled, the calls fail with the 401's detail and nothing asks again.
+  const ADMIN_CREDENTIAL = "docmock.admin";
+  let askingForCredential = null;
+  let credentialRefused = false;
+
+  function askForCredential() {
+    if (!askingForCredential) {
+      askingForCredential = Promise.resolve().then(() => {
+        const given = (window.prompt("This mock's admin endpoints need a credential: its --admin-token, or one "
+          + "of its --credential values (such as Basic dXNlcjpwYXNz).") || "").trim();
+        if (!given) { credentialRefused = true; return false; }
+        sessionStorage.setItem(ADMIN_CREDENTIAL, /\s/.test(given) ? given : "Bearer " + given);
+        return true;
+      }).finally(() => { askingForCredential = null; });
+    }
+    return askingForCredential;
+  }
+
+  function withCredential(url, options) {
+    const credential = sessionStorage.getItem(ADMIN_CREDENTIAL);
+    if (!url.startsWith(ADMIN) || !credential) return options;
+    return { ...(options || {}), headers: { ...((options || {}).headers || {}), Authorization: credential } };
+  }
+
   async function getJson(url, options) {
-    const response = await fetch(url, options);
+    const sent = sessionStorage.getItem(ADMIN_CREDENTIAL);
+    let response = await fetch(url, withCredential(url, options));
+    if (response.status === 401 && url.startsWith(ADMIN) && !credentialRefused) {
+      // Unless another call has been given a new one meanwhile, the credential sent is wrong (or the mock
+      // restarted with another token): ask.
+      let retry = sessionStorage.getItem(ADMIN_CREDENTIAL) !== sent;
+      if (!retry) {
+        sessionStorage.removeItem(ADMIN_CREDENTIAL);
+        retry = await askForCredential();
+      }
+      if (retry) response = await fetch(url, withCredential(url, options));
+    }
     if (!response.ok) {
       let detail = response.statusText;
       try { detail = (await response.json()).detail || detail; } catch (e) { /* not problem+json */ }
