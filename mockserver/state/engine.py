@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -244,9 +245,12 @@ class StateEngine:
             if run is not None and key in records:
                 records[key] = {**as_mapping(records[key]), **lifecycle.values(run, now)}
 
-    def view(self, session: str, entity: Entity, now: float) -> StoredView:
-        """A session's stored records of `entity` at `now`, to read a few at a time (a list's page)."""
-        return StoredView(self, session or DEFAULT_SESSION, entity, now)
+    @contextmanager
+    def view(self, session: str, entity: Entity, now: float) -> Iterator[StoredView]:
+        """A session's stored records of `entity` at `now`, to read a few at a time (a list's page), all from
+        one snapshot of the store."""
+        with self.store.one_snapshot():
+            yield StoredView(self, session or DEFAULT_SESSION, entity, now)
 
     def _session_time(self, session: str) -> str:
         """The session's clock as a server-set date (`Created`, `Updated`): the moment a lifecycle request is

@@ -231,6 +231,7 @@ class RedisStore(Store):
         self._down_until = 0.0  # while in the future, calls fail at once (Redis failed a moment ago)
         self._outage = ""
         self._guard = threading.Lock()
+        self._snapshot = threading.local()  # `one_snapshot`: what this thread read of each entity
         # Locks asked for when Redis stopped answering: the request may still arrive and take the lock for a
         # token nobody holds. Given back once Redis answers again, so the session is not held up for the lease.
         self._unanswered_locks: list[tuple[str, str]] = []
@@ -321,14 +322,36 @@ class RedisStore(Store):
         text = self.call(self.client.hget, _SessionKeys(session).records + entity, key)
         return None if text is None else _view(_stored(text))
 
+    @contextmanager
+    def one_snapshot(self) -> Iterator[None]:
+        """Each entity read inside is read whole, once (one HGETALL), and every read of it is answered from
+        that: a page's keys and its records come from one moment."""
+        if getattr(self._snapshot, "entries", None) is not None:
+            yield
+            return
+        self._snapshot.entries = {}
+        try:
+            yield
+        finally:
+            self._snapshot.entries = None
+
     def entries(self, session: str, entity: str) -> dict[str, Any]:
+        taken = getattr(self._snapshot, "entries", None)
+        if taken is not None and (session, entity) in taken:
+            return dict(taken[(session, entity)])
         stored = self.call(self.client.hgetall, _SessionKeys(session).records + entity)
-        return {k: _view(_stored(v)) for k, v in stored.items()}
+        found = {k: _view(_stored(v)) for k, v in stored.items()}
+        if taken is not None:
+            taken[(session, entity)] = found
+        return dict(found) if taken is not None else found
 
     def get_many(self, session: str, entity: str, keys: Iterable[str]) -> dict[str, Any]:
         keys = list(keys)
         if not keys:
             return {}
+        if getattr(self._snapshot, "entries", None) is not None:
+            stored = self.entries(session, entity)
+            return {key: stored[key] for key in keys if key in stored}
         texts = self.call(self.client.hmget, _SessionKeys(session).records + entity, keys)
         return {key: _view(_stored(text)) for key, text in zip(keys, texts) if text is not None}
 

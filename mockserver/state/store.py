@@ -118,6 +118,13 @@ class Store(ABC):
     def entries(self, session: str, entity: str) -> dict[str, Any]:
         """Every stored key of an entity in a session, with its record or DELETED."""
 
+    @contextmanager
+    def one_snapshot(self) -> Iterator[None]:
+        """Reads made inside, by this thread, see the store as it was at one moment: a list reads its keys,
+        then their records, and a write committed in between must not make a row appear twice or not at all.
+        The memory store applies a commit under the GIL between two reads of a list: nothing to do."""
+        yield
+
     def keys_in_order(self, session: str, entity: str, offset: int, limit: int) -> list[str]:
         """`limit` keys of an entity's records (not its tombstones) from the `offset`th, in key order: numbers
         first, by value, then text. A list's page is found from these without reading every record. This reads
@@ -371,18 +378,23 @@ _ORDER_COLUMNS = (("live", "1"), ("kind", "1"), ("num", "0"))
 
 
 def _add_order(conn: sqlite3.Connection) -> None:
-    """A state file written before records had their order columns gets them (each record's, from its key)."""
-    have = {row[1] for row in conn.execute("PRAGMA table_info(docmock_records)")}
-    if have.issuperset(name for name, _ in _ORDER_COLUMNS):
+    """A state file written before records had their order columns gets them (each record's, from its key).
+    Every process sharing the file must then run this version: an older one cannot write the new rows."""
+    def columns() -> set[str]:
+        return {row[1] for row in conn.execute("PRAGMA table_info(docmock_records)")}
+
+    if columns().issuperset(name for name, _ in _ORDER_COLUMNS):
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
+        have = columns()  # again, under the lock: another process opening the file may have added them meanwhile
         for name, default in _ORDER_COLUMNS:
             if name not in have:
                 conn.execute(f"ALTER TABLE docmock_records ADD COLUMN {name} INTEGER NOT NULL DEFAULT {default}")
-        rows = conn.execute("SELECT session, entity, key, body IS NOT NULL FROM docmock_records").fetchall()
-        conn.executemany("UPDATE docmock_records SET live=?, kind=?, num=? WHERE session=? AND entity=? AND key=?",
-                         [(live, *key_order(key)[:2], session, entity, key) for session, entity, key, live in rows])
+        if not have.issuperset(name for name, _ in _ORDER_COLUMNS):
+            rows = conn.execute("SELECT session, entity, key, body IS NOT NULL FROM docmock_records").fetchall()
+            conn.executemany("UPDATE docmock_records SET live=?, kind=?, num=? WHERE session=? AND entity=? AND key=?",
+                             [(live, *key_order(key)[:2], session, entity, key) for session, entity, key, live in rows])
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -473,7 +485,7 @@ class SqliteStore(Store):
         # without BEGIN and every write transaction is the explicit BEGIN IMMEDIATE of `transaction`.
         conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
         conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
-        conn.execute("PRAGMA journal_mode=WAL")
+        self._to_wal(conn)
         # Under WAL, synchronous=NORMAL fsyncs only at checkpoints, not at every commit: a commit survives a crash
         # of the process (what a mock server needs); only a power loss or OS crash may drop the last commits,
         # never corrupt the file. FULL would fsync the WAL on every write request.
@@ -483,6 +495,19 @@ class SqliteStore(Store):
         with self._guard:
             self._all.append(conn)
         return conn
+
+    def _to_wal(self, conn: sqlite3.Connection) -> None:
+        """WAL mode. Switching a file to it takes an exclusive lock that SQLite does not wait for (no busy
+        handler): processes opening one file that is not in WAL yet at the same moment try again."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def version(self) -> Hashable:
         # data_version changes when another connection (another thread's, another worker's) commits.
@@ -508,6 +533,18 @@ class SqliteStore(Store):
         rows = conn.execute("SELECT key, body FROM docmock_records WHERE session=? AND entity=?",
                             (session, entity)).fetchall()
         return {} if rows and self._expired(conn, session) else {k: _view(b) for k, b in rows}
+
+    @contextmanager
+    def one_snapshot(self) -> Iterator[None]:
+        conn = self._conn()
+        if conn.in_transaction:  # inside a write, or a snapshot already
+            yield
+            return
+        conn.execute("BEGIN")  # deferred: under WAL, the first read fixes the snapshot and takes no lock
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")  # nothing was written
 
     def keys_in_order(self, session: str, entity: str, offset: int, limit: int) -> list[str]:
         conn = self._conn()

@@ -419,3 +419,30 @@ def test_a_page_in_id_order_reads_only_the_records_on_it(corpus_spec, tmp_path) 
     assert sorted(r["PrimaryKey"] - 1_000_001 for r in body["value"] if r["PrimaryKey"] > 1_000_000) == sorted(
         n for n in range(3_000) if str(n).startswith("12"))
     assert not every and sum(batches) == 3_000 and max(batches) == SCAN_BATCH
+
+
+def test_a_page_is_read_from_one_snapshot_while_another_worker_writes(corpus_spec, tmp_path) -> None:
+    """A page reads which generated ids the session wrote, then its keys, then their records: a write committed
+    in between (by another worker) must not list a record twice, or not at all."""
+    from mockserver.state import SqliteStore
+
+    path = tmp_path / "state.db"
+    app = create_app(corpus_spec, state=f"sqlite:{path}", answer_cache_mb=0)
+    client = TestClient(app, headers=AUTH)
+    before = _rows(client, "/api/v1/Person", **{"$top": "3", "$select": "firstname"})
+    target = before[0]["PrimaryKey"]
+    other = SqliteStore(path)
+    store = app.state.store
+    keys_in_order = store.keys_in_order
+
+    def written_meanwhile(*args: object) -> list[str]:
+        with other.transaction("default") as tx:
+            tx.put("Person", str(target), {"PersonId": target, "Firstname": "Written meanwhile"})
+        return keys_in_order(*args)
+
+    store.keys_in_order = written_meanwhile
+    assert _rows(client, "/api/v1/Person", **{"$top": "3", "$select": "firstname"}) == before
+    store.keys_in_order = keys_in_order
+    after = _rows(client, "/api/v1/Person", **{"$top": "3", "$select": "firstname"})
+    assert after == [{**before[0], "firstname": "Written meanwhile"}, *before[1:]]
+    other.close()

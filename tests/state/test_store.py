@@ -145,6 +145,30 @@ def test_a_sqlite_file_from_before_the_key_order_gets_it(tmp_path):
     assert SqliteStore(path).keys_in_order("s", "E", 1, 10) == ["10", "x"]  # opened again: nothing to add
 
 
+def test_processes_opening_a_file_from_before_the_key_order_at_once_all_start(tmp_path):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE docmock_records (session TEXT NOT NULL, entity TEXT NOT NULL, key TEXT NOT NULL, body TEXT,
+            PRIMARY KEY (session, entity, key)) WITHOUT ROWID;
+        INSERT INTO docmock_records VALUES ('s', 'E', '10', '{"k": 10}'), ('s', 'E', '2', '{"k": 2}');""")
+    conn.commit()
+    conn.close()
+    opener = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(REPO)!r})
+        from mockserver.state import SqliteStore
+        while time.time() < float(sys.argv[1]):
+            pass
+        print(SqliteStore({str(path)!r}).keys_in_order("s", "E", 0, 10))
+        """)
+    start = str(time.time() + 2)
+    processes = [subprocess.Popen([sys.executable, "-c", opener, start], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [p.communicate(timeout=60) for p in processes]
+    assert [out.strip() for out, _ in results] == ["['2', '10']"] * 3, [err for _, err in results]
+
+
 def test_sessions_expire_after_their_last_write(make_store):
     store = make_store(session_ttl=2.0)
     with store.transaction("old") as tx:
