@@ -40,16 +40,27 @@ def _foreign_origin(headers: Mapping[str, str]) -> str | None:
     return None if own and urlsplit(origin).netloc.lower() == own else origin
 
 
-def admin_credentials(credentials: Iterable[str], admin_token: str | None) -> frozenset[str]:
-    """The Authorization values the admin endpoints accept: `Bearer TOKEN` for --admin-token, and each of the
-    API's --credential values; none (open to whoever reaches the port) when neither is set."""
-    return frozenset([*credentials, *([f"Bearer {admin_token}"] if admin_token else [])])
+def admin_credentials(credentials: Iterable[str], admin_token: str | None) -> frozenset[bytes]:
+    """The Authorization values the admin endpoints accept (`_normal`): `Bearer TOKEN` for --admin-token, and
+    each of the API's --credential values, a bare one (an API key) also as a Bearer token; none (open to
+    whoever reaches the port) when neither is set."""
+    values = [*credentials, *(f"Bearer {c}" for c in credentials if c.strip() and len(c.split()) == 1)]
+    if admin_token:
+        values.append(f"Bearer {admin_token}")
+    return frozenset(_normal(v.encode("utf-8")) for v in values)
 
 
-def _authorized(headers: Mapping[str, str], accepted: frozenset[str]) -> bool:
-    given = headers.get("authorization", "").strip().encode()
+def _normal(value: bytes) -> bytes:
+    """An Authorization value as compared: its scheme in lower case (schemes have no case), the rest exact."""
+    scheme, space, rest = value.strip().partition(b" ")
+    return scheme.lower() + space + rest.strip() if space else value.strip()
+
+
+def _authorized(headers: Mapping[str, str], accepted: frozenset[bytes]) -> bool:
+    # Headers arrive as Latin-1 text: back to the bytes the client sent (a UTF-8 token stays UTF-8).
+    given = _normal(headers.get("authorization", "").encode("latin-1", "replace"))
     # Compared in constant time: how long a refusal takes must not tell how much of a token was right.
-    return any(hmac.compare_digest(given, value.encode()) for value in accepted)
+    return any(hmac.compare_digest(given, value) for value in accepted)
 
 
 class Admin:
@@ -58,7 +69,7 @@ class Admin:
 
     def __init__(self, state: StateEngine | None, journal: Journal | None,
                  on_reset: Callable[[str | None], None] | None = None,
-                 report: Callable[[], dict[str, Any]] | None = None, accepted: frozenset[str] = frozenset()) -> None:
+                 report: Callable[[], dict[str, Any]] | None = None, accepted: frozenset[bytes] = frozenset()) -> None:
         self.state = state
         self.journal = journal
         self.on_reset = on_reset

@@ -207,6 +207,15 @@ def test_admin_endpoints_need_the_admin_token_or_an_api_credential(make_client: 
     assert c.get("/__docmock/sessions").status_code == 401
     assert c.get("/__docmock/state", headers={"Authorization": "Bearer s3cret"}).json()["sessions"]
     assert c.get("/__docmock/state", headers={"Authorization": "Basic dGplMDpUamUw"}).status_code == 200
+    assert c.get("/__docmock/state", headers={"Authorization": "bearer  s3cret "}).status_code == 200  # any case
+    # An API key given as --credential works as it is or as a Bearer token (what the console sends for a word).
+    keyed = make_client(seeds_fixture, state="memory", credentials=["k3y"])
+    assert keyed.get("/__docmock/state", headers={"Authorization": "k3y"}).status_code == 200
+    assert keyed.get("/__docmock/state", headers={"Authorization": "Bearer k3y"}).status_code == 200
+    assert keyed.get("/__docmock/state", headers={"Authorization": "Bearer k3"}).status_code == 401
+    # A token beyond ASCII, sent as UTF-8 (as curl sends what was typed), matches.
+    utf8 = make_client(seeds_fixture, state="memory", admin_token="tökén")
+    assert utf8.get("/__docmock/state", headers={"Authorization": "Bearer tökén".encode()}).status_code == 200
     # The same origin's console sends it too; another site's page is refused before its credential is looked at.
     assert c.post("/__docmock/reset", headers={"Authorization": "Bearer s3cret", "Origin": "http://evil"}).status_code == 403
     assert c.post("/__docmock/reset", headers={"Authorization": "Bearer s3cret"}).status_code == 204

@@ -201,10 +201,10 @@ def test_serving_beyond_this_machine_says_who_can_reach_it(captured: dict[str, A
 def test_the_admin_token_comes_from_its_option_or_the_environment(captured: dict[str, Any], monkeypatch: Any) -> None:
     spec = str(HERE / "fixtures" / "seeds-3.1.yaml")
     assert CliRunner().invoke(serve, ["--spec", spec, "--admin-token", "t0ken"]).exit_code == 0
-    assert captured["app"].config.admin_token == "t0ken" and captured["app"].admin.accepted == {"Bearer t0ken"}
+    assert captured["app"].config.admin_token == "t0ken" and captured["app"].admin.accepted == {b"bearer t0ken"}
     monkeypatch.setenv("DOCMOCK_ADMIN_TOKEN", "from-env")
     assert CliRunner().invoke(serve, ["--spec", spec, "--credential", "Basic dGplMDpUamUw"]).exit_code == 0
-    assert captured["app"].admin.accepted == {"Bearer from-env", "Basic dGplMDpUamUw"}
+    assert captured["app"].admin.accepted == {b"bearer from-env", b"basic dGplMDpUamUw"}
     wide = CliRunner().invoke(serve, ["--spec", spec, "--host", "0.0.0.0"])
     assert "the /__docmock/ endpoints need its credentials" in wide.output
     monkeypatch.delenv("DOCMOCK_ADMIN_TOKEN")
