@@ -7,11 +7,13 @@ A connection is in one of three phases, each with its own deadline (seconds, fro
   (uvicorn's keep-alive timer, which uvicorn arms only after an answer; here also when the connection opens);
 - a request head arriving, from its first byte: after `header_timeout`, a 408 problem and close;
 - a request body arriving, from the head: after `body_timeout`, the app sees the client gone, the client gets a
-  408 problem if nothing was answered yet, and the connection closes.
+  408 problem if nothing was answered yet, and the connection closes;
+- an answer the client does not read: once the kernel's and the transport's buffers are full, the client has
+  `body_timeout` to take some of it, or the connection is dropped.
 
 Above `max_connections` a new connection closes the longest-waiting ones that have no request in flight (a
-trickled head counts as waiting), as nginx drains keep-alive connections; when every one is busy with a request,
-the new one is answered 503 and closed.
+trickled head counts as waiting) and have waited at least EVICTABLE_AFTER, as nginx drains keep-alive
+connections; when none can go, the new one is answered 503 and closed.
 """
 from __future__ import annotations
 
@@ -50,12 +52,16 @@ ACCEPT_BATCH = 2048
 BATCHES_IN_FLIGHT = 4
 MIN_ACCEPT_BATCH = 64
 REPEAT_SECONDS = 10.0  # the once-per-interval warnings below
+# Above the cap, a connection waiting for less than this is not closed for a newer one: in a burst it may have
+# sent a whole request not read yet, and would get no answer at all; the newer one gets a 503 instead.
+EVICTABLE_AFTER = 1.0
 
 logger = logging.getLogger("docmock.mockserver")
 
 refused = OncePerInterval(REPEAT_SECONDS)
 head_timeouts = OncePerInterval(REPEAT_SECONDS)
 body_timeouts = OncePerInterval(REPEAT_SECONDS)
+slow_readers = OncePerInterval(REPEAT_SECONDS)
 out_of_descriptors = OncePerInterval(REPEAT_SECONDS)
 
 
@@ -66,7 +72,7 @@ class _Connections:
     __slots__ = ("waiting", "closing")
 
     def __init__(self) -> None:
-        self.waiting: OrderedDict[GuardedH11Protocol, None] = OrderedDict()
+        self.waiting: OrderedDict[GuardedH11Protocol, float] = OrderedDict()  # -> since when (loop time)
         self.closing = 0
 
 
@@ -95,6 +101,7 @@ class GuardedH11Protocol(H11Protocol):
         self._head_timer: asyncio.TimerHandle | None = None
         self._body_timer: asyncio.TimerHandle | None = None
         self._linger_timer: asyncio.TimerHandle | None = None
+        self._write_timer: asyncio.TimerHandle | None = None
         self._closing = False    # counted in `_all.closing`
         self._lingering = False  # the last answer is written: what arrives is dropped
 
@@ -104,8 +111,12 @@ class GuardedH11Protocol(H11Protocol):
         super().connection_made(transport)
         everyone = self._all
         cap = self.settings.max_connections
+        settled = self.loop.time() - EVICTABLE_AFTER
         while len(self.connections) - everyone.closing > cap and everyone.waiting:
-            oldest, _ = everyone.waiting.popitem(last=False)
+            oldest, since = next(iter(everyone.waiting.items()))
+            if since > settled:  # may hold a request not read yet (a burst): the newcomer gets the 503 instead
+                break
+            everyone.waiting.popitem(last=False)
             oldest._close()
         if len(self.connections) - everyone.closing > cap:
             refused.warn(f"{cap} connections are busy with a request (--max-connections {cap}): new connections "
@@ -115,7 +126,7 @@ class GuardedH11Protocol(H11Protocol):
                               title="Too many connections", type_uri="urn:docmock:problem:too-many-connections")
             self._answer_and_close(self._raw_answer(problem))
             return
-        everyone.waiting[self] = None
+        everyone.waiting[self] = self.loop.time()
         # uvicorn arms this only after an answer: a connection that never sends a byte would stay forever.
         self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
 
@@ -161,7 +172,7 @@ class GuardedH11Protocol(H11Protocol):
 
     def _cancel_timers(self) -> None:
         self._unset_keepalive_if_required()
-        for name in ("_head_timer", "_body_timer"):
+        for name in ("_head_timer", "_body_timer", "_write_timer"):
             timer = getattr(self, name)
             if timer is not None:
                 timer.cancel()
@@ -204,7 +215,8 @@ class GuardedH11Protocol(H11Protocol):
 
     def on_response_complete(self) -> None:
         if not self.transport.is_closing() and not self._closing:
-            self._all.waiting[self] = None  # before uvicorn handles a pipelined request, which takes it out again
+            # Before uvicorn handles a pipelined request, which takes it out again.
+            self._all.waiting[self] = self.loop.time()
         super().on_response_complete()
 
     def handle_websocket_upgrade(self, event: h11.Request) -> None:
@@ -243,6 +255,29 @@ class GuardedH11Protocol(H11Protocol):
         else:  # an answer was begun or sent already: there is nothing better to say
             self._mark_closing()
             self.transport.abort()
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        # A client that stops reading its answer keeps a request in flight, out of the cap's reach, for ever: it
+        # has --body-timeout to take what is written, as a body has to arrive.
+        if self._write_timer is None and not self._closing:
+            self._write_timer = self.loop.call_later(self.settings.body_timeout, self._write_timed_out)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+
+    def _write_timed_out(self) -> None:
+        self._write_timer = None
+        if self.transport.is_closing():
+            return
+        seconds = self.settings.body_timeout
+        slow_readers.warn(f"closed a connection whose client read nothing of its answer for {seconds:g}s "
+                          "(--body-timeout)")
+        self._mark_closing()
+        self.transport.abort()  # uvicorn's connection_lost tells the app the client is gone
 
     # -- answers written by the protocol ----------------------------------------------------------------
 

@@ -191,7 +191,7 @@ def test_above_the_cap_the_longest_waiting_connections_are_closed_for_new_client
         trickling = connect(base)           # a head that is not whole counts as waiting too
         trickling.sendall(b"GET /api/v1/BatchTask/42 HTTP/1.1\r\n")
         idle = connect(base)
-        time.sleep(0.5)
+        time.sleep(connections.EVICTABLE_AFTER + 0.5)  # a connection newer than that is not closed for another
         assert all(is_open(s) for s in (answered, trickling, idle))
         with connect(base) as newcomer:     # the fourth: the longest waiting goes
             assert exchange(newcomer) == 200
@@ -206,6 +206,53 @@ def test_above_the_cap_the_longest_waiting_connections_are_closed_for_new_client
     finally:
         output = stop(process)
     assert "Traceback" not in output
+
+
+@needs_docmock
+def test_in_a_burst_beyond_the_cap_the_newcomers_get_503_and_no_request_is_dropped_unanswered() -> None:
+    process, base = start_docmock("--spec", str(SPEC), "--max-connections", "5", "--idle-timeout", "60")
+    try:
+        burst = [connect(base) for _ in range(20)]  # each sends a whole request at once, as a client would
+        for sock in burst:
+            sock.sendall(GET.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n"))
+        statuses = []
+        for sock in burst:
+            _, received = until_closed(sock, SLACK)
+            statuses.append(answer(received)[0] if received else None)
+            sock.close()
+    finally:
+        output = stop(process)
+    assert None not in statuses, statuses  # every request got an answer: none was closed unanswered
+    assert set(statuses) <= {200, 503} and statuses.count(200) >= 5, statuses
+    assert "Traceback" not in output
+
+
+@needs_docmock
+def test_a_client_that_never_reads_its_answers_is_closed_after_the_body_timeout() -> None:
+    process, base = start_docmock("--spec", str(SPEC), "--max-connections", "2", "--body-timeout", "2",
+                                  "--idle-timeout", "60")
+    try:
+        spec = b"GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n"
+        readers = [connect(base) for _ in range(2)]
+        for sock in readers:  # 1,000 answers of 8 KB, pipelined, never read: more than the kernel buffers hold
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(spec * 1000)
+        time.sleep(1.0)
+        with connect(base) as blocked:  # both connections are busy writing: no room
+            blocked.sendall(GET)
+            _, received = until_closed(blocked, SLACK)
+            assert answer(received)[0] == 503
+        started = time.monotonic()
+        for sock in readers:
+            while is_open(sock, wait=0.1) and time.monotonic() - started < 2 + SLACK:
+                time.sleep(0.2)
+        with connect(base) as later:
+            assert exchange(later) == 200
+        for sock in readers:
+            sock.close()
+    finally:
+        output = stop(process)
+    assert "read nothing of its answer for 2s (--body-timeout)" in output and "Traceback" not in output
 
 
 @needs_docmock
