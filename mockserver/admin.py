@@ -84,7 +84,8 @@ class Admin:
         if self.accepted and not _authorized(headers, self.accepted):
             return problem_reply(Problem(
                 401, "the admin endpoints need credentials: an Authorization header with the --admin-token as a "
-                     "Bearer token, or one of the --credential values", headers=(("WWW-Authenticate", ADMIN_CHALLENGE),)))
+                     "Bearer token, or one of the --credential values",
+                headers=(("WWW-Authenticate", ADMIN_CHALLENGE),)))
         name = path[len(ADMIN_PREFIX):]
         allowed = _ENDPOINTS.get(name)
         if allowed is None:

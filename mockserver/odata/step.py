@@ -3,7 +3,6 @@ before `Accept`) and answers the page from the list's rows and the session's sto
 from __future__ import annotations
 
 import contextlib
-
 import functools
 import os
 import time
@@ -130,8 +129,9 @@ class ODataList:
         salt = os.urandom(8).hex() if ctx.prefs.dynamic else ""  # `Prefer: dynamic=true`: fresh rows
         base = base_url(ctx.scope.get("scheme", "http"), ctx.headers.get("host"))
         raw_query = (ctx.scope.get("query_string") or b"").decode("latin-1")
-        with self.engine.view(session, self.action.entity, now) if self.engine is not None and \
-                self.action is not None else contextlib.nullcontext() as view:
+        stored = self.engine.view(session, self.action.entity, now) \
+            if self.engine is not None and self.action is not None else contextlib.nullcontext()
+        with stored as view:  # the session's records of the list's entity, read from one snapshot
             if view is not None and self.archive.in_id_order(query, ctx.path_params):
                 chosen, more = self.archive.first_page(query, ctx.path_params, view, today, salt)
                 ctx.value = self.archive.envelope(query, chosen, more, base, ctx.path, raw_query)

@@ -373,7 +373,8 @@ CREATE TABLE IF NOT EXISTS docmock_sessions (
 _SESSION_TABLES = ("docmock_records", "docmock_counters", "docmock_sessions")
 # A list's page reads its keys from this index, in key order (`kind, num, key` are key_order(key); `live` is 0
 # for a tombstone), and never the records before it: it holds every column the query reads.
-_ORDER_INDEX = "CREATE INDEX IF NOT EXISTS docmock_records_in_order ON docmock_records (session, entity, live, kind, num, key);"
+_ORDER_INDEX = ("CREATE INDEX IF NOT EXISTS docmock_records_in_order "
+                "ON docmock_records (session, entity, live, kind, num, key);")
 _ORDER_COLUMNS = (("live", "1"), ("kind", "1"), ("num", "0"))
 
 

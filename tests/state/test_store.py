@@ -128,16 +128,21 @@ def test_sqlite_finds_a_page_from_its_index_alone(tmp_path):
     store.close()
 
 
-def test_a_sqlite_file_from_before_the_key_order_gets_it(tmp_path):
-    path = tmp_path / "old.db"
+def file_from_before_the_key_order(path: Path, rows: str) -> Path:
+    """A state file as docmock wrote it before records kept their key's order, holding `rows` (SQL values)."""
     conn = sqlite3.connect(path)
-    conn.executescript("""
+    conn.executescript(f"""
         CREATE TABLE docmock_records (session TEXT NOT NULL, entity TEXT NOT NULL, key TEXT NOT NULL, body TEXT,
             PRIMARY KEY (session, entity, key)) WITHOUT ROWID;
-        INSERT INTO docmock_records VALUES ('s', 'E', '10', '{"k": 10}'), ('s', 'E', '9', NULL),
-            ('s', 'E', 'x', '{"k": "x"}'), ('s', 'E', '2', '{"k": 2}');""")
+        INSERT INTO docmock_records VALUES {rows};""")
     conn.commit()
     conn.close()
+    return path
+
+
+def test_a_sqlite_file_from_before_the_key_order_gets_it(tmp_path):
+    path = file_from_before_the_key_order(tmp_path / "old.db", """('s', 'E', '10', '{"k": 10}'), ('s', 'E', '9', NULL),
+        ('s', 'E', 'x', '{"k": "x"}'), ('s', 'E', '2', '{"k": 2}')""")
     store = SqliteStore(path)
     assert store.keys_in_order("s", "E", 0, 10) == ["2", "10", "x"]
     assert store.get("s", "E", "9") is DELETED and store.get("s", "E", "10") == {"k": 10}
@@ -146,14 +151,8 @@ def test_a_sqlite_file_from_before_the_key_order_gets_it(tmp_path):
 
 
 def test_processes_opening_a_file_from_before_the_key_order_at_once_all_start(tmp_path):
-    path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    conn.executescript("""
-        CREATE TABLE docmock_records (session TEXT NOT NULL, entity TEXT NOT NULL, key TEXT NOT NULL, body TEXT,
-            PRIMARY KEY (session, entity, key)) WITHOUT ROWID;
-        INSERT INTO docmock_records VALUES ('s', 'E', '10', '{"k": 10}'), ('s', 'E', '2', '{"k": 2}');""")
-    conn.commit()
-    conn.close()
+    path = file_from_before_the_key_order(tmp_path / "old.db",
+                                          """('s', 'E', '10', '{"k": 10}'), ('s', 'E', '2', '{"k": 2}')""")
     opener = textwrap.dedent(f"""
         import sys, time
         sys.path.insert(0, {str(REPO)!r})
