@@ -59,6 +59,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import multiprocessing as mp
 import os
 import random
@@ -578,8 +579,9 @@ def report(target: Target, records: int, big: dict[str, Any], base: dict[str, An
           f"0 5xx: {_met(not s['5xx'], s['5xx'])}; "
           f"0 lost writes: {_met(not big['lost writes'], big['lost writes'])}; "
           f"p99 <= {TARGET_P99_MS:g} ms: {'met' if s['p99'] <= TARGET_P99_MS else 'MISS'} ({s['p99']:.1f} ms); "
-          f"RSS growth <= {TARGET_GROWTH_MB:g} MB: {'met' if growth <= TARGET_GROWTH_MB else 'MISS'} "
-          f"({growth:+.1f} MB)")
+          f"RSS growth <= {TARGET_GROWTH_MB:g} MB: "
+          + (f"not measured (the soak is not longer than the {options.warmup:g} s warm-up)" if math.isnan(growth)
+             else f"{'met' if growth <= TARGET_GROWTH_MB else 'MISS'} ({growth:+.1f} MB)"))
     if failed:
         for r in (big, base):
             if r is not None:
@@ -603,6 +605,9 @@ def main() -> None:
     parser.add_argument("--rest-lists", action="store_true",
                         help="docs_src: add the unpaged list GET /api/v1/BatchTask/{state} to the mix (2 of 20)")
     options = parser.parse_args()
+    if options.seconds <= options.warmup:
+        parser.error(f"--seconds {options.seconds:g} leaves nothing after the {options.warmup:g} s warm-up: "
+                     "give more seconds or a shorter --warmup")
     print(f"{os.cpu_count()} cores; {options.clients} clients"
           + (f" at {options.rate:g} req/s together" if options.rate else ", back to back")
           + f", {options.seconds:g} s per soak, "
