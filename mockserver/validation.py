@@ -5,6 +5,7 @@ import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -37,6 +38,26 @@ def _int32(value: object) -> bool:
 @FORMAT_CHECKER.checks("int64")
 def _int64(value: object) -> bool:
     return not isinstance(value, int) or isinstance(value, bool) or -(2**63) <= value <= 2**63 - 1
+
+
+# RFC 3339 needs an offset; the real server (ASP.NET) takes a date-time without one as local time, and clients
+# send them (`2024-05-01T12:00:00`, `2024-05-01T12:00`). A mock accepts what the real server accepts.
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:[Zz]|[+-]\d{2}:\d{2})?")
+
+
+@FORMAT_CHECKER.checks("date-time", raises=ValueError)
+def _date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _DATE_TIME.fullmatch(value):
+        return False
+    # The digits must make a real moment (no 25th hour, no 31st of June); fromisoformat reads up to microseconds.
+    head, dot, fraction = value.partition(".")
+    if dot:
+        digits = re.match(r"\d+", fraction).group()  # type: ignore[union-attr]
+        value = head + "." + digits[:6].ljust(6, "0") + fraction[len(digits):]
+    datetime.fromisoformat(value.replace("z", "Z").replace("t", "T"))
+    return True
 
 
 class SchemaCompiler:
@@ -205,6 +226,9 @@ class RequestValidator:
                 raw = [path_params[p.name]] if p.name in path_params else None
             elif p.location == "query":
                 raw = query.get(p.name)
+                if raw is None:  # ASP.NET binds query names without regard to case: `blobEntityId` is `BlobEntityId`
+                    folded = p.name.casefold()
+                    raw = next((v for k, v in query.items() if k.casefold() == folded), None)
             elif p.location == "header":
                 h = headers.get(p.name.lower())
                 raw = None if h is None else [h]
