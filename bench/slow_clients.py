@@ -35,6 +35,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from serve import _await_200, _free_port, _stop  # noqa: E402  (bench/serve.py: servers, ports)
@@ -234,16 +235,8 @@ def part_beside_idle(idle: int, requests: int) -> None:
                         sock.close()
             finally:
                 _stop(server)
-            log.seek(0)
-            output = log.read()
-            logs.append(f"{label}: {len(output):,} bytes of log, {output.count(b'Traceback')} tracebacks")
-    print()
-    print(f"Part 2: a normal client, {requests} sequential GETs of /api/v1/BatchTask/42 (ms)")
-    print(f"{'target':<34} {'keep-alive p50    p99    max':>27} {'new conn p50    p99    max':>27} "
-          f"{'idle not closed':>16}")
-    for name, kept_stats, fresh_stats, still in rows:
-        print(f"{name:<34} {kept_stats:>27} {fresh_stats:>27} {still:>16}")
-    print("server log: " + "; ".join(logs))
+            logs.append(_log_summary(label, log))
+    _print_rows(f"Part 2: a normal client, {requests} sequential GETs of /api/v1/BatchTask/42 (ms)", rows, logs)
 
 
 def part_near_the_limit(idle: int, requests: int, files: int = 1024) -> None:
@@ -273,11 +266,20 @@ def part_near_the_limit(idle: int, requests: int, files: int = 1024) -> None:
                         sock.close()
             finally:
                 _stop(server)
-            log.seek(0)
-            output = log.read()
-            logs.append(f"{name}: {len(output):,} bytes of log, {output.count(b'Traceback'):,} tracebacks")
+            logs.append(_log_summary(name, log))
+    _print_rows(f"Part 3: the same beside {idle:,} idle connections, both servers under ulimit -n {files} "
+                "(soft and hard)", rows, logs)
+
+
+def _log_summary(name: str, log: IO[bytes]) -> str:
+    log.seek(0)
+    output = log.read()
+    return f"{name}: {len(output):,} bytes of log, {output.count(b'Traceback'):,} tracebacks"
+
+
+def _print_rows(title: str, rows: list[tuple[str, str, str, str]], logs: list[str]) -> None:
     print()
-    print(f"Part 3: the same beside {idle:,} idle connections, both servers under ulimit -n {files} (soft and hard)")
+    print(title)
     print(f"{'target':<34} {'keep-alive p50    p99    max':>27} {'new conn p50    p99    max':>27} "
           f"{'idle not closed':>16}")
     for name, kept_stats, fresh_stats, still in rows:

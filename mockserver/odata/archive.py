@@ -381,15 +381,18 @@ class ArchiveList:
         rows (a few dozen) merge in id order with the stored keys from the page on; only the records on the
         page are read, so a page costs about the same with ten stored records or a million."""
         needed, generated = self._generated_for(query, None, path_params, today, salt)
-        held = stored.held([str(row[PRIMARY_KEY]) for row in generated])
-        rows = [(_primary_order(row), row) for row in generated if str(row[PRIMARY_KEY]) not in held]
+        rows = [(_primary_order(row), row) for row in _not_held(generated, stored)]
         end = query.skip + query.page_size + 1  # one row past the page: is there another page?
         # Every generated row may come before the page, so the stored keys before `offset` are surely before it.
         offset = max(0, query.skip - len(rows))
         keys = [(key_order(key), key) for key in stored.keys_in_order(offset, end - offset)]
         # The generated rows before the first key read sit among the keys skipped: `before` of them.
-        before = bisect.bisect_left([order for order, _ in rows], keys[0][0]) if offset and keys else \
-            len(rows) if offset else 0
+        if not offset:
+            before = 0
+        elif keys:
+            before = bisect.bisect_left([order for order, _ in rows], keys[0][0])
+        else:
+            before = len(rows)
         merged = heapq.merge(rows[before:], keys, key=lambda entry: entry[0])
         window = [item for _, item in itertools.islice(merged, query.skip - offset - before, end - offset - before)]
         more = len(window) > query.page_size
@@ -400,8 +403,7 @@ class ArchiveList:
             if not isinstance(item, str):
                 page.append(item)
             elif item in records:  # else deleted since its key was read
-                record = records[item]
-                page.append(self._stored_row(ident_of(item), needed, record if isinstance(record, Mapping) else None))
+                page.append(self._stored_row(item, needed, records[item]))
         return page, more
 
     def rows(self, query: ODataQuery, path_params: Mapping[str, str], stored: StoredRecords | None, today: date,
@@ -413,10 +415,9 @@ class ArchiveList:
         needed, generated = self._generated_for(query, expr, path_params, today, salt)
         if stored is None:
             return self._ordered(list(generated), query)
-        held = stored.held([str(row[PRIMARY_KEY]) for row in generated])
-        out = [row for row in generated if str(row[PRIMARY_KEY]) not in held]
+        out = _not_held(generated, stored)
         for key, record in stored.scan():
-            row = self._stored_row(ident_of(key), needed, record if isinstance(record, Mapping) else None)
+            row = self._stored_row(key, needed, record)
             if expr is None or matches(expr, row, today):
                 out.append(row)
         out.sort(key=_primary_order)
@@ -449,11 +450,13 @@ class ArchiveList:
             out.append(row)
         return tuple(out)
 
-    def _stored_row(self, ident: Any, needed: tuple[str, ...], record: Record | None) -> dict[str, Any]:
-        """A stored record's row. A record kept as its text has its row remembered by that text: reading a
-        14 KB record costs more than the rest of a page."""
+    def _stored_row(self, key: str, needed: tuple[str, ...], record: Any) -> dict[str, Any]:
+        """The row of the record stored under `key` (a record that is not an object shows no values of its
+        own). A record kept as its text has its row remembered by that text: reading a 14 KB record costs more
+        than the rest of a page."""
+        ident = ident_of(key)
         if type(record) is not JsonRecord:
-            return self.row(ident, needed, record)
+            return self.row(ident, needed, record if isinstance(record, Mapping) else None)
         key = (record.text, ident, needed)
         with self._text_rows_lock:  # SQLite-backed requests may run in threads
             row = self._text_rows.get(key)
@@ -541,6 +544,13 @@ def _whole(value: Any) -> int | None:
     if isinstance(value, str) and 0 < len(value.strip()) <= 18 and value.strip().lstrip("-").isdigit():
         return int(value)
     return None
+
+
+def _not_held(generated: Iterable[dict[str, Any]], stored: StoredRecords) -> list[dict[str, Any]]:
+    """The generated rows whose ids the session neither wrote nor deleted: the others give way to the store."""
+    generated = list(generated)
+    held = stored.held([str(row[PRIMARY_KEY]) for row in generated])
+    return [row for row in generated if str(row[PRIMARY_KEY]) not in held]
 
 
 def ident_of(key: str) -> Any:

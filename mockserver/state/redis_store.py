@@ -337,13 +337,15 @@ class RedisStore(Store):
 
     def entries(self, session: str, entity: str) -> dict[str, Any]:
         taken = getattr(self._snapshot, "entries", None)
-        if taken is not None and (session, entity) in taken:
-            return dict(taken[(session, entity)])
+        if taken is None:
+            return self._read_entries(session, entity)
+        if (session, entity) not in taken:
+            taken[(session, entity)] = self._read_entries(session, entity)
+        return dict(taken[(session, entity)])  # a copy: the caller may change it
+
+    def _read_entries(self, session: str, entity: str) -> dict[str, Any]:
         stored = self.call(self.client.hgetall, _SessionKeys(session).records + entity)
-        found = {k: _view(_stored(v)) for k, v in stored.items()}
-        if taken is not None:
-            taken[(session, entity)] = found
-        return dict(found) if taken is not None else found
+        return {k: _view(_stored(v)) for k, v in stored.items()}
 
     def get_many(self, session: str, entity: str, keys: Iterable[str]) -> dict[str, Any]:
         keys = list(keys)

@@ -18,7 +18,6 @@ own key expiry.
 from __future__ import annotations
 
 import bisect
-import heapq
 import itertools
 import json
 import math
@@ -129,8 +128,8 @@ class Store(ABC):
         """`limit` keys of an entity's records (not its tombstones) from the `offset`th, in key order: numbers
         first, by value, then text. A list's page is found from these without reading every record. This reads
         them all; the memory and sqlite stores keep the keys in order instead."""
-        live = (k for k, v in self.entries(session, entity).items() if v is not DELETED)
-        return heapq.nsmallest(max(offset, 0) + max(limit, 0), live, key=key_order)[max(offset, 0):]
+        keys = (key for batch in self.scan(session, entity) for key, _ in batch)
+        return list(itertools.islice(keys, max(offset, 0), max(offset, 0) + max(limit, 0)))
 
     def scan(self, session: str, entity: str, batch: int = SCAN_BATCH) -> Iterator[list[tuple[str, Any]]]:
         """Every record of an entity (not its tombstones) in key order, `batch` at a time: a filtered list keeps
@@ -257,8 +256,8 @@ class MemoryStore(Store):
         self._version = 0
         self.session_ttl = check_session_ttl(session_ttl)
         self._written: dict[str, float] = {}  # session -> time of its last write, kept when sessions expire
-        # (session, entity) -> its keys as (key_order(key), key), sorted: a list's first page reads a few of them
-        self._order: dict[tuple[str, str], list[tuple[tuple[int, int, str], str]]] = {}
+        # (session, entity) -> key_order of each of its keys, sorted: a list's first page reads a few of them
+        self._order: dict[tuple[str, str], list[tuple[int, int, str]]] = {}
 
     def version(self) -> Hashable:
         return self._versioned(self._version)
@@ -286,7 +285,7 @@ class MemoryStore(Store):
             return []
         with self._lock:  # a writer may be inserting into the order
             order = list(self._order.get((session, entity), ()))
-        live = (key for _, key in order if records.get(key) is not None)  # not a tombstone
+        live = (key for _, _, key in order if records.get(key) is not None)  # not a tombstone
         return list(itertools.islice(live, max(offset, 0), max(offset, 0) + max(limit, 0)))
 
     def get_many(self, session: str, entity: str, keys: Iterable[str]) -> dict[str, Any]:
@@ -317,7 +316,7 @@ class MemoryStore(Store):
             for (entity, key), raw in tx.writes.items():
                 records = bucket.setdefault(entity, {})
                 if key not in records:
-                    bisect.insort(self._order.setdefault((session, entity), []), (key_order(key), key))
+                    bisect.insort(self._order.setdefault((session, entity), []), key_order(key))
                 records[key] = raw
             for entity, n in tx.counters.items():
                 self._counters[(session, entity)] = n
