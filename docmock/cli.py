@@ -62,6 +62,7 @@ def generate(paths: tuple[Path, ...], output: str, fmt: str | None, strict: bool
     # Imported here, not at the top: the worker processes that read pages start by importing this module.
     from generator.cache import default_cache_dir
     from generator.incremental import generate as generate_document
+    from generator.prose_shapes import rule_counts
 
     inputs = list(paths) or [Path("docs_src")]
     started = time.perf_counter()
@@ -90,8 +91,11 @@ def generate(paths: tuple[Path, ...], output: str, fmt: str | None, strict: bool
     if not quiet:
         elapsed = time.perf_counter() - started
         how = " (only the changed pages' operations redone)" if result.incremental else ""
+        fired = rule_counts(result.diagnostics)
+        rules = "; shapes from prose: " + ", ".join(f"{rule} {n}" for rule, n in sorted(fired.items())) \
+            if fired else ""
         click.echo(f"{result.operations} operations, {result.schemas} schemas from {result.pages} pages "
-                   f"({result.merged} merged) in {elapsed:.2f}s{how}; {problems} problem(s)"
+                   f"({result.merged} merged) in {elapsed:.2f}s{how}; {problems} problem(s){rules}"
                    + ("" if output == "-" else f"; wrote {output}"), err=True)
     if strict and problems:
         sys.exit(EXIT_STRICT)

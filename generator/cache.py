@@ -21,7 +21,7 @@ from typing import Any
 # with this one, which decides how entries are stored.
 _PARSER_MODULES = ("reading.py", "elements.py", "markdown_page.py", "table_rule.py", "block_state.py", "text_page.py",
                    "extract.py", "errors.py", "cache.py", "infer.py", "schemas.py", "registry.py", "model.py",
-                   "text.py", "records.py", "collector.py")
+                   "text.py", "records.py", "collector.py", "prose_shapes.py")
 
 
 def _parser_fingerprint() -> bytes:

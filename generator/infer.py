@@ -16,6 +16,8 @@ from .errors import Diagnostic, DiagnosticSink
 from .extract import BodyDoc, EndpointDoc, ResponseDoc, Sample
 from .model import (ANY, BINARY, Content, Example, Operation, Parameter, Property, RequestBody, Response, Schema,
                     Source)
+from .prose_shapes import note as prose_note
+from .prose_shapes import shape_from_prose
 from .registry import PageRecorder, Proposal, SchemaRegistry
 from .schemas import (Namer, TypeCell, dictionary_values, infer_from_sample, infer_items, merge_schemas,
                       parse_type_cell, schema_name, singular)
@@ -302,7 +304,7 @@ def _object_from_rows(rows, sample: Any, namer: Namer, sink: DiagnosticSink, par
                                 "the first row is kept")
             continue
         first_line[name] = row.line
-        schema = _property_schema(name, type_cell, sample_dict.get(name), row.line, namer, sink, parent)
+        schema = _property_schema(name, type_cell, sample_dict.get(name), row.line, namer, sink, parent, description)
         if _EITHER_TYPE.search(description):
             # `| value | object | New/Replaced value - string or object. |`: the prose widens the Type cell.
             schema = ANY
@@ -319,15 +321,23 @@ def _object_from_rows(rows, sample: Any, namer: Namer, sink: DiagnosticSink, par
 
 
 def _property_schema(name: str, type_cell: str, sample: Any, line: int, namer: Namer, sink: DiagnosticSink,
-                     parent: str) -> Schema:
+                     parent: str, description: str = "") -> Schema:
     cell = parse_type_cell(type_cell)
     if cell.kind in ("scalar", "enum"):
         return cell.schema
     if cell.kind == "object":
-        return Schema(type="object", additional=dictionary_values(sample, name, namer, parent))
+        values = dictionary_values(sample, name, namer, parent)
+        if values == ANY:  # no sample shows the values: the description may say what they are
+            stated = _from_prose("object", name, description, line, namer, sink, parent)
+            if stated is not None:
+                return stated
+        return Schema(type="object", additional=values)
     if cell.kind == "array":
         if isinstance(sample, list) and sample:
             return Schema(type="array", items=infer_items(sample, singular(name), namer, parent))
+        stated = _from_prose("array", name, description, line, namer, sink, parent)
+        if stated is not None:
+            return stated
         # No sample to show the items: SuperOffice names id lists `...Ids` (AssociateIds, BatchTaskIds).
         return Schema(type="array", items=Schema(type="integer", format="int32") if name.endswith("Ids") else ANY)
     if cell.kind == "named":
@@ -341,6 +351,19 @@ def _property_schema(name: str, type_cell: str, sample: Any, line: int, namer: N
         # An empty Type cell is a nested carrier; other pages' samples may show its shape (merged by name).
         return namer(schema_name(name), Schema(type="object", properties=()), parent)
     return infer_from_sample(sample, name, namer, parent)
+
+
+def _from_prose(container: str, name: str, description: str, line: int, namer: Namer, sink: DiagnosticSink,
+                parent: str) -> Schema | None:
+    """The shape the description of an `array` or `object` gives (see prose_shapes), noted on its line."""
+    shape = shape_from_prose(container, description)
+    if shape is None:
+        return None
+    sink.note(line, prose_note(f"property '{name}'", shape, description))
+    if shape.schema is not None:
+        return shape.schema
+    # The carrier the words name: a reference merged by name with what other pages document of it.
+    return Schema(type="array", items=namer(schema_name(shape.carrier), Schema(type="object", properties=()), parent))
 
 
 def _body_words(heading: str) -> tuple[str, str]:
@@ -452,7 +475,7 @@ def _success_content(doc: EndpointDoc, response: ResponseDoc | None, headers: di
         type_word.lower() in ("byte", "binary", "stream") or "octet" in sample_content_type or not response.has_table)
     if binary and not response.has_table:
         binary_media = tuple(m for m in accept if not _STRUCTURED_MEDIA.match(m)) or ("application/octet-stream",)
-        return Content(binary_media, BINARY)
+        return Content(_sampled_first(binary_media, sample_content_type), BINARY)
     found, sample = _parse_json(doc.response_sample, "response", sink, binary=False)
     examples = _examples(found, sample, doc)
     source = Source(doc.path, response.line)
@@ -473,6 +496,14 @@ def _success_content(doc: EndpointDoc, response: ResponseDoc | None, headers: di
     obj = _object_from_rows(response.rows, sample, namer, sink, carrier or name + "Result", registry)
     ref = registry.propose(carrier, obj, source) if carrier else registry.anonymous(name + "Result", obj, source)
     return Content(accept, ref, examples)
+
+
+def _sampled_first(media: tuple[str, ...], sample_content_type: str) -> tuple[str, ...]:
+    """The listed media types, the one the sample answer shows first: what a client that accepts anything gets.
+    Samples write `binary/octet-stream` for `application/octet-stream`; the subtype decides."""
+    subtype = sample_content_type.split(";", 1)[0].strip().lower().rpartition("/")[2]
+    shown = next((m for m in media if subtype and m.lower().rpartition("/")[2] == subtype), None)
+    return (shown, *(m for m in media if m != shown)) if shown else media
 
 
 def _first_object(sample: Any) -> dict[str, Any]:

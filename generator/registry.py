@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -283,8 +284,12 @@ def _merge(name: str, proposals: list[tuple[Schema, Source, bool]]) -> tuple[Nam
     merged, first_source, _ = ordered[0]
     sources = [first_source]
     conflicts: list[Conflict] = []
+    tabled = ordered[0][2]
     for schema, source, documented in ordered[1:]:
         found: list[str] = []
+        if tabled and not documented and schema.properties is not None and merged.properties is not None:
+            own = {p.name for p in merged.properties}
+            schema = replace(schema, properties=tuple(p for p in schema.properties if p.name in own))
         merged = merge_schemas(merged, schema, found, name)
         sources.append(source)
         if documented:

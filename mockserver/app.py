@@ -34,6 +34,7 @@ from .stateful import GeneratedData
 from .validation import MalformedSchemas
 
 logger = logging.getLogger("docmock.mockserver")
+_WARNINGS_LOGGED = 100
 
 __all__ = ["DEFAULT_MAX_BODY", "MockApp", "create_app"]
 
@@ -123,6 +124,7 @@ class MockApp:
             self._build_handler = self.proxy.build_handler
             self._unrouted = self.proxy.forward_undocumented
         self.malformed = MalformedSchemas(previous.malformed if previous is not None else None)
+        self._warned: set[tuple[str, str]] = set()
         self.refs.settle()
         title = str((spec.get("info") or {}).get("title") or "OpenAPI document")
         routes = self.router.ambiguities
@@ -295,9 +297,22 @@ class MockApp:
         reply = await handler(RequestContext(scope, receive, headers, endpoint, match.params))
         # Tells people (and tests) which operation answered when templates overlap.
         reply.headers.append((OPERATION_HEADER, endpoint.op_id_header))
+        warnings = scope[TRACE_KEY].warnings
+        if warnings:
+            self._warn(endpoint.op.operation_id, warnings, reply)
         if remembered is not None and handler.repeatable:
             answers.put(remembered, version, reply, endpoint.op.operation_id)  # type: ignore[union-attr]
         return reply
+
+    def _warn(self, operation_id: str, warnings: list[str], reply: Reply) -> None:
+        """A `Warning` header for each thing the answer accepted against the docs, and a log line the first time
+        each is seen (at most _WARNINGS_LOGGED of them: a client sending a new code every time logs no flood)."""
+        for text in warnings:
+            reply.headers.append(_warning_header(text))
+            key = (operation_id, text)
+            if key not in self._warned and len(self._warned) < _WARNINGS_LOGGED:
+                self._warned.add(key)
+                logger.warning("%s: %s", operation_id, text)
 
     @staticmethod
     async def _refuse(ctx: RequestContext, problem: Problem) -> Reply:
@@ -341,6 +356,12 @@ class MockApp:
         """Let go of what the app holds open: the proxy's connections and its recording."""
         if self.proxy is not None:
             await self.proxy.aclose()
+
+
+def _warning_header(text: str) -> tuple[bytes, bytes]:
+    """RFC 7234's `Warning: 299` (a persistent warning): clients and proxies pass it on, and curl -i shows it."""
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+    return b"warning", f'299 docmock "{quoted}"'.encode("latin-1", "replace")
 
 
 def _failure_header(failure: str | None) -> list[tuple[bytes, bytes]]:

@@ -89,7 +89,7 @@ class Trace:
     garbage collector to find (hundreds of collections a minute at full load).
     """
 
-    __slots__ = ("operation_id", "body", "status", "violations", "fault")
+    __slots__ = ("operation_id", "body", "status", "violations", "fault", "warnings")
 
     def __init__(self) -> None:
         self.operation_id = "-"
@@ -97,6 +97,7 @@ class Trace:
         self.status = 0
         self.violations: list[str] = []
         self.fault: str | None = None
+        self.warnings: list[str] = []  # what the answer accepted against the docs (a `Warning` header each)
 
 
 class RequestContext:
@@ -106,7 +107,7 @@ class RequestContext:
     """
 
     __slots__ = ("scope", "receive", "method", "path", "headers", "endpoint", "path_params", "query", "cookies",
-                 "body", "parsed_body", "prefs", "plan", "status", "media", "value", "rng", "trace", "shaped")
+                 "body", "parsed_body", "body_typed", "prefs", "plan", "status", "media", "value", "rng", "trace", "shaped")
 
     def __init__(self, scope: Scope, receive: Receive, headers: dict[str, str], endpoint: Any,
                  path_params: dict[str, str]) -> None:
@@ -126,6 +127,7 @@ class RequestContext:
         self.cookies: dict[str, str] | None = None
         self.body: bytes | None = None         # the raw body, once read (see `take_body`)
         self.parsed_body: Any = None          # the body as the spec's types, once validated
+        self.body_typed = True                # False: XML or form text that does not fit the spec's types
         self.prefs: Preferences = NO_PREFERENCE
         self.plan: StatusPlan | None = None   # the documented response to answer with
         self.status: int | None = None        # a status the state chose (404, 409 ...), else the plan's

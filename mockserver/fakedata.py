@@ -12,9 +12,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .codegen import Source, dict_display, with_inline
+from .coherence import COUNTRIES, finisher
 from .pools import Pools, pools_for
 from .regexgen import compile_regex
 from .spec import ref_name, resolve_pointer
+from .vocabulary import sample_vocabulary
 
 Gen = Callable[[random.Random, int], Any]
 
@@ -42,17 +44,21 @@ _STRING_BY_NAME: dict[str, str] = {
     "postcode": "zipcode", "postalcode": "zipcode", "url": "url", "website": "url", "homepage": "url",
     "username": "username", "login": "username", "userid": "username", "filename": "filename",
     "company": "company", "companyname": "company", "orgname": "company", "organization": "company",
-    "contactname": "company", "department": "word", "currency": "currency", "currencycode": "currency",
+    "contactname": "company", "department": "department", "currency": "currency", "currencycode": "currency",
     "culture": "culture", "language": "culture", "locale": "culture", "color": "color", "colour": "color",
     "initials": "initials", "context": "word", "result": "word", "request": "word", "response": "word",
     "progressdescription": "phrase", "tooltip": "sentence", "heading": "phrase", "subject": "phrase",
+    "mrmrs": "salutation", "salutation": "salutation", "twoletterisocountry": "country_code",
+    "threeletterisocountry": "country_code3", "orgnr": "digits", "personnumber": "digits", "number": "digits",
+    "dialinprefix": "dial_prefix", "interareaprefix": "international_prefix", "zipprefix": "country_code",
+    "formatted": "street", "formattedaddress": "street", "domainname": "hostname",
 }
 _STRING_BY_SUFFIX: tuple[tuple[str, str], ...] = (
-    ("email", "email"), ("emailaddress", "email"), ("phone", "phone"), ("description", "sentence"),
+    ("email", "email"), ("emailaddress", "email"), ("phone", "phone"), ("fax", "phone"), ("description", "sentence"),
     ("fullname", "full_name"), ("firstname", "first_name"), ("lastname", "last_name"), ("url", "url"),
     ("uri", "url"), ("filename", "filename"), ("city", "city"), ("country", "country"), ("address", "street"),
     ("companyname", "company"), ("username", "username"), ("text", "sentence"), ("comment", "sentence"),
-    ("title", "phrase"), ("name", "phrase_or_company"),
+    ("title", "phrase"), ("name", "phrase_or_company"), ("department", "department"),
 )
 _INT_BY_NAME: dict[str, tuple[int, int]] = {
     "progresspercent": (0, 100), "percent": (0, 100), "percentage": (0, 100), "probability": (0, 100),
@@ -65,13 +71,24 @@ _INT_BY_SUFFIX: tuple[tuple[str, tuple[int, int]], ...] = (
     ("length", (1, 255)), ("no", (1, 99_999)), ("table", (1, 500)), ("record", (1, 99_999)),
 )
 _NUMBER_BY_SUFFIX: tuple[tuple[str, tuple[float, float]], ...] = (
-    ("percent", (0.0, 100.0)), ("amount", (10.0, 10_000.0)), ("price", (1.0, 2_000.0)),
+    ("latitude", (-90.0, 90.0)), ("longitude", (-180.0, 180.0)), ("percent", (0.0, 100.0)), ("amount", (10.0, 10_000.0)), ("price", (1.0, 2_000.0)),
     ("cost", (1.0, 5_000.0)), ("rate", (0.0, 1.0)), ("probability", (0.0, 100.0)),
 )
 # The keywords DataFactory compiles into subschema generators (`check` walks the same ones).
 _SUBSCHEMA_KEYS = ("items", "additionalProperties")
 _SUBSCHEMA_LIST_KEYS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _FUTURE_HINTS = ("expir", "deadline", "due", "end", "until", "scheduled", "next")
+
+
+# Codes and words Faker has no pool for; the countries' rows keep names and codes of one country together.
+_FIXED_POOLS: dict[str, tuple[str, ...]] = {
+    "salutation": ("Mr", "Mrs", "Ms", "Dr"),
+    "country_code3": tuple(row[2] for row in COUNTRIES),
+    "dial_prefix": tuple(row[3] for row in COUNTRIES),
+    "international_prefix": ("00", "011"),
+    "department": ("Sales", "Marketing", "Support", "Finance", "Engineering", "Operations", "Human Resources",
+                   "Purchasing", "Legal", "Customer Success"),
+}
 
 
 def _normalise_name(name: str) -> str:
@@ -100,6 +117,10 @@ def _string_kind(p: Pools, kind: str) -> Callable[[random.Random], str]:
     }
     if kind in simple:
         return _pool_pick(simple[kind])
+    if kind in _FIXED_POOLS:
+        return _pool_pick(_FIXED_POOLS[kind])
+    if kind == "digits":
+        return lambda r: str(100_000_000 + int(r.random() * 900_000_000))
     if kind == "phrase_or_company":
         return _pool_pick(p.phrases + p.companies)
     if kind == "initials":
@@ -158,6 +179,17 @@ def _date_gen(future: bool) -> Callable[[random.Random], str]:
     return _pool_pick(_days(future))
 
 
+@functools.cache
+def _birthdays(with_time: bool) -> tuple[str, ...]:
+    """Birth dates of working-age adults: 20 to 75 years before ANCHOR (a date-time at midnight UTC)."""
+    r = random.Random("docmock-birthdays")
+    out = []
+    for _ in range(_DATE_POOL_SIZE):
+        day = datetime.fromtimestamp(ANCHOR - int((20 + r.random() * 55) * _YEAR), timezone.utc).date()
+        out.append(f"{day.isoformat()}T00:00:00+00:00" if with_time else day.isoformat())
+    return tuple(out)
+
+
 def _format_gens(p: Pools) -> dict[str, Callable[[random.Random], str]]:
     return {
         "email": _string_kind(p, "email"), "idn-email": _string_kind(p, "email"),
@@ -191,6 +223,13 @@ class DataFactory:
         self.variants: dict[tuple[str, str], Variants] = {}  # the nested carriers' variants, by ($ref, name)
         # The ids of the variants' values: they live as long as the factory, and nobody may change them.
         self.shared: set[int] = set()
+        self._vocabulary: dict[int, tuple[str, ...]] | None = None
+
+    def vocabulary(self, schema: Mapping[str, Any]) -> tuple[str, ...]:
+        """The identifier-like values the document's examples give this plain string schema (see vocabulary)."""
+        if self._vocabulary is None:  # on the first string compiled: a spec served without examples pays nothing
+            self._vocabulary = sample_vocabulary(self.doc)
+        return self._vocabulary.get(id(schema), ())
 
     def generator(self, schema: Any, name: str = "") -> Gen:
         """The generator for `schema`; `name` is the property name that hints at realistic values."""
@@ -466,6 +505,8 @@ def _build_string(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
             fallback = fallback if fallback is not None else schema.get("default")
             if isinstance(fallback, str):
                 return _constant(fallback)
+    if pick is None and fmt in ("date-time", "date") and "birth" in _normalise_name(name):
+        pick = _pool_pick(_birthdays(fmt == "date-time"))
     if pick is None and fmt in ("date-time", "date"):
         future = any(h in _normalise_name(name) for h in _FUTURE_HINTS)
         pick = (_datetime_gen if fmt == "date-time" else _date_gen)(future)
@@ -473,7 +514,10 @@ def _build_string(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
         pick = f._formats[fmt]
     if pick is None:
         kind = _by_name(name, _STRING_BY_NAME, _STRING_BY_SUFFIX) if name else None
-        pick = f.kind(kind or "word")
+        # A property the name says nothing about (Type, Status, FieldType) takes the values the docs' samples
+        # show for it: they are the codes a client switches on, where a random word is none of them.
+        vocabulary = f.vocabulary(schema) if kind is None else ()
+        pick = _pool_pick(vocabulary) if vocabulary else f.kind(kind or "word")
     lo = schema.get("minLength")
     hi = schema.get("maxLength")
     if not isinstance(lo, int) and not isinstance(hi, int):
@@ -632,6 +676,21 @@ def _build_array(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
 
 
 def _build_object(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
+    """The object's generator; where its values must agree with each other (see coherence), each object drawn
+    is finished by the shape's finisher, in the closure and in the compiled text alike."""
+    gen = _build_fields(f, schema, name)
+    props = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
+    finish = finisher(name, props, f.pools, f.kind, f._resolve) if props else None
+    if finish is None:
+        return gen
+
+    def finished(r: random.Random, d: int) -> Any:
+        return finish(gen(r, d), r)
+    return with_inline(finished, lambda src, k: f"{src.bind(finish)}({src.expr(gen, k)}, r)",
+                       getattr(gen, "inline_size", 0))
+
+
+def _build_fields(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
     props = schema.get("properties") if isinstance(schema.get("properties"), Mapping) else {}
     listed = schema.get("required")
     required = dict.fromkeys(k for k in listed if isinstance(k, str)) if isinstance(listed, list) else {}

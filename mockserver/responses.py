@@ -45,6 +45,18 @@ class MediaPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class IdFill:
+    """A request parameter whose value the answer echoes: `within` the nested properties, `prop` set to it."""
+
+    location: str                      # path | query
+    param: str
+    within: tuple[str, ...]
+    prop: str
+    kind: str                          # integer | string
+    bounds: tuple[int, int] | None     # of an integer property: a value outside is not echoed
+
+
+@dataclass(frozen=True, slots=True)
 class StatusPlan:
     """One documented response: its status, media types on offer, header generators and id-filling rules."""
 
@@ -52,7 +64,7 @@ class StatusPlan:
     media: Mapping[str, MediaPlan]
     offers: tuple[str, ...]
     headers: tuple[tuple[str, Gen], ...]
-    id_fill: tuple[tuple[str, str, str, tuple[int, int] | None], ...]
+    id_fill: tuple[IdFill, ...]
     select_info: Mapping[str, tuple[bool, bool]]  # property -> (nullable, required), for $select
 
     @property
@@ -140,40 +152,79 @@ class ResponsePlanner:
         required = set(resolved.get("required") or ())
         return {k: (_nullable(self.doc, v), k in required) for k, v in props.items()}
 
-    def _id_fill(self, op: OperationSpec, media: Mapping[str, MediaPlan]) -> tuple[tuple[str, str, str, Any], ...]:
-        """Which path parameter fills which top-level property (`/BatchTask/{id}` -> `Id`, `/Person/{id}` -> `PersonId`)."""
-        path_params = [p for p in op.parameters if p.location == "path"]
-        if not path_params or not media:
+    def _id_fill(self, op: OperationSpec, media: Mapping[str, MediaPlan]) -> tuple[IdFill, ...]:
+        """Which path or query parameter fills which property of the answer, so that it echoes the id asked for:
+        `/BatchTask/{id}` -> `Id`, `/Person/{id}` -> `PersonId`, `GetContactEntity?contactEntityId=` -> `ContactId`,
+        and `/Person/{id}/Summary` -> `Person.PersonId` (the carrier the resource names, one level down)."""
+        inputs = [p for p in op.parameters if p.location == "path" or
+                  (p.location == "query" and p.name.lower().endswith("id"))]
+        if not inputs or not media:
             return ()
         schema = next(iter(media.values())).schema
+        top = self._id_targets(schema)
+        if top is None:
+            return ()
+        resource = _resource_noun(op.path)
+        out = []
+        for p in inputs:
+            found = self._id_target(top, p.name, p.location)
+            if found is None and resource and p.location == "path":
+                # A sub-resource (/Person/{id}/Summary) answers a carrier of its own that holds the resource's.
+                nested = next((k for k in top[2] if k.lower() == resource), None)
+                inner = self._id_targets(top[2][nested]) if nested is not None else None
+                found = self._id_target(inner, p.name, p.location) if inner is not None else None
+                found = (nested, *found) if found is not None else None
+            if found is not None:
+                out.append(IdFill(p.location, p.name, tuple(found[:-3]), *found[-3:]))
+        return tuple(out)
+
+    def _id_targets(self, schema: Any) -> tuple[str, dict[str, str], Mapping[str, Any]] | None:
+        """(carrier stem, lower-case name -> property name, properties) of an object schema, else None."""
         name = ref_name(schema["$ref"]) if isinstance(schema, Mapping) and isinstance(schema.get("$ref"), str) else ""
         resolved = _resolve(self.doc, schema)
         props = resolved.get("properties") if isinstance(resolved.get("properties"), Mapping) else None
         if not props:
-            return ()
-        lower = {k.lower(): k for k in props}
-        carrier = re.sub(r"(Entity|Info|Carrier|Item)$", "", name).lower()
-        out = []
-        for p in path_params:
-            target = lower.get(p.name.lower())
-            if target is None and p.name.lower() == "id":
-                target = lower.get(carrier + "id") if carrier else None
-            if target is None:
-                continue
-            prop = _resolve(self.doc, props[target])
-            kind = prop.get("type")
-            if isinstance(kind, list):
-                kind = next((t for t in kind if t != "null"), None)
-            if kind not in ("integer", "string") or "enum" in prop or "pattern" in prop or "format" in prop and \
-                    kind == "string":
-                continue
-            bounds = _INT_BOUNDS.get(str(prop.get("format")), None) if kind == "integer" else None
-            if kind == "integer" and ("minimum" in prop or "maximum" in prop):
-                low = prop.get("minimum", -(2**63))
-                high = prop.get("maximum", 2**63 - 1)
-                bounds = (max(low, (bounds or (low, high))[0]), min(high, (bounds or (low, high))[1]))
-            out.append((p.name, target, kind, bounds))
-        return tuple(out)
+            return None
+        return _carrier_stem(name), {k.lower(): k for k in props}, props
+
+    def _id_target(self, targets: tuple[str, dict[str, str], Mapping[str, Any]], param: str,
+                   location: str) -> tuple[str, str, tuple[int, int] | None] | None:
+        """(property, its kind, integer bounds) the parameter `param` fills in an object, else None."""
+        carrier, lower, props = targets
+        wanted = param.lower()
+        target = lower.get(wanted)
+        if target is None and wanted == "id" and location == "path":
+            target = lower.get(carrier + "id") if carrier else None
+        if target is None and wanted != "id":
+            # contactEntityId names a ContactEntity, whose id is ContactId (or Id in the carrier itself).
+            noun = _carrier_stem(wanted[:-2])
+            target = lower.get(noun + "id") or (lower.get("id") if noun and noun == carrier else None)
+        if target is None:
+            return None
+        prop = _resolve(self.doc, props[target])
+        kind = prop.get("type")
+        if isinstance(kind, list):
+            kind = next((t for t in kind if t != "null"), None)
+        if kind not in ("integer", "string") or "enum" in prop or "pattern" in prop or "format" in prop and \
+                kind == "string":
+            return None
+        bounds = _INT_BOUNDS.get(str(prop.get("format")), None) if kind == "integer" else None
+        if kind == "integer" and ("minimum" in prop or "maximum" in prop):
+            low = prop.get("minimum", -(2**63))
+            high = prop.get("maximum", 2**63 - 1)
+            bounds = (max(low, (bounds or (low, high))[0]), min(high, (bounds or (low, high))[1]))
+        return target, kind, bounds
+
+
+def _carrier_stem(name: str) -> str:
+    return re.sub(r"(entity|info|carrier|item)$", "", name, flags=re.I).lower()
+
+
+def _resource_noun(path: str) -> str:
+    """`person` for /api/v1/Person/{id}/Summary: the literal segment before the first parameter."""
+    segments = path.strip("/").split("/")
+    first = next((i for i, seg in enumerate(segments) if seg.startswith("{")), None)
+    return segments[first - 1].lower() if first else ""
 
 
 def _contents(response: Any) -> list[tuple[str, Mapping[str, Any]]]:
@@ -217,23 +268,44 @@ def _nullable(doc: Mapping[str, Any], schema: Any) -> bool:
     return t == "null" or (isinstance(t, list) and "null" in t)
 
 
-def fill_ids(value: Any, plan: StatusPlan, path_params: Mapping[str, str]) -> Any:
+def fill_ids(value: Any, plan: StatusPlan, path_params: Mapping[str, str],
+             query: Mapping[str, list[str]] | None = None) -> Any:
+    """`value` with the ids the request names (path and query parameters, see `_id_fill`) in their properties."""
     if not plan.id_fill or not isinstance(value, dict):
         return value
-    for param, prop, kind, bounds in plan.id_fill:
-        raw = path_params.get(param)
+    for fill in plan.id_fill:
+        raw = path_params.get(fill.param) if fill.location == "path" else _query_value(query, fill.param)
         if raw is None:
             continue
-        if kind == "integer":
+        if fill.kind == "integer":
             if not _INT.match(raw):
                 continue
-            number = int(raw)
-            if bounds is not None and not bounds[0] <= number <= bounds[1]:
+            number: Any = int(raw)
+            if fill.bounds is not None and not fill.bounds[0] <= number <= fill.bounds[1]:
                 continue
-            value[prop] = number
         else:
-            value[prop] = raw
+            number = raw
+        holder: Any = value
+        for step in fill.within:
+            inner = holder.get(step)
+            if not isinstance(inner, dict):
+                break
+            # A nested carrier may be one of the values the data factory shares between answers: change a copy.
+            holder[step] = holder = dict(inner)
+        else:
+            holder[fill.prop] = number
     return value
+
+
+def _query_value(query: Mapping[str, list[str]] | None, name: str) -> str | None:
+    """The first value of a query parameter, its name in any case (as the server binds it)."""
+    if not query:
+        return None
+    values = query.get(name)
+    if values is None:
+        wanted = name.lower()
+        values = next((v for k, v in query.items() if k.lower() == wanted), None)
+    return values[0] if values else None
 
 
 def apply_select(value: Any, select: str, info: Mapping[str, tuple[bool, bool]]) -> Any:

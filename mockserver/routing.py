@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from .vocabulary import extends_enum
+
 T = TypeVar("T")
 
 _PARAM = re.compile(r"\{([^{}]+)\}")
@@ -333,7 +335,13 @@ class Router(Generic[T]):
         leaf = _find(self.root, parts, 0, method)
         if leaf is not None:
             return Found(leaf.route.payload, leaf.params(parts))
-        # Slow path, only for misses: explain why nothing matched.
+        # Slow path, only for misses. A code the documented enum lacks, where the rest of the path fits
+        # (/BatchTask/SucceededManualCleanup): the docs' enum may be older than the API, which accepts it, so
+        # route it; the request check says so in a warning (see validation).
+        leaf = _find_past_enums(self.root, parts, 0, method)
+        if leaf is not None:
+            return Found(leaf.route.payload, leaf.params(parts))
+        # Explain why nothing matched.
         allowed: set[str] = set()
         _collect_methods(self.root, parts, 0, allowed)
         if allowed:
@@ -375,6 +383,24 @@ def _find(node: _Node[T], parts: list[str], i: int, method: str) -> _Leaf[T] | N
     for matcher, child in node.params:
         if matcher.accepts(part):
             found = _find(child, parts, i + 1, method)
+            if found is not None:
+                return found
+    return None
+
+
+def _find_past_enums(node: _Node[T], parts: list[str], i: int, method: str) -> _Leaf[T] | None:
+    """`_find`, where an enum parameter also takes what looks like a newer code of it (see `extends_enum`)."""
+    if i == len(parts):
+        return node.methods.get(method)
+    part = parts[i]
+    lit = node.literals.get(part) or node.folded.get(part.casefold())
+    if lit is not None:
+        found = _find_past_enums(lit, parts, i + 1, method)
+        if found is not None:
+            return found
+    for matcher, child in node.params:
+        if matcher.accepts(part) or (matcher.key[0] == "enum" and extends_enum(part, matcher.values)):
+            found = _find_past_enums(child, parts, i + 1, method)
             if found is not None:
                 return found
     return None

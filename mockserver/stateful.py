@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 from .context import Reply, RequestContext, problem_reply
 from .endpoints import Compiled, Endpoint, Operations
 from .jsoncodec import Reread, encode
-from .negotiation import is_json_media
 from .problems import Problem, Violation
 from .responses import StatusPlan, fill_ids
 from .seeding import request_seed
@@ -54,7 +53,7 @@ class GeneratedData:
         if mp is None:
             return None
         seed = request_seed(self.seed, endpoint.op.operation_id, plan.status, path_params, query, body)
-        return fill_ids(mp.gen(random.Random(seed), 0), plan, path_params)
+        return fill_ids(mp.gen(random.Random(seed), 0), plan, path_params, query)
 
     def record(self, entity: Entity, ident: Any) -> JsonRecord:
         """The generated record for an id, holding that id: what the entity's read operation answers for it."""
@@ -136,9 +135,9 @@ class ApplyState:
             return None
         raw = ctx.body or b""
         content_type = ctx.headers.get("content-type")
-        if raw.strip() and not is_json_media(content_type):
-            # XML and form bodies are only checked for well-formedness: their values are text, not the spec's
-            # types, so remembering them would make later answers break the spec.
+        if not ctx.body_typed:
+            # An XML or form body whose text does not type as the schema says is accepted (those encodings
+            # cannot say everything JSON can), but remembering it would make later answers break the spec.
             return None
         entity = self.action.entity
         at = clock_offset(prefs.at)

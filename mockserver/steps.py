@@ -150,6 +150,8 @@ class Validate:
             return problem_reply(Problem(400, f"the request has {n} problem{'s' if n > 1 else ''}; see errors",
                                          checked.violations))
         ctx.parsed_body = checked.body
+        ctx.body_typed = checked.body_typed
+        ctx.trace.warnings.extend(checked.warnings)
         return None
 
 
@@ -265,7 +267,7 @@ class Generate:
             self.seed, self.operation_id, plan.status, ctx.path_params, ctx.query, ctx.body or b"")
         r = ctx.rng = random.Random(seed)
         if prefs.example is None:
-            ctx.value = fill_ids(mp.gen(r, 0), plan, ctx.path_params)
+            ctx.value = fill_ids(mp.gen(r, 0), plan, ctx.path_params, ctx.query)
             return None
         value = example_value(plan, mp, prefs.example)
         if value is MISSING_EXAMPLE:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
@@ -319,6 +320,8 @@ def _from_element(el: ET.Element, schema: Any, reader: XmlWriter) -> Any:
             key = name  # XML names are case-sensitive, like JSON keys
             sub = props.get(key, resolved.get("additionalProperties") if isinstance(
                 resolved.get("additionalProperties"), Mapping) else None)
+            if sub is None and not len(child) and not (child.text or "").strip():
+                continue  # empty, and nothing says what it is: "", null, {} and [] all look like this
             value = _from_element(child, sub, reader)
             if key in out:  # a repeated element is how XML spells a list
                 prev = out[key]
@@ -345,8 +348,23 @@ def _allows_null(schema: Any, reader: XmlWriter) -> bool:
     return any(_allows_null(b, reader) for key in ("anyOf", "oneOf") for b in schema.get(key) or ())
 
 
-def coerce_scalar(text: str, kind: str) -> Any:
-    """Best-effort text -> typed value; leaves the text alone when it does not parse, so validation reports it."""
+_INTEGER_TEXT = re.compile(r"-?(0|[1-9][0-9]*)")
+_NUMBER_TEXT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
+
+
+def coerce_scalar(text: str, kind: str | None) -> Any:
+    """Best-effort text -> typed value; leaves the text alone when it does not parse, so validation reports it.
+    Where the schema says nothing (`kind` None or "any": a property the docs never described), the text is
+    read as a JSON literal would be, `true` a boolean and `12` a number: the server's class knows its type,
+    and a flag remembered as the text "true" would answer as a string where every client expects a boolean."""
+    if kind is None or kind == "any":
+        if text in ("true", "false"):
+            return text == "true"
+        if _INTEGER_TEXT.fullmatch(text):
+            return int(text)
+        if _NUMBER_TEXT.fullmatch(text) and math.isfinite(float(text)):
+            return float(text)
+        return text
     try:
         if kind == "integer":
             return int(text)

@@ -96,8 +96,9 @@ def verify_command(sources: tuple[Path, ...], target: str, headers: tuple[tuple[
 
     SPEC_OR_DOCS is one OpenAPI 3.0/3.1 file (JSON or YAML), or docs folders and pages to generate the spec
     from, as `docmock serve` does. The server at --target gets generated valid requests for every operation,
-    and sequences that create a record and then read, change or delete it. Every answer is checked: no 5xx, a
-    documented status code and media type, a body that matches the schema, the required headers.
+    and sequences that create a record and then read, change or delete it. Every answer is checked: no 5xx, no
+    valid request refused, a documented status code and media type, a body that matches the schema, the
+    required headers.
     """
     if not target.lower().startswith(("http://", "https://")):
         raise click.BadParameter(f"{target!r} is not an http:// or https:// URL", param_hint="'--target'")

@@ -53,9 +53,11 @@ class _Run:
         self.no_answer = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
         self.deadline = None if options.time_budget is None else time.monotonic() + options.time_budget
         self.budget_spent = False
-        # Every answer: no 5xx; a documented status code and media type; a body and headers as documented.
-        self.checks = [not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
-                       checks.response_schema_conformance, checks.response_headers_conformance]
+        # Every answer: no 5xx; a valid request not refused (a 400 or 422 even where documented); a documented
+        # status code and media type; a body and headers as documented.
+        self.checks = [not_a_server_error, checks.positive_data_acceptance, checks.status_code_conformance,
+                       checks.content_type_conformance, checks.response_schema_conformance,
+                       checks.response_headers_conformance]
         # And within sequences: a record just created can be read back, one deleted cannot.
         self.sequence_checks = [*self.checks, checks.ensure_resource_availability, checks.use_after_free]
         self.tallies: dict[str, Tally] = {}

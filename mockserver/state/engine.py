@@ -302,7 +302,7 @@ class StateEngine:
     def _target(self, action: Action, path_params: Mapping[str, str], body: Any) -> tuple[Any, str] | Outcome:
         """The (id, store key) a request names, or the answer when it names none or an impossible one."""
         raw = self._id_from(action, path_params, body)
-        key = self._key(action.entity, raw)
+        key = self._key(action.entity, _unsent_id(action.entity) if raw is None else raw)
         return key if key is not None else self._missing(action.entity, raw)
 
     @staticmethod
@@ -409,7 +409,7 @@ class StateEngine:
         raw = self._id_from(action, path_params, body) if action.id_source else record.get(entity.id_field)
         if action.role is Role.UPSERT and (raw in (None, 0, "", "0")):
             return self._create(action, session, path_params, query, body, content_type, base, base_list)
-        key = self._key(entity, raw)
+        key = self._key(entity, _unsent_id(entity) if raw is None else raw)
         if key is None:
             if raw is None:
                 return Outcome(400, NO_BODY, f"the {entity.name} to update has no {entity.id_field}")
@@ -762,3 +762,9 @@ class _PropertyKinds:
 def _operation_ids(spec: Mapping[str, Any]) -> list[str]:
     return [op.get("operationId") for item in (spec.get("paths") or {}).values() if isinstance(item, Mapping)
             for op in item.values() if isinstance(op, Mapping) and op.get("operationId")]
+
+
+def _unsent_id(entity: Entity) -> Any:
+    """The id a request that carries none names. The contract did not require one (the request was checked
+    against it), so the real server binds its default: 0 for an integer id, as .NET does; a string id has none."""
+    return 0 if entity.id_type == "integer" else None

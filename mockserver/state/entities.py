@@ -547,15 +547,17 @@ class _Inferrer:
             return self._action(op, entity, Role.READ, id_source=("body", field_))
         if verb in ("Delete", "Remove"):
             for e in entities:
+                # What is deleted is what the name says: RemoveOwnerContact {ContactId} unlinks an owner from a
+                # contact and deletes no contact, although its body names one.
+                if stem(noun).lower().rstrip("s") not in {e.name.lower(), *(stem(c).lower() for c in e.carriers)}:
+                    continue
                 ids = self._id_names(e)
-                noun_match = stem(noun).lower().rstrip("s") in {e.name.lower(), *(stem(c).lower() for c in e.carriers)}
                 for k, v in body_props.items():
                     low = k.lower()
                     kind = self.s.kind(v)
-                    if kind in ("integer", "string") and (low in ids - {"id"} or (low == "id" and noun_match)):
+                    if kind in ("integer", "string") and low in ids:
                         return self._action(op, e, Role.DELETE, id_source=("body", k))
-                    if kind == "array" and low.endswith("s") and (
-                            low[:-1] in ids - {"id"} or (low == "ids" and noun_match)):
+                    if kind == "array" and low.endswith("s") and low[:-1] in ids:
                         return self._action(op, e, Role.DELETE_MANY, id_source=("body", k))
             return None
         return None

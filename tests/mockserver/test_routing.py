@@ -24,6 +24,19 @@ def test_integer_and_enum_paths_of_the_same_shape_are_told_apart() -> None:
     assert any("not an integer" in msg for _, msg in miss.reasons)
 
 
+def test_a_newer_code_of_a_path_enum_is_routed_past_the_enum() -> None:
+    """A code built on the enum's own words (the API's enum grew) reaches the enum's operation; anything else
+    is still a miss that says why."""
+    r = _router(("GET", "/BatchTask/{id}", {"id": INT}), ("GET", "/BatchTask/{state}", {"state": ENUM}),
+                ("PUT", "/BatchTask/{name}", {"name": {"type": "string"}}))
+    assert r.match("GET", "/BatchTask/FailedManualCleanup") == \
+        Found("GET /BatchTask/{state}", {"state": "FailedManualCleanup"})
+    assert r.match("GET", "/BatchTask/NewOrFailed") == Found("GET /BatchTask/{state}", {"state": "NewOrFailed"})
+    for other in ("Nonsense", "Failedx", "failed-twice", "PausedByOperator"):
+        assert isinstance(r.match("GET", f"/BatchTask/{other}"), MethodNotAllowed), other
+    assert isinstance(r.match("DELETE", "/BatchTask/FailedManualCleanup"), MethodNotAllowed)
+
+
 def test_int32_overflow_is_not_an_id() -> None:
     r = _router(("GET", "/T/{id}", {"id": INT}))
     assert isinstance(r.match("GET", "/T/2147483648"), Mismatch)

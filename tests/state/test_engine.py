@@ -135,9 +135,19 @@ def test_odata_list_shows_created_hides_deleted_and_pages(corpus):
 
 def test_bad_ids_are_not_found(corpus):
     assert corpus.call("v1Batch_UpdateBatchTask", {"Id": "abc"}, body={"Name": "x"}).status == 404
-    bad = corpus.call("v1BatchAgent_UpdateBatchTask", body={"BatchTaskInfo": {"Name": "no id"}})
-    assert bad.status == 400 and "Id" in bad.problem
     assert corpus.call("v1BatchAgent_StartBatchJob", body={"BatchTaskInfo": "text"}).status == 400
+
+
+def test_a_request_that_carries_no_id_names_record_0_as_the_real_server_binds_it(corpus):
+    """Agent bodies where the contract requires no id: the server binds .NET's default, 0, and answers;
+    the mock does the same instead of refusing a request the vendor's contract accepts."""
+    assert corpus.call("v1BatchAgent_GetBatchTaskInfo", body={}).value["Id"] == 0
+    updated = corpus.call("v1BatchAgent_UpdateBatchTask", body={"BatchTaskInfo": {"Name": "no id"}})
+    assert updated.status == 200 and updated.value["Id"] == 0 and updated.value["Name"] == "no id"
+    assert corpus.call("v1BatchAgent_GetBatchTaskInfo", body={}).value["Name"] == "no id"
+    assert corpus.call("v1BatchAgent_DeleteBatchTask", body={}).status == 204
+    gone = corpus.call("v1BatchAgent_GetBatchTaskInfo", body={})
+    assert gone.status == 404 and "BatchTask 0 does not exist" in gone.problem
 
 
 def test_an_integral_float_names_the_same_record(corpus):

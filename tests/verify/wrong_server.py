@@ -9,6 +9,7 @@ The seed pages' operations (docs_src/) and the two of fixtures/things.yaml:
 | v1Batch_GetBatchTaskInfosByState (GET /api/v1/BatchTask/{state}) | answers 500 |
 | v1BatchAgent_GetBatchTaskInfosByAssociatesAndState (POST) | JSON labelled text/plain; the docs list JSON and XML |
 | getThing (GET /things/{id}) | leaves out the required `Name` |
+| renameThing (PUT /things/{id}) | refuses every request with a 400, which it documents for invalid ones |
 | listThings (GET /things) | leaves out the required `X-Total-Count` header |
 | createNote, getNote (POST /notes, GET /notes/{id}) | answers a new id, but never finds the note (404) |
 
@@ -35,6 +36,7 @@ FAULTS = {
     "v1Batch_GetBatchTaskInfosByState": ("not_a_server_error", "500"),
     "v1BatchAgent_GetBatchTaskInfosByAssociatesAndState": ("content_type_conformance", "Received: text/plain"),
     "getThing": ("response_schema_conformance", '"Name" is a required property'),
+    "renameThing": ("positive_data_acceptance", "Schema-valid request rejected"),
     "listThings": ("response_headers_conformance", "X-Total-Count"),
     "getNote": ("ensure_resource_availability", "for a resource that was just created"),
 }
@@ -65,6 +67,10 @@ async def get_thing(request: Request) -> Response:
     return JSONResponse({"Id": 1})
 
 
+async def rename_thing(request: Request) -> Response:
+    return JSONResponse({"detail": "not today"}, status_code=400)
+
+
 async def list_things(request: Request) -> Response:
     return JSONResponse([{"Id": 1, "Name": "one"}])
 
@@ -85,6 +91,7 @@ app = Starlette(routes=[
           methods=["POST"]),
     Route("/things", list_things, methods=["GET"]),
     Route("/things/{id}", get_thing, methods=["GET"]),
+    Route("/things/{id}", rename_thing, methods=["PUT"]),
     Route("/notes", create_note, methods=["POST"]),
     Route("/notes/{id}", get_note, methods=["GET"]),
 ])
