@@ -7,7 +7,8 @@ Usage::
 
 Generates N values of every component schema and every success response of the spec built from the corpus
 (the data `docmock serve` answers with), walks them, and flags each value a rule finds implausible. The rules
-are written here, apart from the generator, from what the values mean:
+are written here, apart from the generator (nothing here imports its code, so a mistake there cannot vouch for
+itself), from what the values mean:
 
 - ``email``: an email property (`Email`, `EmailAddress`, the `Value` of an `Emails` element) is an address;
 - ``phone``: a phone or fax number (also the `Value` of a `*Phones` or `Faxes` element) has digits only, with

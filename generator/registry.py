@@ -290,7 +290,8 @@ def _merge(name: str, proposals: list[tuple[Schema, Source, bool]]) -> tuple[Nam
         if tabled and not documented and schema.properties is not None and merged.properties is not None:
             own = {p.name for p in merged.properties}
             schema = replace(schema, properties=tuple(p for p in schema.properties if p.name in own))
-        merged = merge_schemas(merged, schema, found, name)
+        # A sample that contradicts the table-less description so far: neither is known to be right.
+        merged = merge_schemas(merged, schema, found, name, widen=not tabled and not documented)
         sources.append(source)
         if documented:
             conflicts.extend(Conflict(source, f"schema {name} contradicts {first_source}: {message}") for message in found)

@@ -152,8 +152,10 @@ def dictionary_values(sample: Any, prop_name: str, name: Namer, parent: str = ""
     return infer_items(list(sample.values()), singular(prop_name), name, parent)
 
 
-def merge_schemas(a: Schema, b: Schema, conflicts: list[str], where: str = "") -> Schema:
-    """The union of two descriptions of the same value; `a` wins where they contradict (reported)."""
+def merge_schemas(a: Schema, b: Schema, conflicts: list[str], where: str = "", widen: bool = False) -> Schema:
+    """The union of two descriptions of the same value; `a` wins where they contradict (reported). With
+    `widen`, a value whose types contradict is any value instead: two samples that disagree say only that the
+    docs do not know, and a mock must accept what either shows."""
     if a == b or b == ANY:
         return a
     if a == ANY:
@@ -161,6 +163,10 @@ def merge_schemas(a: Schema, b: Schema, conflicts: list[str], where: str = "") -
     if a.ref or b.ref:
         if a.ref and b.ref and a.ref != b.ref:
             conflicts.append(f"{where or 'value'}: {a.ref} vs {b.ref}")
+        other = b if a.ref else a
+        if widen and not other.ref and other.type not in (None, "object"):
+            conflicts.append(f"{where or 'value'}: {a.ref or a.type} vs {b.ref or b.type}")
+            return replace(ANY, description=a.description or b.description)
         return a if a.ref else b
     description = a.description or b.description
     if a.type != b.type:
@@ -171,7 +177,7 @@ def merge_schemas(a: Schema, b: Schema, conflicts: list[str], where: str = "") -
         if b.type is None:
             return a
         conflicts.append(f"{where or 'value'}: {a.type} vs {b.type}")
-        return a
+        return replace(ANY, description=description) if widen else a
     fmt = a.format or b.format
     if a.format and b.format and a.format != b.format:
         if {a.format, b.format} == {"int32", "int64"}:
@@ -180,8 +186,8 @@ def merge_schemas(a: Schema, b: Schema, conflicts: list[str], where: str = "") -
             conflicts.append(f"{where or 'value'}: format {a.format} vs {b.format}")
             fmt = a.format
     enum = a.enum + tuple(v for v in b.enum if v not in a.enum) if a.enum and b.enum else (a.enum or b.enum)
-    items = _merge_optional(a.items, b.items, conflicts, f"{where}[]")
-    additional = _merge_optional(a.additional, b.additional, conflicts, f"{where}{{}}")
+    items = _merge_optional(a.items, b.items, conflicts, f"{where}[]", widen)
+    additional = _merge_optional(a.additional, b.additional, conflicts, f"{where}{{}}", widen)
     properties = a.properties
     if a.properties is not None and b.properties is not None:
         merged: list[Property] = []
@@ -192,7 +198,7 @@ def merge_schemas(a: Schema, b: Schema, conflicts: list[str], where: str = "") -
                 merged.append(prop)
             else:
                 path = f"{where}.{prop.name}" if where else prop.name
-                merged.append(Property(prop.name, merge_schemas(prop.schema, other.schema, conflicts, path),
+                merged.append(Property(prop.name, merge_schemas(prop.schema, other.schema, conflicts, path, widen),
                                        prop.description or other.description))
         mine = {p.name for p in a.properties}
         merged.extend(p for p in b.properties if p.name not in mine)
@@ -203,10 +209,11 @@ def merge_schemas(a: Schema, b: Schema, conflicts: list[str], where: str = "") -
                   description=description)
 
 
-def _merge_optional(a: Schema | None, b: Schema | None, conflicts: list[str], where: str) -> Schema | None:
+def _merge_optional(a: Schema | None, b: Schema | None, conflicts: list[str], where: str,
+                    widen: bool = False) -> Schema | None:
     if a is None or b is None:
         return a or b
-    return merge_schemas(a, b, conflicts, where)
+    return merge_schemas(a, b, conflicts, where, widen)
 
 
 def property_names(schema: Schema) -> frozenset[str]:

@@ -170,6 +170,19 @@ def _person_names(keys: Mapping[str, str], emails_key: str | None, pools: Pools)
     return step
 
 
+def follow_names(record: dict[str, Any], sent: Mapping[str, Any]) -> None:
+    """A record a client wrote: its `FullName` follows the first and last name the client changed (`sent`), as
+    the server derives it, unless the client sent a full name too. The generated base's full name belongs to
+    other names."""
+    keys = {normalise(k): k for k in record if isinstance(k, str)}
+    first, last, full = keys.get("firstname"), keys.get("lastname"), keys.get("fullname")
+    if first is None or last is None or full is None or full in sent or (first not in sent and last not in sent):
+        return
+    names = [record[k] for k in (first, last) if isinstance(record.get(k), str) and record[k]]
+    if names and isinstance(record.get(full), str):
+        record[full] = " ".join(names)
+
+
 def _moment(value: Any) -> datetime | None:
     if not isinstance(value, str) or len(value) < 10:
         return None

@@ -12,6 +12,7 @@ from .entities import CREATED_ID_START, Action, Entity, Filter, Inference, Infer
 from .errors import PatchConflict, PatchError
 from .lifecycle import CLOCK, RUNS, Clock, Lifecycle, Run, compile_lifecycles
 from .patch import SUPEROFFICE_PATCH_OPS, apply_json_patch, apply_merge_patch, find_key
+from ..coherence import follow_names
 from ..errors import SpecError
 from ..spec import OperationSpec, RefFollower, declared_type
 from .records import JsonRecord, as_mapping
@@ -288,7 +289,7 @@ class StateEngine:
         text = str(raw)
         return (text, text) if text else None
 
-    def _id_from(self, action: Action, path_params: Mapping[str, str], body: Any) -> Any:
+    def _id_from(self, action: Action, path_params: Mapping[str, str], query: Any, body: Any) -> Any:
         if action.id_source is None:
             return None
         where, name = action.id_source
@@ -297,11 +298,15 @@ class StateEngine:
             if value is None:  # the same item under another spelling ({id} vs {Id})
                 value = next((v for k, v in path_params.items() if k.lower() == name.lower()), None)
             return value
+        if where == "query":  # GetContactEntity?contactEntityId=5, its name in any case (as the server binds it)
+            values = next((v for k, v in (query or {}).items() if k.lower() == name.lower()), None)
+            return values[0] if values else None
         return _get(body, name)
 
-    def _target(self, action: Action, path_params: Mapping[str, str], body: Any) -> tuple[Any, str] | Outcome:
+    def _target(self, action: Action, path_params: Mapping[str, str], query: Any,
+                body: Any) -> tuple[Any, str] | Outcome:
         """The (id, store key) a request names, or the answer when it names none or an impossible one."""
-        raw = self._id_from(action, path_params, body)
+        raw = self._id_from(action, path_params, query, body)
         key = self._key(action.entity, _unsent_id(action.entity) if raw is None else raw)
         return key if key is not None else self._missing(action.entity, raw)
 
@@ -371,7 +376,7 @@ class StateEngine:
     def _read(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
               content_type: str, base: Base, base_list: BaseList) -> Outcome:
         entity = action.entity
-        key = self._target(action, path_params, body)
+        key = self._target(action, path_params, query, body)
         if isinstance(key, Outcome):
             return key
         record = self._current(self.store.get(session, entity.name, key[1]), entity, key[0], base)
@@ -391,6 +396,7 @@ class StateEngine:
             # Generated data is the base, the client's fields overlay it: a partial body still reads back whole.
             full = self._canonical(entity, base(new_id))
             full.update(record)
+            follow_names(full, record)
             self._stamp(entity, full, new_id, None, session)
             tx.put(entity.name, str(new_id), full)
             lifecycle = self.lifecycles.get(entity.name)
@@ -406,7 +412,7 @@ class StateEngine:
         record = self._body_record(action, body)
         if isinstance(record, Outcome):
             return record
-        raw = self._id_from(action, path_params, body) if action.id_source else record.get(entity.id_field)
+        raw = self._id_from(action, path_params, query, body) if action.id_source else record.get(entity.id_field)
         if action.role is Role.UPSERT and (raw in (None, 0, "", "0")):
             return self._create(action, session, path_params, query, body, content_type, base, base_list)
         key = self._key(entity, _unsent_id(entity) if raw is None else raw)
@@ -419,7 +425,7 @@ class StateEngine:
     def _patch(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
                content_type: str, base: Base, base_list: BaseList) -> Outcome:
         entity = action.entity
-        key = self._target(action, path_params, body)
+        key = self._target(action, path_params, query, body)
         if isinstance(key, Outcome):
             return key
         media = content_type.split(";", 1)[0].strip().lower()
@@ -456,6 +462,7 @@ class StateEngine:
             record = change(current)
             if isinstance(record, Outcome):
                 return record
+            follow_names(record, {k: v for k, v in record.items() if current.get(k) != v})
             self._stamp(entity, record, key[0], current, session)
             tx.put(entity.name, key[1], record)
         if entity.name in self.lifecycles:  # a record in a run answers with where its run is now
@@ -465,7 +472,7 @@ class StateEngine:
     def _delete(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
                 content_type: str, base: Base, base_list: BaseList) -> Outcome:
         entity = action.entity
-        key = self._target(action, path_params, body)
+        key = self._target(action, path_params, query, body)
         if isinstance(key, Outcome):
             return key
         with self.store.transaction(session) as tx:
@@ -478,7 +485,7 @@ class StateEngine:
               content_type: str, base: Base, base_list: BaseList) -> Outcome:
         """Ends the record's run now (its lifecycle's `stop` values); a record not in a run is left alone."""
         entity = action.entity
-        key = self._target(action, path_params, body)
+        key = self._target(action, path_params, query, body)
         if isinstance(key, Outcome):
             return key
         lifecycle = self.lifecycles.get(entity.name)
@@ -497,7 +504,7 @@ class StateEngine:
     def _delete_many(self, action: Action, session: str, path_params: Mapping[str, str], query: Any, body: Any,
                      content_type: str, base: Base, base_list: BaseList) -> Outcome:
         entity = action.entity
-        raw = self._id_from(action, path_params, body)
+        raw = self._id_from(action, path_params, query, body)
         keys = [k for k in (self._key(entity, r) for r in (raw if isinstance(raw, list) else [raw])) if k]
         with self.store.transaction(session) as tx:
             for ident, key in keys:  # SuperOffice deletes what exists and ignores the rest

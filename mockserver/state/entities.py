@@ -88,7 +88,7 @@ class Action:
     role: Role
     reply: Reply
     status: int                               # the documented success status
-    id_source: tuple[str, str] | None = None  # ("path", "id") | ("body", "BatchTaskId") | None
+    id_source: tuple[str, str] | None = None  # ("path", "id") | ("query", "personId") | ("body", "BatchTaskId")
     body_prop: str | None = None              # body field that wraps the record ({"BatchTaskInfo": {...}})
     filters: tuple[Filter, ...] = ()
     paging: bool = False                      # $top / $skip are documented
@@ -497,6 +497,7 @@ class _Inferrer:
         if names is None:  # asked once per agent operation and entity: thousands of times on a large spec
             names = {"id", entity.name.lower() + "id", entity.id_field.lower()}
             names.update(stem(c).lower() + "id" for c in entity.carriers)
+            names.update(c.lower() + "id" for c in entity.carriers)  # contactEntityId names a ContactEntity
             self._id_names_of[entity] = names
         return names
 
@@ -542,9 +543,11 @@ class _Inferrer:
             ids = self._id_names(entity)
             field_ = next((k for k, v in body_props.items()
                            if k.lower() in ids and self.s.kind(v) in ("integer", "string")), None)
-            if field_ is None:
-                return None
-            return self._action(op, entity, Role.READ, id_source=("body", field_))
+            if field_ is not None:
+                return self._action(op, entity, Role.READ, id_source=("body", field_))
+            # GetContactEntity?contactEntityId=5: the id in the query.
+            param = next((q for q in op.query_params if q.lower() in ids), None)
+            return self._action(op, entity, Role.READ, id_source=("query", param)) if param else None
         if verb in ("Delete", "Remove"):
             for e in entities:
                 # What is deleted is what the name says: RemoveOwnerContact {ContactId} unlinks an owner from a

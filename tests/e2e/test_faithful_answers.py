@@ -176,3 +176,42 @@ def test_a_stream_answers_the_media_type_its_sample_shows_by_default(corpus) -> 
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/octet-stream"
     jpeg = corpus.post("/api/v1/Agents/BLOB/GetBlobStream", json={"BlobEntityId": 1}, headers={"Accept": "image/jpeg"})
     assert jpeg.headers["content-type"] == "image/jpeg"
+
+
+# -- records clients write -----------------------------------------------------------------------------------
+
+
+def test_the_full_name_follows_the_names_a_client_writes(corpus) -> None:
+    created = corpus.post("/api/v1/Person", json={"Firstname": "Ada", "Lastname": "Lovelace"}).json()
+    path = f"/api/v1/Person/{created['PersonId']}"
+    assert corpus.get(path).json()["FullName"] == "Ada Lovelace"
+    corpus.patch(path, json=[{"op": "replace", "path": "/Lastname", "value": "Byron"}],
+                 headers={"Content-Type": "application/json-patch+json"})
+    assert corpus.get(path).json()["FullName"] == "Ada Byron"
+    # A full name the client sends is the client's.
+    own = corpus.post("/api/v1/Person", json={"Firstname": "Ada", "Lastname": "Lovelace", "FullName": "Countess"})
+    assert corpus.get(f"/api/v1/Person/{own.json()['PersonId']}").json()["FullName"] == "Countess"
+
+
+def _with_query_id_agent_read(spec: dict[str, Any]) -> dict[str, Any]:
+    """The corpus, plus the agent read of a PersonEntity by an id in the query."""
+    spec = copy.deepcopy(spec)
+    spec["paths"]["/api/v1/Agents/Person/GetPersonEntity"] = {"post": {
+        "operationId": "v1PersonAgent_GetPersonEntity",
+        "parameters": [{"name": "personEntityId", "in": "query", "schema": {"type": "integer", "format": "int32"}}],
+        "responses": {"200": {"description": "OK", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/PersonEntity"}}}}}}}
+    return spec
+
+
+def test_an_agent_read_by_a_query_id_reads_the_stored_record(corpus_spec) -> None:
+    spec = _with_query_id_agent_read(corpus_spec)
+    assert infer(spec).actions["v1PersonAgent_GetPersonEntity"].id_source == ("query", "personEntityId")
+    client = TestClient(create_app(spec, state="memory"), headers=AUTH)
+    created = client.post("/api/v1/Person", json={"Firstname": "Ada", "Lastname": "Lovelace"}).json()
+    read = client.post(f"/api/v1/Agents/Person/GetPersonEntity?PersonEntityId={created['PersonId']}").json()
+    assert (read["PersonId"], read["Firstname"]) == (created["PersonId"], "Ada")
+    assert client.post("/api/v1/Agents/Person/GetPersonEntity?personEntityId=77").json()["PersonId"] == 77
+    client.delete(f"/api/v1/Person/{created['PersonId']}")
+    gone = client.post(f"/api/v1/Agents/Person/GetPersonEntity?personEntityId={created['PersonId']}")
+    assert gone.status_code == 404

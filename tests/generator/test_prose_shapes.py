@@ -166,3 +166,42 @@ def test_the_corpus_states_every_shape_in_tables_and_samples(corpus_result) -> N
     # Its `array` properties without a sample are `...Ids`, typed by their name before any prose is read.
     assert rule_counts(corpus_result.diagnostics) == {}
     assert CORPUS.exists()
+
+
+def _holder_page(sample: str) -> str:
+    return f"""
+## Response: object
+
+| Response | Description |
+|----------------|-------------|
+| 200 | OK |
+
+Response body: object
+
+| Property Name | Type |  Description |
+|----------------|------|--------------|
+| Count | int32 | How many |
+| Person |  | The person |
+
+## Sample response
+
+```http_
+HTTP/1.1 200 OK
+Content-Type: application/json; charset=utf-8
+
+{sample}
+```
+"""
+
+
+def test_samples_that_disagree_on_a_guessed_carrier_leave_the_value_open(tmp_path) -> None:
+    """Two pages' samples of a carrier no table documents: one shows `Position` as an object, the other as a
+    string. Neither is known to be right, so the mock must accept both: the property takes any value."""
+    # Braces apart: write_page reads `}}` as an escaped `}`.
+    for name, sample in (("A", '{"Count": 1, "Person": {"PersonId": 1, "Name": "x", "Position": {"Id": 3} } }'),
+                         ("B", '{"Count": 2, "Person": {"PersonId": 2, "Name": "y", "Position": "Engineer"} }')):
+        write_page(tmp_path, f"v1Thing_Get{name}.md", method="POST", path=f"Agents/Thing/Get{name}",
+                   operation_id=f"v1ThingAgent_Get{name}", description="Gets.", extra=_holder_page(sample))
+    person = build_spec([tmp_path]).spec["components"]["schemas"]["Person"]["properties"]
+    assert person["Position"] == {}
+    assert person["PersonId"] == {"type": "integer", "format": "int32"}
