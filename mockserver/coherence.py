@@ -8,6 +8,7 @@ no rule applies to get none and cost nothing.
 """
 from __future__ import annotations
 
+import functools
 import random
 import unicodedata
 from collections.abc import Callable, Mapping
@@ -54,6 +55,7 @@ def element_kind(name: str) -> str | None:
     return next((kind for suffix, kind in _ELEMENT_KINDS if key.endswith(suffix)), None)
 
 
+@functools.lru_cache(maxsize=4096)  # names come from pools of a few hundred: each is worked out once
 def ascii_word(text: str) -> str:
     """`Zoë O'Neil` -> `zoeoneil`: what an email address can hold of a name."""
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -66,19 +68,23 @@ def finisher(name: str, properties: Mapping[str, Any], pools: Pools,
     """The function that makes an object of these `properties` (found under `name`) agree with itself, or None.
     `pick(kind)` is the generator's pick of a value of a kind (`email`, `phone`); `resolve` follows a `$ref`."""
     resolved = {k: resolve(v) for k, v in properties.items() if isinstance(k, str)}
-    # Only values no keyword constrains are rewritten: what the finisher writes must stay valid.
-    keys = {normalise(k): k for k, schema in resolved.items() if _free(schema)}
-    formats = {k: resolved[k].get("format") for k in keys.values()}
-    emails = next((k for k, schema in resolved.items() if normalise(k) == "emails" and isinstance(schema, Mapping)
-                   and _free(_property(resolve(_property(schema, "items")), "Value"))), None)
+    # Only values no keyword constrains are rewritten: what the finisher writes must stay valid. Dates are
+    # swapped with dates of the same format; everything else is written only where no format is asked for
+    # (or the one the value is: an email address where `format: email`).
+    free = {normalise(k): k for k, schema in resolved.items() if unconstrained_string(schema)}
+    formats = {k: resolved[k].get("format") for k in free.values()}
+    keys = {n: k for n, k in free.items() if formats[k] is None}
+    element = {"email": ("email", "idn-email"), "url": ("uri", "url", "iri")}
     steps: list[Step] = []
     kind = element_kind(name)
-    if kind is not None and "value" in keys:
-        steps.append(_element_value(keys["value"], keys.get("strippedvalue"), kind, pick(kind)))
+    value_key = free.get("value")
+    if kind is not None and value_key is not None and formats[value_key] in (None, *element.get(kind, ())):
+        steps.append(_element_value(value_key, keys.get("strippedvalue"), kind, pick(kind)))
     if "firstname" in keys and "lastname" in keys:
-        steps.append(_person_names(keys, emails, pools))
-    pairs = tuple((keys[a], keys[b]) for a in _EARLIER if a in keys for b in _LATER
-                  if b in keys and formats[keys[a]] == formats[keys[b]])
+        email_keys = tuple(free[n] for n in _EMAIL_KEYS if n in free and formats[free[n]] in (None, "email"))
+        steps.append(_person_names(keys, email_keys, _emails_element(resolved, resolve), pools))
+    pairs = tuple((free[a], free[b]) for a in _EARLIER if a in free for b in _LATER
+                  if b in free and formats[free[a]] == formats[free[b]])
     if pairs:
         steps.append(_dates_in_order(pairs))
     if "twoletterisocountry" in keys or "threeletterisocountry" in keys:
@@ -97,12 +103,26 @@ def finisher(name: str, properties: Mapping[str, Any], pools: Pools,
 _CONSTRAINING = ("enum", "const", "pattern", "minLength", "maxLength")
 
 
-def _free(schema: Any) -> bool:
+def unconstrained_string(schema: Any) -> bool:
     """A string schema no keyword narrows beyond its format (and `null`)."""
     if not isinstance(schema, Mapping) or any(k in schema for k in _CONSTRAINING):
         return False
     types = schema.get("type")
     return types == "string" or (isinstance(types, list) and "string" in types)
+
+
+def _emails_element(resolved: Mapping[str, Any], resolve: Callable[[Any], Any]) -> tuple[str, str | None] | None:
+    """(the `Emails` property, its elements' `StrippedValue` when that may be written too), when the elements'
+    `Value` is a string nothing constrains; else None."""
+    for key, schema in resolved.items():
+        if normalise(key) != "emails":
+            continue
+        item = resolve(_property(schema, "items"))
+        value, stripped_value = (resolve(_property(item, n)) for n in ("Value", "StrippedValue"))
+        if unconstrained_string(value) and value.get("format") in (None, "email", "idn-email"):
+            free_stripped = unconstrained_string(stripped_value) and stripped_value.get("format") is None
+            return key, "StrippedValue" if free_stripped else None
+    return None
 
 
 def _property(schema: Any, name: str) -> Any:
@@ -132,16 +152,16 @@ def stripped(value: str, kind: str) -> str:
     return value.lower()
 
 
-def _person_names(keys: Mapping[str, str], emails_key: str | None, pools: Pools) -> Step:
+def _person_names(keys: Mapping[str, str], email_keys: tuple[str, ...], emails: tuple[str, str | None] | None,
+                  pools: Pools) -> Step:
     first_key, last_key = keys["firstname"], keys["lastname"]
     full_key = keys.get("fullname")
-    email_keys = tuple(keys[k] for k in _EMAIL_KEYS if k in keys)
+    emails_key, stripped_key = emails if emails is not None else (None, None)
     domains = pools.domains
 
-    def address(first: str, last: str, current: Any, r: random.Random) -> str:
+    def address(local: str, current: Any, r: random.Random) -> str:
         domain = current.rsplit("@", 1)[1] if isinstance(current, str) and "@" in current else \
             domains[int(r.random() * len(domains))]
-        local = ".".join(part for part in (ascii_word(first), ascii_word(last)) if part) or "contact"
         return f"{local}@{domain}"
 
     def step(obj: dict[str, Any], r: random.Random) -> None:
@@ -150,37 +170,50 @@ def _person_names(keys: Mapping[str, str], emails_key: str | None, pools: Pools)
             return
         if full_key is not None and obj.get(full_key) is not None:
             obj[full_key] = f"{first} {last}"
+        local = ".".join(part for part in (ascii_word(first), ascii_word(last)) if part) or "contact"
         for key in email_keys:
             if obj.get(key) is not None:
-                obj[key] = address(first, last, obj[key], r)
+                obj[key] = address(local, obj[key], r)
         emails = obj.get(emails_key) if emails_key is not None else None
         if isinstance(emails, list):
             # The elements may be values the generator shares between records: new ones, never changed ones.
             out = []
             for n, item in enumerate(emails):
                 if isinstance(item, dict) and isinstance(item.get("Value"), str):
-                    own = address(first, last, item["Value"], r)
+                    own = address(local, item["Value"], r)
                     if n:  # a second address of the same person: a second domain, or a number
                         own = own.replace("@", f"{n + 1}@", 1)
                     item = {**item, "Value": own}
-                    if item.get("StrippedValue") is not None:
-                        item["StrippedValue"] = own.lower()
+                    if stripped_key is not None and item.get(stripped_key) is not None:
+                        item[stripped_key] = own.lower()
                 out.append(item)
             obj[emails_key] = out
     return step
 
 
-def follow_names(record: dict[str, Any], sent: Mapping[str, Any]) -> None:
-    """A record a client wrote: its `FullName` follows the first and last name the client changed (`sent`), as
-    the server derives it, unless the client sent a full name too. The generated base's full name belongs to
-    other names."""
-    keys = {normalise(k): k for k in record if isinstance(k, str)}
-    first, last, full = keys.get("firstname"), keys.get("lastname"), keys.get("fullname")
-    if first is None or last is None or full is None or full in sent or (first not in sent and last not in sent):
+def derived_names(properties: Mapping[str, Any], resolve: Callable[[Any], Any]) -> tuple[str, str, str] | None:
+    """(first, last, full name) properties of a record whose full name may be derived: all three there, and the
+    full name a string nothing constrains."""
+    keys = {normalise(k): k for k in properties if isinstance(k, str)}
+    names = tuple(keys.get(n) for n in ("firstname", "lastname", "fullname"))
+    if None in names:
+        return None
+    full = resolve(properties[names[2]])
+    return names if unconstrained_string(full) and full.get("format") is None else None  # type: ignore[return-value]
+
+
+def follow_names(record: dict[str, Any], sent: Mapping[str, Any], names: tuple[str, str, str] | None) -> None:
+    """A record a client wrote: its full name (`names`, see derived_names) follows the first and last name the
+    client changed (`sent`), as the server derives it, unless the client sent a full name too. The generated
+    base's full name belongs to other names."""
+    if names is None:
         return
-    names = [record[k] for k in (first, last) if isinstance(record.get(k), str) and record[k]]
-    if names and isinstance(record.get(full), str):
-        record[full] = " ".join(names)
+    first, last, full = names
+    if full in sent or (first not in sent and last not in sent):
+        return
+    given = [record[k] for k in (first, last) if isinstance(record.get(k), str) and record[k]]
+    if given and isinstance(record.get(full), str):
+        record[full] = " ".join(given)
 
 
 def _moment(value: Any) -> datetime | None:

@@ -205,9 +205,10 @@ class ResponsePlanner:
         kind = prop.get("type")
         if isinstance(kind, list):
             kind = next((t for t in kind if t != "null"), None)
-        if kind not in ("integer", "string") or "enum" in prop or "pattern" in prop or "format" in prop and \
-                kind == "string":
+        if kind not in ("integer", "string") or "enum" in prop or "const" in prop:
             return None
+        if kind == "string" and any(k in prop for k in ("pattern", "format", "minLength", "maxLength")):
+            return None  # an id of any length and shape may not fit: the generated value stays
         bounds = _INT_BOUNDS.get(str(prop.get("format")), None) if kind == "integer" else None
         if kind == "integer" and ("minimum" in prop or "maximum" in prop):
             low = prop.get("minimum", -(2**63))
@@ -305,7 +306,7 @@ def _query_value(query: Mapping[str, list[str]] | None, name: str) -> str | None
     if values is None:
         wanted = name.lower()
         values = next((v for k, v in query.items() if k.lower() == wanted), None)
-    return values[0] if values else None
+    return values[-1] if values else None  # the value the request check judged
 
 
 def apply_select(value: Any, select: str, info: Mapping[str, tuple[bool, bool]]) -> Any:

@@ -342,8 +342,7 @@ class Router(Generic[T]):
         if leaf is not None:
             return Found(leaf.route.payload, leaf.params(parts))
         # Explain why nothing matched.
-        allowed: set[str] = set()
-        _collect_methods(self.root, parts, 0, allowed)
+        allowed = self._allowed(parts)
         if allowed:
             return MethodNotAllowed(tuple(sorted(allowed)))
         reasons: list[tuple[str, str]] = []
@@ -353,20 +352,28 @@ class Router(Generic[T]):
         return NotFound()
 
     def methods_for(self, path: str) -> tuple[str, ...]:
+        return tuple(sorted(self._allowed(_split(path))))
+
+    def _allowed(self, parts: list[str]) -> set[str]:
+        """The methods a path answers, the routes a newer enum code reaches (see `_find_past_enums`) included."""
         allowed: set[str] = set()
-        _collect_methods(self.root, _split(path), 0, allowed)
-        return tuple(sorted(allowed))
+        _collect_methods(self.root, parts, 0, allowed, past_enums=True)
+        return allowed
 
 
-def _children(node: _Node[T], part: str) -> list[_Node[T]]:
+def _children(node: _Node[T], part: str, past_enums: bool = False) -> list[_Node[T]]:
     out: list[_Node[T]] = []
     lit = node.literals.get(part)
     if lit is None:
         lit = node.folded.get(part.casefold())
     if lit is not None:
         out.append(lit)
-    out.extend(child for m, child in node.params if m.accepts(part))
+    out.extend(child for m, child in node.params if _takes(m, part, past_enums))
     return out
+
+
+def _takes(matcher: Matcher, part: str, past_enums: bool) -> bool:
+    return matcher.accepts(part) or (past_enums and matcher.key[0] == "enum" and extends_enum(part, matcher.values))
 
 
 def _find(node: _Node[T], parts: list[str], i: int, method: str) -> _Leaf[T] | None:
@@ -399,19 +406,19 @@ def _find_past_enums(node: _Node[T], parts: list[str], i: int, method: str) -> _
         if found is not None:
             return found
     for matcher, child in node.params:
-        if matcher.accepts(part) or (matcher.key[0] == "enum" and extends_enum(part, matcher.values)):
+        if _takes(matcher, part, True):
             found = _find_past_enums(child, parts, i + 1, method)
             if found is not None:
                 return found
     return None
 
 
-def _collect_methods(node: _Node[T], parts: list[str], i: int, out: set[str]) -> None:
+def _collect_methods(node: _Node[T], parts: list[str], i: int, out: set[str], past_enums: bool = False) -> None:
     if i == len(parts):
         out.update(node.methods)
         return
-    for child in _children(node, parts[i]):
-        _collect_methods(child, parts, i + 1, out)
+    for child in _children(node, parts[i], past_enums):
+        _collect_methods(child, parts, i + 1, out, past_enums)
 
 
 def _collect_mismatches(node: _Node[T], parts: list[str], i: int, out: list[tuple[str, str]]) -> None:

@@ -27,25 +27,18 @@ def is_identifier_like(value: Any) -> bool:
     return isinstance(value, str) and len(value) <= _MAX_LENGTH and _IDENTIFIER.fullmatch(value) is not None
 
 
-_WORD = re.compile(r"[A-Z][a-z]*|[a-z]+|[0-9]+")
-
-
-def _words(code: str) -> list[str]:
-    return _WORD.findall(code)
-
-
 def extends_enum(value: str, codes: Iterable[str]) -> bool:
-    """Whether `value` looks like a newer member of the enum `codes`: a code built from several words, one of
-    them a word of the documented codes (`SucceededManualCleanup` beside `Succeeded`; `Postponed1Hour` beside
-    `Postponed`). An API's enums grow that way; a typo or a word from elsewhere (`Nonsense`) does not."""
-    if not is_identifier_like(value):
+    """Whether `value` looks like a newer member of the enum `codes`: a documented code followed by more words
+    (`SucceededManualCleanup` after `Succeeded`, `Postponed1Hour` after `Postponed`). An API's enums grow that
+    way; a typo, a word from elsewhere (`Nonsense`) or two codes run together (`NewFailed`) do not."""
+    if not is_identifier_like(value) or "." in value:
         return False
-    words = _words(value)
-    if len(words) < 2 or "".join(words) != value.replace(".", "") or \
-            any(len(w) < 2 and not w.isdigit() for w in words):
-        return False
-    known = {w.lower() for code in codes for w in _words(code) if len(w) >= 3}
-    return any(w.lower() in known for w in words)
+    known = set(codes)
+    return any(value.startswith(code) and len(value) > len(code) and _NEXT_WORD.match(value, len(code))
+               and value[len(code):] not in known for code in known)
+
+
+_NEXT_WORD = re.compile(r"[A-Z][a-z]|[0-9]")
 
 
 def sample_vocabulary(doc: Mapping[str, Any]) -> dict[int, tuple[str, ...]]:

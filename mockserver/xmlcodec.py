@@ -352,6 +352,22 @@ _INTEGER_TEXT = re.compile(r"-?(0|[1-9][0-9]*)")
 _NUMBER_TEXT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")
 
 
+_DIGITS = re.compile(r"[+-]?[0-9]+")
+_MAX_DIGITS = 300  # past this a numeral stays text: Python refuses to read integers of more than 4,300 digits
+
+
+def _numeral(text: str) -> Any:
+    """The JSON number `text` is, else `text` itself."""
+    if len(text) > _MAX_DIGITS:
+        return text
+    if _INTEGER_TEXT.fullmatch(text):
+        return int(text)
+    if _NUMBER_TEXT.fullmatch(text):
+        number = float(text)
+        return number if math.isfinite(number) else text
+    return text
+
+
 def coerce_scalar(text: str, kind: str | None) -> Any:
     """Best-effort text -> typed value; leaves the text alone when it does not parse, so validation reports it.
     Where the schema says nothing (`kind` None or "any": a property the docs never described), the text is
@@ -360,19 +376,18 @@ def coerce_scalar(text: str, kind: str | None) -> Any:
     if kind is None or kind == "any":
         if text in ("true", "false"):
             return text == "true"
-        if _INTEGER_TEXT.fullmatch(text):
-            return int(text)
-        if _NUMBER_TEXT.fullmatch(text) and math.isfinite(float(text)):
-            return float(text)
-        return text
-    try:
-        if kind == "integer":
-            return int(text)
-        if kind == "number":
-            number = float(text)
-            return int(number) if number.is_integer() and "." not in text and "e" not in text.lower() else number
-    except ValueError:
-        return text
+        return _numeral(text)
+    if kind in ("integer", "number"):
+        # JSON's numerals only: Python would also read `1_000`, `NaN`, `inf` and digits of other scripts, and a
+        # NaN stored from a body would be answered as null.
+        text = text.strip()
+        if _DIGITS.fullmatch(text) and len(text) <= _MAX_DIGITS:
+            return int(text)  # `007` and `+7` too, as the server's number parsing reads them
+        number = _numeral(text)
+        if kind == "integer" and isinstance(number, float) and number.is_integer() and "." not in text \
+                and "e" not in text.lower():
+            return int(number)
+        return number
     if kind == "boolean":
         return {"true": True, "false": False}.get(text.lower(), text)
     if kind == "null" and text == "":

@@ -300,7 +300,7 @@ class StateEngine:
             return value
         if where == "query":  # GetContactEntity?contactEntityId=5, its name in any case (as the server binds it)
             values = next((v for k, v in (query or {}).items() if k.lower() == name.lower()), None)
-            return values[0] if values else None
+            return values[-1] if values else None  # the value the request check judged
         return _get(body, name)
 
     def _target(self, action: Action, path_params: Mapping[str, str], query: Any,
@@ -396,7 +396,7 @@ class StateEngine:
             # Generated data is the base, the client's fields overlay it: a partial body still reads back whole.
             full = self._canonical(entity, base(new_id))
             full.update(record)
-            follow_names(full, record)
+            follow_names(full, record, entity.full_name)
             self._stamp(entity, full, new_id, None, session)
             tx.put(entity.name, str(new_id), full)
             lifecycle = self.lifecycles.get(entity.name)
@@ -462,7 +462,7 @@ class StateEngine:
             record = change(current)
             if isinstance(record, Outcome):
                 return record
-            follow_names(record, {k: v for k, v in record.items() if current.get(k) != v})
+            follow_names(record, {k: v for k, v in record.items() if current.get(k) != v}, entity.full_name)
             self._stamp(entity, record, key[0], current, session)
             tx.put(entity.name, key[1], record)
         if entity.name in self.lifecycles:  # a record in a run answers with where its run is now

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
+from ..coherence import derived_names
 from ..responses import success_code, status_for
 from ..errors import SpecError
 from ..spec import OperationSpec, RefFollower, declared_type, iter_operations, normalise, ref_name
@@ -72,6 +73,7 @@ class Entity:
     enums: Mapping[str, tuple[str, ...]] = field(default_factory=dict, compare=False)  # property -> allowed values
     properties: Mapping[str, str] = field(default_factory=dict, compare=False)  # lower -> top-level name
     names: Mapping[str, str] = field(default_factory=dict, compare=False)       # lower -> any property name
+    full_name: tuple[str, str, str] | None = None  # first, last, full name, when the full name is derived
 
     def prop(self, name: str) -> str | None:
         return self.properties.get(name.lower())
@@ -372,6 +374,7 @@ class _Inferrer:
             enums=enums,
             properties=props,
             names=names,
+            full_name=derived_names(self.s.props(record_schema), self.s.resolve),
         )
 
     def rest_entities(self) -> dict[str, tuple[Entity, str]]:

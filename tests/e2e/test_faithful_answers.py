@@ -215,3 +215,19 @@ def test_an_agent_read_by_a_query_id_reads_the_stored_record(corpus_spec) -> Non
     client.delete(f"/api/v1/Person/{created['PersonId']}")
     gone = client.post(f"/api/v1/Agents/Person/GetPersonEntity?personEntityId={created['PersonId']}")
     assert gone.status_code == 404
+
+
+def test_echoing_into_a_nested_carrier_copies_it(corpus_spec) -> None:
+    """The nested carrier may be one of the values the generator shares between answers: the echo writes a copy."""
+    from mockserver.responses import fill_ids
+
+    app = create_app(corpus_spec)
+    endpoint = app.operations.by_id["v1PersonEntity_GetPersonSummary"]
+    plan = app.operations.compiled(endpoint).success
+    [fill] = [f for f in plan.id_fill if f.within]
+    assert (fill.location, fill.param, fill.within, fill.prop) == ("path", "personId", ("Person",), "PersonId")
+    shared = {"PersonId": 1, "Firstname": "Ada"}
+    answer = fill_ids({"Person": shared}, plan, {"personId": "5"})
+    assert answer["Person"] == {"PersonId": 5, "Firstname": "Ada"} and shared == {"PersonId": 1, "Firstname": "Ada"}
+    # The value the request check judged is the one echoed: the last of a repeated query parameter.
+    assert fill_ids({"Person": shared}, plan, {"personId": "x"})["Person"]["PersonId"] == 1

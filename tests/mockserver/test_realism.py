@@ -84,15 +84,42 @@ def test_a_finisher_leaves_values_the_schema_constrains_alone() -> None:
 
 def test_a_finisher_builds_names_and_emails_without_changing_shared_elements() -> None:
     element = {"Value": "someone@mail.example", "StrippedValue": "someone@mail.example"}
-    props = {"Firstname": STRING, "Lastname": STRING, "FullName": STRING,
-             "Emails": {"type": "array", "items": {"type": "object", "properties": {"Value": STRING}}}}
+    item = {"type": "object", "properties": {"Value": STRING, "StrippedValue": STRING}}
+    props = {"Firstname": STRING, "Lastname": STRING, "FullName": STRING, "Emails": {"type": "array", "items": item}}
     out = _finish("Person", props, {"Firstname": "Zoë", "Lastname": "O'Neil", "FullName": "x", "Emails": [element]})
     assert out["FullName"] == "Zoë O'Neil"
     assert out["Emails"] == [{"Value": "zoe.oneil@mail.example", "StrippedValue": "zoe.oneil@mail.example"}]
     assert element == {"Value": "someone@mail.example", "StrippedValue": "someone@mail.example"}
+    # A StrippedValue the schema limits, or does not list, keeps what the generator drew.
+    item["properties"]["StrippedValue"] = {"type": "string", "maxLength": 12}
+    out = _finish("Person", props, {"Firstname": "Zoë", "Lastname": "O'Neil", "Emails": [element]})
+    assert out["Emails"] == [{"Value": "zoe.oneil@mail.example", "StrippedValue": "someone@mail.example"}]
+
+
+def test_a_finisher_writes_no_value_into_a_format_it_is_not() -> None:
+    props = {"Value": {"type": "string", "format": "date-time"}}
+    assert finisher("Email", props, pools_for(0), lambda kind: None, lambda s: s) is None
+    props = {"Firstname": STRING, "Lastname": STRING, "Email": {"type": "string", "format": "email"},
+             "FullName": {"type": "string", "format": "uri"}}
+    out = _finish("Person", props, {"Firstname": "Ada", "Lastname": "Byron", "Email": "a@b.org", "FullName": "x"})
+    assert out == {"Firstname": "Ada", "Lastname": "Byron", "Email": "ada.byron@b.org", "FullName": "x"}
 
 
 def test_a_country_is_one_country() -> None:
     props = {"Name": STRING, "TwoLetterISOCountry": STRING, "ThreeLetterISOCountry": STRING, "DialInPrefix": STRING}
     out = _finish("Country", props, dict.fromkeys(props, "x"))
     assert tuple(out.values()) in {(c[0], c[1], c[2], c[3]) for c in COUNTRIES}
+
+
+def test_a_full_name_is_derived_on_writes_only_where_nothing_constrains_it() -> None:
+    from mockserver.coherence import derived_names, follow_names
+
+    free = {"Firstname": STRING, "Lastname": STRING, "FullName": STRING}
+    assert derived_names(free, lambda s: s) == ("Firstname", "Lastname", "FullName")
+    assert derived_names({**free, "FullName": {"type": "string", "maxLength": 40}}, lambda s: s) is None
+    assert derived_names({"Firstname": STRING, "FullName": STRING}, lambda s: s) is None
+    record = {"Firstname": "Ada", "Lastname": "Byron", "FullName": "Someone Else"}
+    follow_names(record, {"Lastname": "Byron"}, ("Firstname", "Lastname", "FullName"))
+    assert record["FullName"] == "Ada Byron"
+    follow_names(record, {"Lastname": "X", "FullName": "Mine"}, ("Firstname", "Lastname", "FullName"))
+    assert record["FullName"] == "Ada Byron"  # the client's own full name is not overwritten

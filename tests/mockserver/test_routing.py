@@ -32,9 +32,11 @@ def test_a_newer_code_of_a_path_enum_is_routed_past_the_enum() -> None:
     assert r.match("GET", "/BatchTask/FailedManualCleanup") == \
         Found("GET /BatchTask/{state}", {"state": "FailedManualCleanup"})
     assert r.match("GET", "/BatchTask/NewOrFailed") == Found("GET /BatchTask/{state}", {"state": "NewOrFailed"})
-    for other in ("Nonsense", "Failedx", "failed-twice", "PausedByOperator"):
-        assert isinstance(r.match("GET", f"/BatchTask/{other}"), MethodNotAllowed), other
-    assert isinstance(r.match("DELETE", "/BatchTask/FailedManualCleanup"), MethodNotAllowed)
+    for other in ("Nonsense", "Failedx", "failed-twice", "PausedByOperator", "NewFailed"):
+        assert r.match("GET", f"/BatchTask/{other}") == MethodNotAllowed(("PUT",)), other
+    # What the path answers (a 405's Allow, a CORS preflight) knows the route the newer code reaches.
+    assert r.match("DELETE", "/BatchTask/FailedManualCleanup") == MethodNotAllowed(("GET", "PUT"))
+    assert r.methods_for("/BatchTask/FailedManualCleanup") == ("GET", "PUT")
 
 
 def test_int32_overflow_is_not_an_id() -> None:
