@@ -74,22 +74,24 @@ def test_a_sub_resource_carries_the_resources_id_one_level_down(corpus) -> None:
     assert corpus.get("/api/v1/Person/5/Summary").json()["Person"]["PersonId"] == 5
 
 
-def _with_query_id_read(spec: dict[str, Any]) -> dict[str, Any]:
-    """The corpus, plus an agent read that takes its id in the query, as GetContactEntity does."""
+def _with_query_id_read(spec: dict[str, Any], agent: str, carrier: str) -> dict[str, Any]:
+    """`spec`, plus the agent read `Get<carrier>` that takes its id in the query, as GetContactEntity does."""
     spec = copy.deepcopy(spec)
-    spec["components"]["schemas"]["ContactEntity"] = {
-        "type": "object", "properties": {"ContactId": {"type": "integer", "format": "int32"},
-                                         "Name": {"type": "string"}}}
-    spec["paths"]["/api/v1/Agents/Contact/GetContactEntity"] = {"post": {
-        "operationId": "v1ContactAgent_GetContactEntity",
-        "parameters": [{"name": "contactEntityId", "in": "query", "schema": {"type": "integer", "format": "int32"}}],
+    param = carrier[:1].lower() + carrier[1:] + "Id"
+    spec["paths"][f"/api/v1/Agents/{agent}/Get{carrier}"] = {"post": {
+        "operationId": f"v1{agent}Agent_Get{carrier}",
+        "parameters": [{"name": param, "in": "query", "schema": {"type": "integer", "format": "int32"}}],
         "responses": {"200": {"description": "OK", "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/ContactEntity"}}}}}}}
+            "schema": {"$ref": f"#/components/schemas/{carrier}"}}}}}}}
     return spec
 
 
 def test_an_agent_read_with_the_id_in_the_query_answers_that_id(corpus_spec) -> None:
-    client = TestClient(create_app(_with_query_id_read(corpus_spec)), headers=AUTH)
+    spec = _with_query_id_read(corpus_spec, "Contact", "ContactEntity")
+    spec["components"]["schemas"]["ContactEntity"] = {
+        "type": "object", "properties": {"ContactId": {"type": "integer", "format": "int32"},
+                                         "Name": {"type": "string"}}}
+    client = TestClient(create_app(spec), headers=AUTH)
     for n in (1000001, 42):
         assert client.post(f"/api/v1/Agents/Contact/GetContactEntity?contactEntityId={n}").json()["ContactId"] == n
     # Any case, as the server binds query names.
@@ -193,19 +195,8 @@ def test_the_full_name_follows_the_names_a_client_writes(corpus) -> None:
     assert corpus.get(f"/api/v1/Person/{own.json()['PersonId']}").json()["FullName"] == "Countess"
 
 
-def _with_query_id_agent_read(spec: dict[str, Any]) -> dict[str, Any]:
-    """The corpus, plus the agent read of a PersonEntity by an id in the query."""
-    spec = copy.deepcopy(spec)
-    spec["paths"]["/api/v1/Agents/Person/GetPersonEntity"] = {"post": {
-        "operationId": "v1PersonAgent_GetPersonEntity",
-        "parameters": [{"name": "personEntityId", "in": "query", "schema": {"type": "integer", "format": "int32"}}],
-        "responses": {"200": {"description": "OK", "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/PersonEntity"}}}}}}}
-    return spec
-
-
 def test_an_agent_read_by_a_query_id_reads_the_stored_record(corpus_spec) -> None:
-    spec = _with_query_id_agent_read(corpus_spec)
+    spec = _with_query_id_read(corpus_spec, "Person", "PersonEntity")
     assert infer(spec).actions["v1PersonAgent_GetPersonEntity"].id_source == ("query", "personEntityId")
     client = TestClient(create_app(spec, state="memory"), headers=AUTH)
     created = client.post("/api/v1/Person", json={"Firstname": "Ada", "Lastname": "Lovelace"}).json()
