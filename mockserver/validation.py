@@ -505,10 +505,15 @@ def _coerce_param(pc: _ParamCheck, raw: list[str]) -> tuple[Any, str | None]:
     return _scalar(pc.kind, raw[-1])
 
 
+_MAX_INT_DIGITS = 300
+
+
 def _scalar(kind: str, text: str) -> tuple[Any, str | None]:
     if kind == "integer":
-        if _INT.match(text):
+        if _INT.match(text) and len(text) <= _MAX_INT_DIGITS:
             return int(text), None
+        if _INT.match(text):  # Python refuses to read more than 4,300 digits; no integer format holds 300
+            return None, f"an integer of {len(text.lstrip('+-'))} digits is out of range"
         return None, f"{text!r} is not an integer"
     if kind == "number":
         try:

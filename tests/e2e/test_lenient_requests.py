@@ -49,3 +49,10 @@ def test_date_times_a_client_may_send(value: str) -> None:
                                    "", "2024-05-01T12:00:00.+02:00"])
 def test_what_is_no_date_time_is_refused(value: str) -> None:
     assert not FORMAT_CHECKER.conforms(value, "date-time")
+
+
+def test_an_integer_of_thousands_of_digits_is_a_400_not_a_500(corpus) -> None:
+    answer = corpus.post(f"/api/v1/Agents/BLOB/DeleteBlobEntity?BlobEntityId={'9' * 5000}")
+    assert answer.status_code == 400 and answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["errors"] == [{"location": "query.BlobEntityId",
+                                        "message": "an integer of 5000 digits is out of range"}]
