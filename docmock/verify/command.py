@@ -94,8 +94,8 @@ def verify_command(sources: tuple[Path, ...], target: str, headers: tuple[tuple[
                    seed: int | None, no_stateful: bool, request_timeout: float, junit_file: Path | None) -> None:
     """Contract-test a running server against its docs.
 
-    SPEC_OR_DOCS is one OpenAPI 3.0/3.1 file (JSON or YAML), or docs folders and pages to generate the spec
-    from, as `docmock serve` does. The server at --target gets generated valid requests for every operation,
+    SPEC_OR_DOCS is one OpenAPI 3.0/3.1 or Swagger 2.0 file (JSON or YAML), or docs folders and pages to
+    generate the spec from, as `docmock serve` does. The server at --target gets generated valid requests for every operation,
     and sequences that create a record and then read, change or delete it. Every answer is checked: no 5xx, no
     valid request refused, a documented status code and media type, a body that matches the schema, the
     required headers.

@@ -154,3 +154,17 @@ def test_every_vendor_operation_is_routed_to_the_operation_the_docs_document(cor
                                  f"expected {operation_id}")
     assert not wrong, "\n".join(wrong)
     assert sent > 90  # every operation, and each enum value of a path
+
+
+def test_docmock_verify_takes_a_vendor_swagger_file(corpus_mock: str) -> None:
+    """What the README shows: the command line reads the vendor's Swagger 2.0 file as it is."""
+    import subprocess
+    import sys
+
+    vendor = VENDOR_SPECS / "agent-Swagger-v1-BLOBAgent.json"
+    done = subprocess.run([sys.executable, "-m", "docmock", "verify", str(vendor), "--target", corpus_mock,
+                           "--header", f"{AUTH[0]}: {AUTH[1]}", "--header", "X-Mock-Session: cli",
+                           "--no-stateful", "--seed", "1", "--max-examples", "5"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "5 of 5 operations tested" in done.stdout and "all checks passed" in done.stdout
