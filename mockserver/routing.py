@@ -335,9 +335,10 @@ class Router(Generic[T]):
         leaf = _find(self.root, parts, 0, method)
         if leaf is not None:
             return Found(leaf.route.payload, leaf.params(parts))
-        # Slow path, only for misses. A code the documented enum lacks, where the rest of the path fits
-        # (/BatchTask/SucceededManualCleanup): the docs' enum may be older than the API, which accepts it, so
-        # route it; the request check says so in a warning (see validation).
+        # Slow path, only for misses. A documented code in another case (/BatchTask/succeeded), or a code the
+        # documented enum lacks where the rest of the path fits (/BatchTask/SucceededManualCleanup): the real
+        # server takes both, so route them; the request check spells the first as documented and says so of
+        # the second in a warning (see validation).
         leaf = _find_past_enums(self.root, parts, 0, method)
         if leaf is not None:
             return Found(leaf.route.payload, leaf.params(parts))
@@ -373,7 +374,13 @@ def _children(node: _Node[T], part: str, past_enums: bool = False) -> list[_Node
 
 
 def _takes(matcher: Matcher, part: str, past_enums: bool) -> bool:
-    return matcher.accepts(part) or (past_enums and matcher.key[0] == "enum" and extends_enum(part, matcher.values))
+    if matcher.accepts(part):
+        return True
+    if not past_enums or matcher.key[0] != "enum":
+        return False
+    # ASP.NET binds an enum in any case (`succeeded`), and an API's enum may have grown past the docs'.
+    folded = part.casefold()
+    return any(code.casefold() == folded for code in matcher.values) or extends_enum(part, matcher.values)
 
 
 def _find(node: _Node[T], parts: list[str], i: int, method: str) -> _Leaf[T] | None:

@@ -151,6 +151,10 @@ class Validate:
                                          checked.violations))
         ctx.parsed_body = checked.body
         ctx.body_typed = checked.body_typed
+        for name, raw in ctx.path_params.items():
+            value = checked.params.get(name)
+            if isinstance(value, str) and value != raw:  # a code as the docs spell it (`succeeded` -> `Succeeded`)
+                ctx.path_params[name] = value
         ctx.trace.warnings.extend(checked.warnings)
         return None
 

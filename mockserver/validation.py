@@ -255,6 +255,10 @@ class RequestValidator:
                 if p.required:
                     violations.append(Violation(pc.location, f"required {p.location} parameter is missing"))
                 continue
+            documented = _spelled_as_documented(raw[0], pc.codes) if pc.codes and raw[0] not in pc.codes else None
+            if documented is not None:  # the server binds enums without regard to case
+                values[p.name] = documented
+                continue
             if pc.codes and raw[0] not in pc.codes and extends_enum(raw[0], pc.codes):
                 # Routed past the enum (see Router.match): the real API has codes the docs do not list yet.
                 warnings.append(f"{pc.location}: {raw[0]!r} is not one of the documented values "
@@ -483,6 +487,11 @@ def _allows_null(compiler: SchemaCompiler, schema: Mapping[str, Any]) -> bool:
         return True
     return any(_allows_null(compiler, compiler.resolve(b)) for key in ("anyOf", "oneOf")
                for b in schema.get(key) or ())
+
+
+def _spelled_as_documented(value: str, codes: frozenset[str]) -> str | None:
+    folded = value.casefold()
+    return next((code for code in codes if code.casefold() == folded), None)
 
 
 def _coerce_param(pc: _ParamCheck, raw: list[str]) -> tuple[Any, str | None]:

@@ -33,6 +33,15 @@ def test_nonsense_path_parameter_is_a_problem_that_says_why(seeds: Any) -> None:
     assert body["type"] and body["title"] and body["status"] == 400 and body["detail"]
 
 
+def test_a_path_code_in_another_case_is_the_documented_code(seeds: Any) -> None:
+    """ASP.NET binds an enum in any case: `/BatchTask/failed` is `/BatchTask/Failed`, the same answer, no warning."""
+    documented = seeds.get("/api/v1/BatchTask/Failed", headers=AUTH)
+    for spelling in ("failed", "FAILED"):
+        r = seeds.get(f"/api/v1/BatchTask/{spelling}", headers=AUTH)
+        assert r.status_code == 200 and r.headers["x-docmock-operation"] == "v1Batch_GetBatchTaskInfosByState"
+        assert r.content == documented.content and "warning" not in r.headers
+
+
 def test_a_code_the_documented_enum_lacks_is_answered_with_a_warning(seeds: Any,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
     """The real API may have codes the docs' enum has not caught up with (BatchTaskState gained

@@ -32,6 +32,8 @@ def test_a_newer_code_of_a_path_enum_is_routed_past_the_enum() -> None:
     assert r.match("GET", "/BatchTask/FailedManualCleanup") == \
         Found("GET /BatchTask/{state}", {"state": "FailedManualCleanup"})
     assert r.match("GET", "/BatchTask/NewOrFailed") == Found("GET /BatchTask/{state}", {"state": "NewOrFailed"})
+    # A documented code in another case: the real server binds enums without regard to case.
+    assert r.match("GET", "/BatchTask/failed") == Found("GET /BatchTask/{state}", {"state": "failed"})
     for other in ("Nonsense", "Failedx", "failed-twice", "PausedByOperator", "NewFailed"):
         assert r.match("GET", f"/BatchTask/{other}") == MethodNotAllowed(("PUT",)), other
     # What the path answers (a 405's Allow, a CORS preflight) knows the route the newer code reaches.
