@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .codegen import Source, dict_display, with_inline
-from .coherence import COUNTRIES, finisher
+from .coherence import COUNTRIES, finisher, normalise
 from .pools import Pools, pools_for
 from .regexgen import compile_regex
 from .spec import ref_name, resolve_pointer
@@ -91,12 +91,8 @@ _FIXED_POOLS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _normalise_name(name: str) -> str:
-    return name.replace("_", "").replace("-", "").lower()
-
-
 def _by_name(name: str, exact: Mapping[str, Any], suffixes: tuple[tuple[str, Any], ...]) -> Any:
-    key = _normalise_name(name)
+    key = normalise(name)
     if key in exact:
         return exact[key]
     for suffix, value in suffixes:
@@ -505,10 +501,10 @@ def _build_string(f: DataFactory, schema: Mapping[str, Any], name: str) -> Gen:
             fallback = fallback if fallback is not None else schema.get("default")
             if isinstance(fallback, str):
                 return _constant(fallback)
-    if pick is None and fmt in ("date-time", "date") and "birth" in _normalise_name(name):
+    if pick is None and fmt in ("date-time", "date") and "birth" in normalise(name):
         pick = _pool_pick(_birthdays(fmt == "date-time"))
     if pick is None and fmt in ("date-time", "date"):
-        future = any(h in _normalise_name(name) for h in _FUTURE_HINTS)
+        future = any(h in normalise(name) for h in _FUTURE_HINTS)
         pick = (_datetime_gen if fmt == "date-time" else _date_gen)(future)
     if pick is None and isinstance(fmt, str) and fmt in f._formats:
         pick = f._formats[fmt]

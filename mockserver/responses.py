@@ -11,7 +11,7 @@ from typing import Any
 from . import jsoncodec
 from .fakedata import DataFactory, Gen
 from .negotiation import Negotiator, media_key, structured_kind
-from .spec import OperationSpec, declared_type, deref, ref_name
+from .spec import OperationSpec, declared_type, deref, in_any_case, ref_name
 from .state.records import plain
 from .xmlcodec import XmlWriter
 
@@ -167,15 +167,16 @@ class ResponsePlanner:
         resource = _resource_noun(op.path)
         out = []
         for p in inputs:
+            within: tuple[str, ...] = ()
             found = self._id_target(top, p.name, p.location)
             if found is None and resource and p.location == "path":
                 # A sub-resource (/Person/{id}/Summary) answers a carrier of its own that holds the resource's.
                 nested = next((k for k in top[2] if k.lower() == resource), None)
                 inner = self._id_targets(top[2][nested]) if nested is not None else None
                 found = self._id_target(inner, p.name, p.location) if inner is not None else None
-                found = (nested, *found) if found is not None else None
+                within = (nested,) if nested is not None else ()
             if found is not None:
-                out.append(IdFill(p.location, p.name, tuple(found[:-3]), *found[-3:]))
+                out.append(IdFill(p.location, p.name, within, *found))
         return tuple(out)
 
     def _id_targets(self, schema: Any) -> tuple[str, dict[str, str], Mapping[str, Any]] | None:
@@ -299,14 +300,9 @@ def fill_ids(value: Any, plan: StatusPlan, path_params: Mapping[str, str],
 
 
 def _query_value(query: Mapping[str, list[str]] | None, name: str) -> str | None:
-    """The first value of a query parameter, its name in any case (as the server binds it)."""
-    if not query:
-        return None
-    values = query.get(name)
-    if values is None:
-        wanted = name.lower()
-        values = next((v for k, v in query.items() if k.lower() == wanted), None)
-    return values[-1] if values else None  # the value the request check judged
+    """The value of a query parameter the request check judged (the last), its name in any case."""
+    values = in_any_case(query, name) if query else None
+    return values[-1] if values else None
 
 
 def apply_select(value: Any, select: str, info: Mapping[str, tuple[bool, bool]]) -> Any:

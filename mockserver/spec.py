@@ -241,6 +241,16 @@ def success_examples(responses: Mapping[str, Any]) -> Iterator[Any]:
                 yield media["example"]
 
 
+def in_any_case(values: Mapping[str, Any], name: str) -> Any:
+    """The value under `name`, else under the same name in another case (None when there is none): ASP.NET binds
+    query names and route values without regard to case, so `blobEntityId=5` is `BlobEntityId`."""
+    found = values.get(name)
+    if found is None:
+        folded = name.casefold()
+        found = next((v for k, v in values.items() if k.casefold() == folded), None)
+    return found
+
+
 def ref_name(ref: str) -> str:
     """The readable name of a schema reference: last pointer segment, without a .NET namespace prefix."""
     return ref.rsplit("/", 1)[-1].rsplit(".", 1)[-1]

@@ -17,7 +17,7 @@ from .identity import ByIdentity
 from .negotiation import media_key, structured_kind
 from .problems import Violation
 from .errors import SpecError
-from .spec import OperationSpec, Parameter, RefFollower, declared_type
+from .spec import OperationSpec, Parameter, RefFollower, declared_type, in_any_case
 from .vocabulary import extends_enum
 from .xmlcodec import XmlBodyError, XmlWriter, coerce_scalar, parse_xml
 
@@ -241,10 +241,7 @@ class RequestValidator:
             if p.location == "path":
                 raw = [path_params[p.name]] if p.name in path_params else None
             elif p.location == "query":
-                raw = query.get(p.name)
-                if raw is None:  # ASP.NET binds query names without regard to case: `blobEntityId` is `BlobEntityId`
-                    folded = p.name.casefold()
-                    raw = next((v for k, v in query.items() if k.casefold() == folded), None)
+                raw = in_any_case(query, p.name)
             elif p.location == "header":
                 h = headers.get(p.name.lower())
                 raw = None if h is None else [h]

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from .errors import SpecError
-from .spec import resolve_pointer
+from .spec import follow_refs
 
 # A code, not prose: `AnonymousAssociate`, `Center`, `inDiary`, `System.String`. Lorem-ipsum filler in the
 # samples is lower case (`natus`), sentences hold spaces, and dates and numbers hold no letter first.
@@ -20,7 +20,7 @@ _IDENTIFIER = re.compile(r"(?:[A-Z][A-Za-z0-9]*|[a-z]+(?:[A-Z][a-z0-9]*)+)(?:\.[
 _MAX_LENGTH = 64
 # Keywords that make a string something else than a free word: its values come from them, not from samples.
 _CONSTRAINED = ("enum", "const", "format", "pattern")
-_MAX_HOPS = 50  # of $refs in a chain, so that a reference cycle ends
+_MAX_DEPTH = 50  # of an example walked: a sample nests a handful of levels, a cycle in the schema no further
 
 
 def is_identifier_like(value: Any) -> bool:
@@ -79,7 +79,7 @@ def _media_examples(media: Mapping[str, Any]) -> Iterator[tuple[Any, Any]]:
 
 def _collect(doc: Mapping[str, Any], schema: Any, value: Any, found: dict[int, dict[str, None]], depth: int) -> None:
     schema = _target(doc, schema)
-    if not isinstance(schema, Mapping) or depth > _MAX_HOPS:
+    if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
         return
     if isinstance(value, str):
         if _plain_string(schema) and is_identifier_like(value):
@@ -98,15 +98,11 @@ def _collect(doc: Mapping[str, Any], schema: Any, value: Any, found: dict[int, d
 
 
 def _target(doc: Mapping[str, Any], schema: Any) -> Any:
-    """The schema a chain of bare `$ref`s leads to; None for a reference that leads nowhere."""
-    for _ in range(_MAX_HOPS):
-        if not isinstance(schema, Mapping) or not isinstance(schema.get("$ref"), str):
-            return schema
-        try:
-            schema = resolve_pointer(doc, schema["$ref"])
-        except SpecError:
-            return None
-    return None
+    """The schema a chain of `$ref`s leads to; None for a reference that leads nowhere."""
+    try:
+        return follow_refs(doc, schema)
+    except SpecError:
+        return None
 
 
 def _plain_string(schema: Mapping[str, Any]) -> bool:

@@ -14,7 +14,7 @@ from .lifecycle import CLOCK, RUNS, Clock, Lifecycle, Run, compile_lifecycles
 from .patch import SUPEROFFICE_PATCH_OPS, apply_json_patch, apply_merge_patch, find_key
 from ..coherence import follow_names
 from ..errors import SpecError
-from ..spec import OperationSpec, RefFollower, declared_type
+from ..spec import OperationSpec, RefFollower, declared_type, in_any_case
 from .records import JsonRecord, as_mapping
 from .store import DELETED, MemoryStore, Store, key_order
 
@@ -293,13 +293,10 @@ class StateEngine:
         if action.id_source is None:
             return None
         where, name = action.id_source
-        if where == "path":
-            value = path_params.get(name)
-            if value is None:  # the same item under another spelling ({id} vs {Id})
-                value = next((v for k, v in path_params.items() if k.lower() == name.lower()), None)
-            return value
-        if where == "query":  # GetContactEntity?contactEntityId=5, its name in any case (as the server binds it)
-            values = next((v for k, v in (query or {}).items() if k.lower() == name.lower()), None)
+        if where == "path":  # the same item under another spelling ({id} vs {Id}) too
+            return in_any_case(path_params, name)
+        if where == "query":  # GetContactEntity?contactEntityId=5
+            values = in_any_case(query or {}, name)
             return values[-1] if values else None  # the value the request check judged
         return _get(body, name)
 
